@@ -1,0 +1,72 @@
+"""Settings, read from the environment (prefix ``JENJANG_``) with safe local defaults.
+
+Nothing happens at import: call :func:`get_settings` (cached) or build :class:`Settings` yourself.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The development pseudonym key. Fine for the synthetic demo; refused in production.
+DEFAULT_PSEUDONYM_KEY = "jenjang-development-key-not-for-production"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class InsecureSettingsError(ValueError):
+    """Raised when production mode is asked for with development secrets."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the project. Environment variables: ``JENJANG_<FIELD>``.
+
+    Raises :class:`InsecureSettingsError` when ``env`` is ``production`` and the pseudonym key is
+    the development default or shorter than 32 characters.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="JENJANG_", env_file=None, extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    pseudonym_key: SecretStr = SecretStr(DEFAULT_PSEUDONYM_KEY)
+    data_dir: Path = PROJECT_DIR / "data" / "demo"
+    models_dir: Path = PROJECT_DIR / "models"
+    mlflow_tracking_uri: str = f"sqlite:///{PROJECT_DIR / 'mlruns.db'}"
+    database_url: str = f"sqlite:///{PROJECT_DIR / 'jenjang.db'}"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production":
+            key = self.pseudonym_key.get_secret_value()
+            if key == DEFAULT_PSEUDONYM_KEY or len(key) < 32:
+                raise InsecureSettingsError(
+                    "JENJANG_PSEUDONYM_KEY must be set to a secret of at least 32 characters "
+                    "in production (JENJANG_ENV=production); the development key is refused"
+                )
+        return self
+
+    @property
+    def raw_dir(self) -> Path:
+        """Raw tables of the demo organisation (as an HR export would deliver them)."""
+        return self.data_dir / "raw"
+
+    @property
+    def clean_dir(self) -> Path:
+        """Clean, validated, pseudonymised tables that training and serving read."""
+        return self.data_dir / "clean"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once from the environment)."""
+    return Settings()
+
+
+def disable_telemetry() -> None:
+    """Switch off MLflow's and other libraries' usage telemetry for this process (no network)."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "1")

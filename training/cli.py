@@ -1,0 +1,206 @@
+"""The ``jenjang`` command line: one entry point for data work, training and serving."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table as RichTable
+
+from recommender.config import InsecureSettingsError, Settings, disable_telemetry, get_settings
+from recommender.data.io import DataSourceError, read_tables
+from recommender.data.schema import PROFILES
+from recommender.data.validate import Problem, Report, validate
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Jenjang: career-path and training recommender for ASN.")
+console = Console()
+err = Console(stderr=True)
+MAX_PRINTED = 500
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except InsecureSettingsError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    disable_telemetry()
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    _settings()
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder to write the raw tables to.")],
+    employees: Annotated[int, typer.Option(min=1, help="Number of employees.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+    chunk_size: Annotated[int, typer.Option(min=1000, help="Employees per chunk.")] = 50_000,
+) -> None:
+    """Generate a synthetic Kemnaker-like organisation (raw tables, with NIPs)."""
+    from training.synthetic.generate import Progress as Step
+    from training.synthetic.generate import generate as run
+
+    if fmt not in ("parquet", "csv"):
+        raise typer.BadParameter(f"'{fmt}' is not parquet or csv", param_hint="--format")
+    with _progress() as bar:
+        task = bar.add_task("simulating", total=employees)
+
+        def tick(step: Step) -> None:
+            bar.update(task, completed=step.employees_done,
+                       description=f"chunk {step.chunk}/{step.chunks}")
+
+        rows = run(employees, seed, out, fmt, chunk_size, tick)
+    _print_counts("Generated", rows, out)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"
+                    "/{task.total:,} employees"), TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=err, transient=False)
+
+
+def _print_counts(title: str, rows: dict[str, int], where: Path | str) -> None:
+    table = RichTable(title=f"{title}: {where}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in rows.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
+def _read(source: str) -> dict:
+    try:
+        return read_tables(source)
+    except DataSourceError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for p in problems[:MAX_PRINTED]:
+        colour = "red" if p.severity == "error" else "yellow"
+        value = f" value={p.value!r}" if p.value is not None else ""
+        console.print(f"[{colour}]{p.severity}[/{colour}] {p}{value}", highlight=False)
+    if len(problems) > MAX_PRINTED:
+        console.print(f"... and {len(problems) - MAX_PRINTED:,} more (use --report FILE for all)")
+
+
+def _write_report(report: Report, path: Path) -> None:
+    import pandas as pd
+
+    pd.DataFrame([p.__dict__ for p in report.problems]).to_csv(path, index=False)
+    console.print(f"full problem list written to {path}")
+
+
+def _check_profile(profile: str | None) -> None:
+    if profile is not None and profile not in PROFILES:
+        raise typer.BadParameter(f"'{profile}' is not one of {', '.join(PROFILES)}",
+                                 param_hint="--profile")
+
+
+@app.command("validate")
+def validate_cmd(
+    data: Annotated[str | None, typer.Argument(help="Folder of CSV/Parquet files or SQL URL "
+                                                      "(default: the demo's raw tables).")] = None,
+    profile: Annotated[str | None, typer.Option(help="full, interactions or standards "
+                                                     "(default: guessed from the tables).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write every problem to this CSV.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check raw tables against the data contract; list every problem; exit 1 if any error."""
+    _check_profile(profile)
+    source = data or str(_settings().raw_dir)
+    frames = _read(source)
+    result = validate(frames, profile)
+    counts = {name: len(df) for name, df in frames.items()}
+    if as_json:
+        print(json.dumps({"ok": result.ok, "rows": counts,
+                          "problems": [p.__dict__ for p in result.problems]}, default=str))
+    else:
+        _print_counts("Rows per table", counts, source)
+        _print_problems(result.problems)
+        n_err = len(result.errors)
+        console.print(f"[{'green' if result.ok else 'red'}]{n_err:,} error(s), "
+                      f"{len(result.problems) - n_err:,} warning(s)[/]")
+    if report:
+        _write_report(result, report)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def ingest(
+    data: Annotated[str | None, typer.Argument(help="Raw tables: folder or SQL URL "
+                                                      "(default: the demo's raw tables).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for clean tables "
+                                                  "(default: the demo's clean folder).")] = None,
+    profile: Annotated[str | None, typer.Option(help="full, interactions or standards.")] = None,
+    strict: Annotated[bool, typer.Option(help="Exit 1 if any row was rejected.")] = False,
+) -> None:
+    """Validate, normalise and pseudonymise; write clean Parquet and quarantine rejected rows."""
+    from training.ingest import QUARANTINE, ingest as run
+
+    _check_profile(profile)
+    settings = _settings()
+    source = data or str(settings.raw_dir)
+    target = out or settings.clean_dir
+    try:
+        result, outcomes = run(source, target, settings.pseudonym_key.get_secret_value(), profile)
+    except DataSourceError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    table = RichTable(title=f"Ingested into {target}")
+    for col in ("table", "kept", "rejected", "note"):
+        table.add_column(col, justify="right" if col in ("kept", "rejected") else "left")
+    for o in outcomes:
+        note = o.failed or (f"see {QUARANTINE}/{o.table}.csv" if o.rejected else "")
+        table.add_row(o.table, f"{o.kept:,}", f"{o.rejected:,}", note)
+    console.print(table)
+    for p in result.problems:
+        if p.row is None:
+            console.print(f"[yellow]{p.severity}[/yellow] {p}", highlight=False)
+    rejected = sum(o.rejected for o in outcomes)
+    missing = [p for p in result.errors if p.rule == "missing_table"]
+    raise typer.Exit(1 if missing or (strict and rejected) else 0)
+
+
+@app.command()
+def summary(
+    data: Annotated[Path | None, typer.Option(help="Clean tables folder "
+                                                   "(default: the demo's clean tables).")] = None,
+) -> None:
+    """Print a summary of the clean organisation: people, positions, training, 20-JP rule."""
+    from training.summary import summarise
+
+    try:
+        lines = summarise(data or _settings().clean_dir)
+    except DataSourceError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

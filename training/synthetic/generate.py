@@ -1,0 +1,213 @@
+"""``jenjang generate``: write a synthetic Kemnaker-like organisation as raw contract tables.
+
+The organisation is simulated in chunks of whole units (so vacancies and moves stay consistent
+inside a chunk) and streamed to disk table by table; memory depends on the chunk size, not on
+the number of employees. The same seed gives the same files whatever the chunk order of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from training.synthetic import catalog_data as cd
+from training.synthetic.population import make_people
+from training.synthetic.sessions import build_schedule
+from training.synthetic.simulate import simulate_chunk
+from training.synthetic.world import World, build_world
+
+CHUNK_SIZE = 50_000
+EVENT_COLUMNS = {
+    "assessments": {"person": "nip", "competency": "competency_id", "level": "level",
+                    "assessed_on": "assessed_on", "method": "method"},
+    "appraisals": {"person": "nip", "year": "year", "rating": "rating"},
+    "talent_box": {"person": "nip", "year": "year", "performance_score": "performance_score",
+                   "potential_score": "potential_score", "box": "box"},
+    "enrollments": {"enrollment_id": "enrollment_id", "person": "nip", "program": "program_id",
+                    "session": "session_id", "start_date": "start_date", "end_date": "end_date",
+                    "status": "status", "jp_credited": "jp_credited", "pre_test": "pre_test",
+                    "post_test": "post_test", "satisfaction": "satisfaction", "source": "source"},
+    "career_moves": {"person": "nip", "from_position": "from_position_id",
+                     "to_position": "to_position_id", "from_unit": "from_unit_id",
+                     "to_unit": "to_unit_id", "move_date": "move_date", "move_type": "move_type"},
+    "rank_history": {"person": "nip", "from_grade": "from_grade", "to_grade": "to_grade",
+                     "effective_date": "effective_date"},
+}
+INT_COLUMNS = ("jp_credited", "satisfaction")
+
+
+class TableWriter:
+    """Appends chunks of one table to ``DIR/name.parquet`` (one schema) or ``DIR/name.csv``."""
+
+    def __init__(self, directory: Path, name: str, fmt: str) -> None:
+        self.path = directory / f"{name}.{fmt}"
+        self.fmt = fmt
+        self._pq: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self.rows = 0
+        self.path.unlink(missing_ok=True)
+
+    def write(self, df: pd.DataFrame) -> None:
+        """Append ``df`` (same columns every time)."""
+        self.rows += len(df)
+        if self.fmt == "csv":
+            df.to_csv(self.path, mode="a", header=not self.path.exists(), index=False,
+                      date_format="%Y-%m-%d")
+            return
+        table = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
+        if self._pq is None:
+            self._schema = table.schema
+            self._pq = pq.ParquetWriter(self.path, self._schema)
+        self._pq.write_table(table)
+
+    def close(self) -> None:
+        """Finish the file."""
+        if self._pq is not None:
+            self._pq.close()
+
+
+@dataclass
+class Progress:
+    """What a progress callback is told after each chunk."""
+
+    employees_done: int
+    employees_total: int
+    chunk: int
+    chunks: int
+
+
+def plan_chunks(unit_counts: np.ndarray, chunk_size: int) -> list[np.ndarray]:
+    """Group consecutive units into chunks of about ``chunk_size`` employees (whole units)."""
+    chunks, current, size = [], [], 0
+    for u, count in enumerate(unit_counts):
+        if current and size + count > chunk_size:
+            chunks.append(np.array(current))
+            current, size = [], 0
+        current.append(u)
+        size += int(count)
+    if current:
+        chunks.append(np.array(current))
+    return chunks
+
+
+def _nips(emp: pd.DataFrame, taken: set[str]) -> np.ndarray:
+    """Well-formed synthetic NIPs (birth date, appointment month, sex digit, sequence), unique."""
+    birth = pd.to_datetime(emp["birth_date"]).dt.strftime("%Y%m%d").to_numpy()
+    hire = pd.to_datetime(emp["hire_date"]).dt.strftime("%Y%m").to_numpy()
+    sex = np.where(emp["sex"].to_numpy() == "L", "1", "2")
+    out = np.empty(len(emp), dtype=object)
+    for i, (b, h, s, gid) in enumerate(zip(birth, hire, sex, emp["person"], strict=True)):
+        seq = int(gid) % 999 + 1
+        nip = f"{b}{h}{s}{seq:03d}"
+        while nip in taken:
+            seq = seq % 999 + 1
+            nip = f"{b}{h}{s}{seq:03d}"
+        taken.add(nip)
+        out[i] = nip
+    return out
+
+
+def _names(rng: np.random.Generator, sex: np.ndarray) -> np.ndarray:
+    first = np.where(sex == "L", rng.choice(cd.FIRST_NAMES_M, len(sex)),
+                     rng.choice(cd.FIRST_NAMES_F, len(sex)))
+    last = rng.choice(cd.LAST_NAMES, len(sex))
+    return np.char.add(np.char.add(first.astype(str), " "), last.astype(str))
+
+
+def iter_chunks(world: World, n: int, seed: int, chunk_size: int
+                ) -> Iterator[tuple[int, int, pd.DataFrame, dict[str, pd.DataFrame], dict]]:
+    """Simulate the organisation chunk by chunk: (index, count, employees, events, formasi)."""
+    counts = np.random.default_rng([seed, 4]).multinomial(n, world.unit_weight)
+    schedule = build_schedule(world, n, seed)
+    chunks = plan_chunks(counts, chunk_size)
+    offset = 0
+    for k, units in enumerate(chunks):
+        unit_of = np.repeat(units, counts[units])
+        rng = np.random.default_rng([seed, 2, k])
+        people = make_people(world, rng, unit_of, offset + np.arange(len(unit_of)))
+        emp, events, formasi = simulate_chunk(world, schedule, people, rng)
+        offset += len(unit_of)
+        yield k, len(chunks), emp, events, formasi
+    yield -1, len(chunks), pd.DataFrame(), {"sessions": schedule.table}, {}
+
+
+def generate(n: int, seed: int, out: Path, fmt: str = "parquet", chunk_size: int = CHUNK_SIZE,
+             on_progress: Callable[[Progress], None] | None = None) -> dict[str, int]:
+    """Write the organisation to ``out`` (one file per table); returns rows per table.
+
+    Raises ValueError for ``n < 1`` or an unknown format.
+    """
+    if n < 1:
+        raise ValueError(f"--employees must be at least 1, got {n}")
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"unknown format '{fmt}': use parquet or csv")
+    out.mkdir(parents=True, exist_ok=True)
+    world = build_world(seed)
+    writers: dict[str, TableWriter] = {}
+    taken: set[str] = set()
+    formasi_total: dict[int, int] = {}
+    done, enrol_seq = 0, 0
+    for k, total, emp, events, formasi in iter_chunks(world, n, seed, chunk_size):
+        if k < 0:
+            _writer(writers, out, "sessions", fmt).write(events["sessions"])
+            break
+        rng = np.random.default_rng([seed, 5, k])
+        nip_of = dict(zip(emp["person"], _nips(emp, taken), strict=True))
+        emp.insert(1, "name", _names(rng, emp["sex"].to_numpy()))
+        emp.insert(0, "nip", emp.pop("person").map(nip_of))
+        _writer(writers, out, "employees", fmt).write(emp)
+        enrol_seq = _write_events(writers, out, fmt, events, nip_of, enrol_seq)
+        for pos, count in formasi.items():
+            formasi_total[pos] = formasi_total.get(pos, 0) + count
+        done += len(emp)
+        if on_progress:
+            on_progress(Progress(done, n, k + 1, total))
+    _write_reference(writers, out, fmt, world, formasi_total)
+    for w in writers.values():
+        w.close()
+    return {name: w.rows for name, w in writers.items()}
+
+
+def _writer(writers: dict[str, TableWriter], out: Path, name: str, fmt: str) -> TableWriter:
+    if name not in writers:
+        writers[name] = TableWriter(out, name, fmt)
+    return writers[name]
+
+
+def _write_events(writers: dict[str, TableWriter], out: Path, fmt: str,
+                  events: dict[str, pd.DataFrame], nip_of: dict[int, str], enrol_seq: int) -> int:
+    for table, columns in EVENT_COLUMNS.items():
+        df = events.get(table)
+        if df is None:
+            continue
+        if table == "enrollments":
+            df.insert(0, "enrollment_id", [f"EN{i:09d}" for i in range(enrol_seq,
+                                                                       enrol_seq + len(df))])
+            enrol_seq += len(df)
+        df = df.rename(columns=columns)[list(columns.values())]
+        df["nip"] = df["nip"].map(nip_of)
+        for col in INT_COLUMNS:
+            if col in df:
+                df[col] = df[col].astype("Int64")
+        _writer(writers, out, table, fmt).write(df)
+    return enrol_seq
+
+
+def _write_reference(writers: dict[str, TableWriter], out: Path, fmt: str, world: World,
+                     formasi: dict[int, int]) -> None:
+    positions = world.positions.copy()
+    for pos, count in formasi.items():
+        positions.iat[pos, positions.columns.get_loc("formasi")] = count
+    tables = {"units": world.units, "competencies": world.competencies, "positions": positions,
+              "position_requirements": world.requirements, "programs": world.programs,
+              "program_competencies": world.program_competencies,
+              "priorities": world.priorities}
+    for name, df in tables.items():
+        w = _writer(writers, out, name, fmt)
+        w.write(df)
