@@ -23,7 +23,7 @@ from recommender.pseudonym import pseudonymise_series
 
 log = logging.getLogger(__name__)
 QUARANTINE = "quarantine"
-REPORT_FILE = "ingest_report.json"
+REPORT_FILE = "_ingest_report.json"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ ENTRY_AGE = {"SD": 19, "SMP": 19, "SMA": 20, "D1": 21, "D2": 22, "D3": 23, "D4":
              "S2": 27, "S3": 31}
 #: Before the 2020 equalisation, each administrator / pengawas post (other than the unit head)
 #: was held by several officials (many echelon III/IV posts per unit) [A].
-PRE_2021_MULTIPLIER = {"administrator": 3, "pengawas": 5}
+PRE_2021_MULTIPLIER = {"administrator": 2, "pengawas": 4}
 
 
 @dataclass

@@ -98,7 +98,7 @@ class Simulation:
         self.classical = prog["classical"].to_numpy(bool)
         self.mods = sorted(MODALITIES)
         self.mod_idx = np.array([self.mods.index(m) for m in self.mod])
-        self.base_c = np.array([BASE_COMPLETION.get(m, 1.8 if m in WORKPLACE else 2.4)
+        self.base_c = np.array([BASE_COMPLETION.get(m, 2.0 if m in WORKPLACE else 3.0)
                                 for m in self.mod])
         gain = world.prog_gain
         self.gm = (gain / np.maximum(gain.sum(axis=1, keepdims=True), 1e-6)).T  # C x P
@@ -158,7 +158,7 @@ class Simulation:
     # ------------------------------------------------------------------ the year
     def run(self) -> None:
         """Simulate every year; initial 2018 assessments seed what HR knows at the start."""
-        self.assess(FIRST_YEAR - 1, share=0.35)
+        self.assess(FIRST_YEAR - 1, share=0.25)
         for y, year in enumerate(YEARS):
             self.assess(year, share=None)
             jp = self.enrol(y, year)
@@ -185,9 +185,9 @@ class Simulation:
         act = np.flatnonzero(self.active(hi) & (p.hire <= _day(year, 10)))
         if share is None:
             fam = self.pos_tier[p.pos[act]]
-            prob = np.where(np.isin(fam, STRUCTURAL[1:]), 0.35, 0.2)
-            prob = prob + np.where(np.isin(fam, ("pelaksana",)), -0.08, 0.06)
-            prob = prob + 0.25 * (p.pos_start[act] > lo - 365)
+            prob = np.where(np.isin(fam, STRUCTURAL[1:]), 0.25, 0.1)
+            prob = prob + np.where(np.isin(fam, ("pelaksana",)), -0.05, 0.02)
+            prob = prob + 0.15 * (p.pos_start[act] > lo - 365)
         else:
             prob = np.full(len(act), share)
         who = act[rng.random(len(act)) < prob]
@@ -248,7 +248,7 @@ class Simulation:
         """Discretionary and mandatory enrolments of the year; returns JP earned per person."""
         p, rng = self.p, self.rng
         idx = np.flatnonzero(self.active(_day(year, 12, 31)) & (p.hire <= _day(year, 10)))
-        lam = 2.0 * np.exp(0.3 * p.motivation[idx] + p.support[idx]) * (1.2 if year >= 2021 else 1)
+        lam = 2.3 * np.exp(0.3 * p.motivation[idx] + p.support[idx]) * (1.2 if year >= 2021 else 1)
         k = np.minimum(rng.poisson(lam), 6)
         persons, progs = self._choose(idx, k, y, year)
         prio = self.w.prio[y] @ self.gm
@@ -395,7 +395,7 @@ class Simulation:
         p, rng = self.p, self.rng
         idx = np.flatnonzero(self.active(_day(year, 12, 31)) & (jp < domain.MIN_JP_PER_YEAR) &
                              (p.hire <= _day(year, 9)))
-        idx = idx[rng.random(len(idx)) < 0.55]
+        idx = idx[rng.random(len(idx)) < 0.75]
         if len(idx) == 0:
             return
         u = self.utilities(idx, y, year)
@@ -419,7 +419,7 @@ class Simulation:
         p, rng = self.p, self.rng
         idx = np.flatnonzero(self.active(_day(year, 12, 31)) & (p.hire <= _day(year, 6, 30)))
         drive = 0.5 * p.ability[idx] + 0.5 * p.motivation[idx] + p.support[idx]
-        self.z[idx] = 0.75 * self.z[idx] + 0.35 * drive + rng.normal(0, 0.35, len(idx))
+        self.z[idx] = 0.7 * self.z[idx] + 0.35 * drive + rng.normal(0, 0.4, len(idx))
         order = np.argsort(-self.z[idx])
         cuts = np.floor(np.cumsum(RATING_SHARES) * len(idx)).astype(int)
         rating = np.searchsorted(cuts, np.arange(len(idx)), side="right")
@@ -508,7 +508,7 @@ class Simulation:
         head = np.char.endswith(self.pos_ids[p.pos].astype(str), "-1")
         act = self.active(_day(2020, 12, 30)) & (p.status == "active")
         idx = np.flatnonzero(act & np.isin(tier, ("administrator", "pengawas")) & ~head)
-        idx = idx[rng.random(len(idx)) < 0.85]
+        idx = idx[rng.random(len(idx)) < 0.92]
         to = np.empty(len(idx), dtype=int)
         for k, person in enumerate(idx):
             options = self.jf_options[int(p.unit[person])]

@@ -1,0 +1,68 @@
+# Jenjang: career-path and training recommender for Indonesian civil servants.
+# `make help` lists the targets. Everything runs inside .venv (created on first use).
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := data/demo
+EMPLOYEES ?= 5000
+SEED ?= 7
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev run demo test test-fast lint typecheck format bench clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed ## Create .venv and install Jenjang
+
+install-dev: $(VENV)/.installed-dev ## Create .venv with the development tools
+
+$(DEMO)/raw/employees.parquet: | $(VENV)/.installed
+	$(BIN)/jenjang generate --employees $(EMPLOYEES) --seed $(SEED) --out $(DEMO)/raw
+
+$(DEMO)/clean/employees.parquet: $(DEMO)/raw/employees.parquet
+	$(BIN)/jenjang ingest $(DEMO)/raw --out $(DEMO)/clean
+
+demo: $(DEMO)/clean/employees.parquet ## Generate and ingest the demo organisation (once)
+
+run: install demo ## Set up, build the demo organisation and run the main job
+	$(BIN)/jenjang summary --data $(DEMO)/clean
+
+test: install-dev ## Run the whole test suite (lint, types, tests)
+	$(BIN)/ruff check recommender training tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-fast: install-dev ## Run the tests without the slow ones
+	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+lint: install-dev ## ruff lint and format check
+	$(BIN)/ruff check recommender training tests benchmarks
+	$(BIN)/ruff format --check recommender training tests benchmarks
+
+format: install-dev ## Format the code with ruff
+	$(BIN)/ruff format recommender training tests benchmarks
+
+typecheck: install-dev ## mypy on recommender/
+	$(BIN)/mypy
+
+bench: install ## Run the benchmarks (figures go to docs/benchmarks.md by hand)
+	$(BIN)/python -m benchmarks.bench_generate
+
+clean: ## Remove the demo data, models and local stores (keeps .venv)
+	rm -rf $(DEMO) models/*.txt mlruns mlruns.db jenjang.db
