@@ -18,8 +18,11 @@ from recommender.data.io import DataSourceError, read_tables
 from recommender.data.schema import PROFILES
 from recommender.data.validate import Problem, Report, validate
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Jenjang: career-path and training recommender for ASN.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Jenjang: career-path and training recommender for ASN.",
+)
 console = Console()
 err = Console(stderr=True)
 MAX_PRINTED = 500
@@ -36,8 +39,10 @@ def _settings() -> Settings:
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     disable_telemetry()
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     _settings()
 
 
@@ -59,17 +64,24 @@ def generate(
         task = bar.add_task("simulating", total=employees)
 
         def tick(step: Step) -> None:
-            bar.update(task, completed=step.employees_done,
-                       description=f"chunk {step.chunk}/{step.chunks}")
+            bar.update(
+                task, completed=step.employees_done, description=f"chunk {step.chunk}/{step.chunks}"
+            )
 
         rows = run(employees, seed, out, fmt, chunk_size, tick)
     _print_counts("Generated", rows, out)
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"
-                    "/{task.total:,} employees"), TimeElapsedColumn(), TimeRemainingColumn(),
-                    console=err, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} employees"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
 
 
 def _print_counts(title: str, rows: dict[str, int], where: Path | str) -> None:
@@ -107,16 +119,23 @@ def _write_report(report: Report, path: Path) -> None:
 
 def _check_profile(profile: str | None) -> None:
     if profile is not None and profile not in PROFILES:
-        raise typer.BadParameter(f"'{profile}' is not one of {', '.join(PROFILES)}",
-                                 param_hint="--profile")
+        raise typer.BadParameter(
+            f"'{profile}' is not one of {', '.join(PROFILES)}", param_hint="--profile"
+        )
 
 
 @app.command("validate")
 def validate_cmd(
-    data: Annotated[str | None, typer.Argument(help="Folder of CSV/Parquet files or SQL URL "
-                                                      "(default: the demo's raw tables).")] = None,
-    profile: Annotated[str | None, typer.Option(help="full, interactions or standards "
-                                                     "(default: guessed from the tables).")] = None,
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            help="Folder of CSV/Parquet files or SQL URL (default: the demo's raw tables)."
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="full, interactions or standards (default: guessed from the tables)."),
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="Write every problem to this CSV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -127,14 +146,24 @@ def validate_cmd(
     result = validate(frames, profile)
     counts = {name: len(df) for name, df in frames.items()}
     if as_json:
-        print(json.dumps({"ok": result.ok, "rows": counts,
-                          "problems": [p.__dict__ for p in result.problems]}, default=str))
+        print(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "rows": counts,
+                    "problems": [p.__dict__ for p in result.problems],
+                },
+                default=str,
+            )
+        )
     else:
         _print_counts("Rows per table", counts, source)
         _print_problems(result.problems)
         n_err = len(result.errors)
-        console.print(f"[{'green' if result.ok else 'red'}]{n_err:,} error(s), "
-                      f"{len(result.problems) - n_err:,} warning(s)[/]")
+        console.print(
+            f"[{'green' if result.ok else 'red'}]{n_err:,} error(s), "
+            f"{len(result.problems) - n_err:,} warning(s)[/]"
+        )
     if report:
         _write_report(result, report)
     raise typer.Exit(0 if result.ok else 1)
@@ -142,15 +171,20 @@ def validate_cmd(
 
 @app.command()
 def ingest(
-    data: Annotated[str | None, typer.Argument(help="Raw tables: folder or SQL URL "
-                                                      "(default: the demo's raw tables).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for clean tables "
-                                                  "(default: the demo's clean folder).")] = None,
+    data: Annotated[
+        str | None,
+        typer.Argument(help="Raw tables: folder or SQL URL (default: the demo's raw tables)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for clean tables (default: the demo's clean folder)."),
+    ] = None,
     profile: Annotated[str | None, typer.Option(help="full, interactions or standards.")] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 if any row was rejected.")] = False,
 ) -> None:
     """Validate, normalise and pseudonymise; write clean Parquet and quarantine rejected rows."""
-    from training.ingest import QUARANTINE, ingest as run
+    from training.ingest import QUARANTINE
+    from training.ingest import ingest as run
 
     _check_profile(profile)
     settings = _settings()
@@ -178,8 +212,9 @@ def ingest(
 
 @app.command()
 def summary(
-    data: Annotated[Path | None, typer.Option(help="Clean tables folder "
-                                                   "(default: the demo's clean tables).")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Clean tables folder (default: the demo's clean tables).")
+    ] = None,
 ) -> None:
     """Print a summary of the clean organisation: people, positions, training, 20-JP rule."""
     from training.summary import summarise

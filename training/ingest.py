@@ -67,9 +67,13 @@ def _minimise_employees(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def quarantine_frame(res: TableResult, key: str) -> pd.DataFrame:
-    """The rejected rows as they were read, with ``_row`` (1-based) and ``_reasons`` first."""
+    """The rejected rows as they were read, with ``_row`` (1-based) and ``_reasons`` first.
+
+    Columns outside the contract are left out: they are ignored, and may hold personal data.
+    """
     rows = res.bad_rows
-    df = res.raw.iloc[rows].copy()
+    known = [c for c in res.raw.columns if c in res.table.names]  # unknown ones may hold a NIP
+    df = res.raw.iloc[rows][known].copy()
     for col in res.table.columns:
         if col.kind in PERSONAL and col.name in df.columns:
             df[col.name] = _pseudonymise_raw(df[col.name], col.kind, key)
@@ -88,6 +92,8 @@ def write_outputs(report: Report, out: Path, key: str) -> list[TableOutcome]:
     for name, res in report.results.items():
         if res.parsed is not None:
             write_table(clean_frame(res, key), out, name)
+        else:  # no clean table, not even a previous run's
+            (out / f"{name}.parquet").unlink(missing_ok=True)
         bad = quarantine_frame(res, key)
         if len(bad):
             write_table(bad, out / QUARANTINE, name, fmt="csv")
@@ -95,9 +101,9 @@ def write_outputs(report: Report, out: Path, key: str) -> list[TableOutcome]:
     return outcomes
 
 
-def ingest(source: str | Path, out: Path, key: str, profile: str | None = None) -> tuple[
-    Report, list[TableOutcome]
-]:
+def ingest(
+    source: str | Path, out: Path, key: str, profile: str | None = None
+) -> tuple[Report, list[TableOutcome]]:
     """Validate ``source`` (directory or SQL URL) and write clean tables and quarantine to ``out``.
 
     Returns the validation report and one outcome per table. Raises DataSourceError when the

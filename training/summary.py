@@ -28,8 +28,10 @@ def people_stats(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
     grade_group = act["grade"].str.split("/").str[0]
     edu = act["education"]
     return {
-        "employees": float(len(tables["employees"])), "active": float(len(act)),
-        "female": float((act["sex"] == "P").mean()), "age_median": float(age.median()),
+        "employees": float(len(tables["employees"])),
+        "active": float(len(act)),
+        "female": float((act["sex"] == "P").mean()),
+        "age_median": float(age.median()),
         "age_51_plus": float((age >= 51).mean()),
         "degree": float(edu.isin(["D4", "S1", "S2", "S3"]).mean()),
         "s2_s3": float(edu.isin(["S2", "S3"]).mean()),
@@ -45,12 +47,15 @@ def people_stats(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
 def training_stats(tables: dict[str, pd.DataFrame], year: int = 2025) -> dict[str, float]:
     """Enrolment outcomes and the 20-JP rule for one year (people active all that year)."""
     enr = tables["enrollments"].merge(
-        tables["programs"][["program_id", "classical", "modality"]], on="program_id")
+        tables["programs"][["program_id", "classical", "modality"]], on="program_id"
+    )
     enr = enr[enr["start_date"].dt.year == year]
     done = enr["status"] == "completed"
     emp = tables["employees"]
-    whole_year = emp[(emp["hire_date"] <= f"{year}-01-01") &
-                     ((emp["end_date"].isna()) | (emp["end_date"] > f"{year}-12-31"))]
+    whole_year = emp[
+        (emp["hire_date"] <= f"{year}-01-01")
+        & ((emp["end_date"].isna()) | (emp["end_date"] > f"{year}-12-31"))
+    ]
     jp = enr[done].groupby("employee_id")["jp_credited"].sum()
     jp = jp.reindex(whole_year["employee_id"], fill_value=0)
     classical = enr["classical"].astype(bool)
@@ -60,7 +65,8 @@ def training_stats(tables: dict[str, pd.DataFrame], year: int = 2025) -> dict[st
         "enrolments_per_person": float(len(enr) / max(len(whole_year), 1)),
         "completion_classical": float(done[classical].mean()),
         "completion_self_paced": float(done[self_paced].mean()),
-        "jp_median": float(jp.median()), "jp_p10": float(jp.quantile(0.1)),
+        "jp_median": float(jp.median()),
+        "jp_p10": float(jp.quantile(0.1)),
         "jp_p90": float(jp.quantile(0.9)),
         "reach_20_jp": float((jp >= domain.MIN_JP_PER_YEAR).mean()),
         "non_classical_jp_share": float(jp_done[~classical[done]].sum() / max(jp_done.sum(), 1)),
@@ -83,8 +89,11 @@ def career_stats(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
 
 def _persistence(appraisals: pd.DataFrame) -> float:
     wide = appraisals.pivot(index="employee_id", columns="year", values="rating")
-    same = [(wide[y] == wide[y + 1])[wide[y].notna() & wide[y + 1].notna()]
-            for y in wide.columns[:-1] if y + 1 in wide.columns]
+    same = [
+        (wide[y] == wide[y + 1])[wide[y].notna() & wide[y + 1].notna()]
+        for y in wide.columns[:-1]
+        if y + 1 in wide.columns
+    ]
     return float(pd.concat(same).mean()) if same else float("nan")
 
 
@@ -111,8 +120,8 @@ def summarise(directory: str | Path) -> list[str]:
         f"  JP per person median {s['jp_median']:.0f} (p10 {s['jp_p10']:.0f}, p90 "
         f"{s['jp_p90']:.0f}); reached 20 JP {pct('reach_20_jp')}; non-classical JP "
         f"{pct('non_classical_jp_share')}",
-        "[bold]Careers 2019-2025[/bold]: " + ", ".join(
-            f"{k[6:]} {v:,.0f}" for k, v in s.items() if k.startswith("moves_")),
+        "[bold]Careers 2019-2025[/bold]: "
+        + ", ".join(f"{k[6:]} {v:,.0f}" for k, v in s.items() if k.startswith("moves_")),
         f"  ratings: Sangat Baik {pct('rating_Sangat Baik')}, Baik {pct('rating_Baik')}; same "
         f"rating next year {pct('rating_persistence')}; with a managerial assessment "
         f"{pct('assessed_share')}",

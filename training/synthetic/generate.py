@@ -7,7 +7,9 @@ the number of employees. The same seed gives the same files whatever the chunk o
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,26 +20,56 @@ import pyarrow.parquet as pq
 
 from training.synthetic import catalog_data as cd
 from training.synthetic.population import make_people
-from training.synthetic.sessions import build_schedule
+from training.synthetic.sessions import Schedule, build_schedule
 from training.synthetic.simulate import simulate_chunk
 from training.synthetic.world import World, build_world
 
 CHUNK_SIZE = 50_000
 EVENT_COLUMNS = {
-    "assessments": {"person": "nip", "competency": "competency_id", "level": "level",
-                    "assessed_on": "assessed_on", "method": "method"},
+    "assessments": {
+        "person": "nip",
+        "competency": "competency_id",
+        "level": "level",
+        "assessed_on": "assessed_on",
+        "method": "method",
+    },
     "appraisals": {"person": "nip", "year": "year", "rating": "rating"},
-    "talent_box": {"person": "nip", "year": "year", "performance_score": "performance_score",
-                   "potential_score": "potential_score", "box": "box"},
-    "enrollments": {"enrollment_id": "enrollment_id", "person": "nip", "program": "program_id",
-                    "session": "session_id", "start_date": "start_date", "end_date": "end_date",
-                    "status": "status", "jp_credited": "jp_credited", "pre_test": "pre_test",
-                    "post_test": "post_test", "satisfaction": "satisfaction", "source": "source"},
-    "career_moves": {"person": "nip", "from_position": "from_position_id",
-                     "to_position": "to_position_id", "from_unit": "from_unit_id",
-                     "to_unit": "to_unit_id", "move_date": "move_date", "move_type": "move_type"},
-    "rank_history": {"person": "nip", "from_grade": "from_grade", "to_grade": "to_grade",
-                     "effective_date": "effective_date"},
+    "talent_box": {
+        "person": "nip",
+        "year": "year",
+        "performance_score": "performance_score",
+        "potential_score": "potential_score",
+        "box": "box",
+    },
+    "enrollments": {
+        "enrollment_id": "enrollment_id",
+        "person": "nip",
+        "program": "program_id",
+        "session": "session_id",
+        "start_date": "start_date",
+        "end_date": "end_date",
+        "status": "status",
+        "jp_credited": "jp_credited",
+        "pre_test": "pre_test",
+        "post_test": "post_test",
+        "satisfaction": "satisfaction",
+        "source": "source",
+    },
+    "career_moves": {
+        "person": "nip",
+        "from_position": "from_position_id",
+        "to_position": "to_position_id",
+        "from_unit": "from_unit_id",
+        "to_unit": "to_unit_id",
+        "move_date": "move_date",
+        "move_type": "move_type",
+    },
+    "rank_history": {
+        "person": "nip",
+        "from_grade": "from_grade",
+        "to_grade": "to_grade",
+        "effective_date": "effective_date",
+    },
 }
 INT_COLUMNS = ("jp_credited", "satisfaction")
 
@@ -57,8 +89,13 @@ class TableWriter:
         """Append ``df`` (same columns every time)."""
         self.rows += len(df)
         if self.fmt == "csv":
-            df.to_csv(self.path, mode="a", header=not self.path.exists(), index=False,
-                      date_format="%Y-%m-%d")
+            df.to_csv(
+                self.path,
+                mode="a",
+                header=not self.path.exists(),
+                index=False,
+                date_format="%Y-%m-%d",
+            )
             return
         table = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
         if self._pq is None:
@@ -114,32 +151,75 @@ def _nips(emp: pd.DataFrame, taken: set[str]) -> np.ndarray:
 
 
 def _names(rng: np.random.Generator, sex: np.ndarray) -> np.ndarray:
-    first = np.where(sex == "L", rng.choice(cd.FIRST_NAMES_M, len(sex)),
-                     rng.choice(cd.FIRST_NAMES_F, len(sex)))
+    first = np.where(
+        sex == "L", rng.choice(cd.FIRST_NAMES_M, len(sex)), rng.choice(cd.FIRST_NAMES_F, len(sex))
+    )
     last = rng.choice(cd.LAST_NAMES, len(sex))
     return np.char.add(np.char.add(first.astype(str), " "), last.astype(str))
 
 
-def iter_chunks(world: World, n: int, seed: int, chunk_size: int
-                ) -> Iterator[tuple[int, int, pd.DataFrame, dict[str, pd.DataFrame], dict]]:
-    """Simulate the organisation chunk by chunk: (index, count, employees, events, formasi)."""
+_SHARED: dict[str, object] = {}
+
+
+def _init_worker(world: World, schedule: Schedule) -> None:
+    _SHARED["world"], _SHARED["schedule"] = world, schedule
+
+
+def _run_chunk(
+    job: tuple[int, int, np.ndarray, np.ndarray, int],
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[int, int]]:
+    """Simulate chunk ``k`` (runs in a worker process or in-process)."""
+    seed, k, units, counts, offset = job
+    world, schedule = _SHARED["world"], _SHARED["schedule"]
+    assert isinstance(world, World) and isinstance(schedule, Schedule)
+    unit_of = np.repeat(units, counts[units])
+    rng = np.random.default_rng([seed, 2, k])
+    people = make_people(world, rng, unit_of, offset + np.arange(len(unit_of)))
+    return simulate_chunk(world, schedule, people, rng)
+
+
+def iter_chunks(
+    world: World, n: int, seed: int, chunk_size: int, workers: int = 1
+) -> Iterator[tuple[int, int, pd.DataFrame, dict[str, pd.DataFrame], dict]]:
+    """Simulate the organisation chunk by chunk: (index, count, employees, events, formasi).
+
+    Chunks run in ``workers`` processes but come back in order; each chunk has its own seed,
+    so the output does not depend on ``workers``. The last item (index -1) carries sessions.
+    """
     counts = np.random.default_rng([seed, 4]).multinomial(n, world.unit_weight)
     schedule = build_schedule(world, n, seed)
     chunks = plan_chunks(counts, chunk_size)
-    offset = 0
-    for k, units in enumerate(chunks):
-        unit_of = np.repeat(units, counts[units])
-        rng = np.random.default_rng([seed, 2, k])
-        people = make_people(world, rng, unit_of, offset + np.arange(len(unit_of)))
-        emp, events, formasi = simulate_chunk(world, schedule, people, rng)
-        offset += len(unit_of)
-        yield k, len(chunks), emp, events, formasi
+    offsets = np.concatenate([[0], np.cumsum([counts[c].sum() for c in chunks])])
+    jobs = [(seed, k, c, counts, int(offsets[k])) for k, c in enumerate(chunks)]
+    if workers <= 1 or len(jobs) == 1:
+        _init_worker(world, schedule)
+        results: Iterator = map(_run_chunk, jobs)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(world, schedule))
+        results = pool.map(_run_chunk, jobs)
+    try:
+        for k, (emp, events, formasi) in enumerate(results):
+            yield k, len(chunks), emp, events, formasi
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     yield -1, len(chunks), pd.DataFrame(), {"sessions": schedule.table}, {}
 
 
-def generate(n: int, seed: int, out: Path, fmt: str = "parquet", chunk_size: int = CHUNK_SIZE,
-             on_progress: Callable[[Progress], None] | None = None) -> dict[str, int]:
+def generate(
+    n: int,
+    seed: int,
+    out: Path,
+    fmt: str = "parquet",
+    chunk_size: int = CHUNK_SIZE,
+    on_progress: Callable[[Progress], None] | None = None,
+    workers: int | None = None,
+) -> dict[str, int]:
     """Write the organisation to ``out`` (one file per table); returns rows per table.
+
+    ``workers`` processes simulate chunks in parallel (default: one per CPU); the files are the
+    same for any number of workers.
 
     Raises ValueError for ``n < 1`` or an unknown format.
     """
@@ -153,7 +233,8 @@ def generate(n: int, seed: int, out: Path, fmt: str = "parquet", chunk_size: int
     taken: set[str] = set()
     formasi_total: dict[int, int] = {}
     done, enrol_seq = 0, 0
-    for k, total, emp, events, formasi in iter_chunks(world, n, seed, chunk_size):
+    workers = workers or os.cpu_count() or 1
+    for k, total, emp, events, formasi in iter_chunks(world, n, seed, chunk_size, workers):
         if k < 0:
             _writer(writers, out, "sessions", fmt).write(events["sessions"])
             break
@@ -180,15 +261,22 @@ def _writer(writers: dict[str, TableWriter], out: Path, name: str, fmt: str) -> 
     return writers[name]
 
 
-def _write_events(writers: dict[str, TableWriter], out: Path, fmt: str,
-                  events: dict[str, pd.DataFrame], nip_of: dict[int, str], enrol_seq: int) -> int:
+def _write_events(
+    writers: dict[str, TableWriter],
+    out: Path,
+    fmt: str,
+    events: dict[str, pd.DataFrame],
+    nip_of: dict[int, str],
+    enrol_seq: int,
+) -> int:
     for table, columns in EVENT_COLUMNS.items():
         df = events.get(table)
         if df is None:
             continue
         if table == "enrollments":
-            df.insert(0, "enrollment_id", [f"EN{i:09d}" for i in range(enrol_seq,
-                                                                       enrol_seq + len(df))])
+            df.insert(
+                0, "enrollment_id", [f"EN{i:09d}" for i in range(enrol_seq, enrol_seq + len(df))]
+            )
             enrol_seq += len(df)
         df = df.rename(columns=columns)[list(columns.values())]
         df["nip"] = df["nip"].map(nip_of)
@@ -199,15 +287,21 @@ def _write_events(writers: dict[str, TableWriter], out: Path, fmt: str,
     return enrol_seq
 
 
-def _write_reference(writers: dict[str, TableWriter], out: Path, fmt: str, world: World,
-                     formasi: dict[int, int]) -> None:
+def _write_reference(
+    writers: dict[str, TableWriter], out: Path, fmt: str, world: World, formasi: dict[int, int]
+) -> None:
     positions = world.positions.copy()
     for pos, count in formasi.items():
         positions.iat[pos, positions.columns.get_loc("formasi")] = count
-    tables = {"units": world.units, "competencies": world.competencies, "positions": positions,
-              "position_requirements": world.requirements, "programs": world.programs,
-              "program_competencies": world.program_competencies,
-              "priorities": world.priorities}
+    tables = {
+        "units": world.units,
+        "competencies": world.competencies,
+        "positions": positions,
+        "position_requirements": world.requirements,
+        "programs": world.programs,
+        "program_competencies": world.program_competencies,
+        "priorities": world.priorities,
+    }
     for name, df in tables.items():
         w = _writer(writers, out, name, fmt)
         w.write(df)

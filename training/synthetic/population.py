@@ -13,15 +13,43 @@ import pandas as pd
 
 from recommender import domain
 from training.synthetic import catalog_data as cd
-from training.synthetic.world import EDU, FIRST_YEAR, LAST_YEAR, TIER_GRADES, World, G
+from training.synthetic.world import EDU, FIRST_YEAR, LAST_YEAR, TIER_GRADES, G, World
 
 START = np.datetime64(f"{FIRST_YEAR}-01-01")
-EDU_P = {"SMA": 0.10, "SMP": 0.01, "D1": 0.005, "D3": 0.09, "D4": 0.03, "S1": 0.52, "S2": 0.23,
-         "S3": 0.015}
-ENTRY_GRADE = {"SD": "I/a", "SMP": "I/c", "SMA": "II/a", "D1": "II/a", "D2": "II/b", "D3": "II/c",
-               "D4": "III/a", "S1": "III/a", "S2": "III/b", "S3": "III/c"}
-ENTRY_AGE = {"SD": 19, "SMP": 19, "SMA": 20, "D1": 21, "D2": 22, "D3": 23, "D4": 24, "S1": 24,
-             "S2": 27, "S3": 31}
+EDU_P = {
+    "SMA": 0.10,
+    "SMP": 0.01,
+    "D1": 0.005,
+    "D3": 0.09,
+    "D4": 0.03,
+    "S1": 0.52,
+    "S2": 0.23,
+    "S3": 0.015,
+}
+ENTRY_GRADE = {
+    "SD": "I/a",
+    "SMP": "I/c",
+    "SMA": "II/a",
+    "D1": "II/a",
+    "D2": "II/b",
+    "D3": "II/c",
+    "D4": "III/a",
+    "S1": "III/a",
+    "S2": "III/b",
+    "S3": "III/c",
+}
+ENTRY_AGE = {
+    "SD": 19,
+    "SMP": 19,
+    "SMA": 20,
+    "D1": 21,
+    "D2": 22,
+    "D3": 23,
+    "D4": 24,
+    "S1": 24,
+    "S2": 27,
+    "S3": 31,
+}
 #: Before the 2020 equalisation, each administrator / pengawas post (other than the unit head)
 #: was held by several officials (many echelon III/IV posts per unit) [A].
 PRE_2021_MULTIPLIER = {"administrator": 2, "pengawas": 4}
@@ -60,7 +88,9 @@ def allowed_jfs(world: World) -> dict[int, list[int]]:
     out = {}
     for u, kind in enumerate(world.unit_kind):
         level = world.units["level"].iloc[u]
-        kinds = {kind} | ({"central"} if level in ("eselon_i", "eselon_ii", "kementerian") else set())
+        kinds = {kind} | (
+            {"central"} if level in ("eselon_i", "eselon_ii", "kementerian") else set()
+        )
         out[u] = [j for j, jf in enumerate(cd.JF) if kinds & set(jf[3])] or [5]
     return out
 
@@ -76,8 +106,9 @@ def _dates_from_years(base: np.ndarray, years: np.ndarray) -> np.ndarray:
 
 def _tier_for(service: np.ndarray, rng: np.random.Generator, skilled: np.ndarray) -> np.ndarray:
     s = service + rng.normal(0, 3, len(service))
-    expert = np.select([s < 8, s < 17, s < 28], ["ahli_pertama", "ahli_muda", "ahli_madya"],
-                       "ahli_utama")
+    expert = np.select(
+        [s < 8, s < 17, s < 28], ["ahli_pertama", "ahli_muda", "ahli_madya"], "ahli_utama"
+    )
     skill = np.select([s < 10, s < 20], ["terampil", "mahir"], "penyelia")
     return np.where(skilled, skill, expert)
 
@@ -86,8 +117,14 @@ def _position_index(world: World) -> dict[str, int]:
     return {pid: i for i, pid in enumerate(world.positions["position_id"])}
 
 
-def initial_positions(world: World, rng: np.random.Generator, unit: np.ndarray, edu: np.ndarray,
-                      service: np.ndarray, new: np.ndarray) -> np.ndarray:
+def initial_positions(
+    world: World,
+    rng: np.random.Generator,
+    unit: np.ndarray,
+    edu: np.ndarray,
+    service: np.ndarray,
+    new: np.ndarray,
+) -> np.ndarray:
     """Assign a position to each person: managerial posts to senior staff, then JF / pelaksana."""
     pidx = _position_index(world)
     jfs = allowed_jfs(world)
@@ -112,8 +149,14 @@ def initial_positions(world: World, rng: np.random.Generator, unit: np.ndarray, 
     return pos
 
 
-def _fill_managerial(world: World, rng: np.random.Generator, unit: np.ndarray,
-                     service: np.ndarray, eligible: np.ndarray, pos: np.ndarray) -> None:
+def _fill_managerial(
+    world: World,
+    rng: np.random.Generator,
+    unit: np.ndarray,
+    service: np.ndarray,
+    eligible: np.ndarray,
+    pos: np.ndarray,
+) -> None:
     positions = world.positions
     managerial = positions.index[positions["category"] == "manajerial"]
     unit_row = {u: i for i, u in enumerate(world.units["unit_id"])}
@@ -131,8 +174,9 @@ def _fill_managerial(world: World, rng: np.random.Generator, unit: np.ndarray,
         pos[take] = p
 
 
-def initial_grades(world: World, rng: np.random.Generator, pos: np.ndarray, edu: np.ndarray,
-                   service: np.ndarray) -> np.ndarray:
+def initial_grades(
+    world: World, rng: np.random.Generator, pos: np.ndarray, edu: np.ndarray, service: np.ndarray
+) -> np.ndarray:
     """Grade index consistent with education, service years and the position's grade range."""
     entry = np.array([G[ENTRY_GRADE[EDU[e]]] for e in edu])
     raw = entry + np.floor(np.maximum(service, 0) / rng.uniform(3.5, 5.0, len(pos))).astype(int)
@@ -142,8 +186,9 @@ def initial_grades(world: World, rng: np.random.Generator, pos: np.ndarray, edu:
     return np.clip(raw, lo, hi)
 
 
-def initial_levels(world: World, rng: np.random.Generator, pos: np.ndarray, ability: np.ndarray,
-                   new: np.ndarray) -> np.ndarray:
+def initial_levels(
+    world: World, rng: np.random.Generator, pos: np.ndarray, ability: np.ndarray, new: np.ndarray
+) -> np.ndarray:
     """True competency levels (n x C): around the position's requirement, shifted by ability."""
     req = world.req[pos]
     n, c = req.shape
@@ -152,8 +197,9 @@ def initial_levels(world: World, rng: np.random.Generator, pos: np.ndarray, abil
     return np.clip(base + noise, 0.5, 5.5).astype(np.float32)
 
 
-def make_people(world: World, rng: np.random.Generator, unit: np.ndarray, gid: np.ndarray
-                ) -> People:
+def make_people(
+    world: World, rng: np.random.Generator, unit: np.ndarray, gid: np.ndarray
+) -> People:
     """Draw the chunk's people (state at 2019-01-01, or at hire for later hires)."""
     n = len(unit)
     kinds = world.unit_kind[unit]
@@ -167,22 +213,32 @@ def make_people(world: World, rng: np.random.Generator, unit: np.ndarray, gid: n
     entry_age = np.array([ENTRY_AGE[EDU[e]] for e in edu]) + rng.exponential(2.0, n)
     age = np.where(new, np.clip(rng.normal(26, 3, n), entry_age - 1, 38), _ages(rng, n))
     age = np.maximum(age, entry_age + np.where(new, 0, 0.5))
-    birth = np.where(new, _dates_from_years(START, hire_year_frac - age),
-                     _dates_from_years(START, -age))
+    birth = np.where(
+        new, _dates_from_years(START, hire_year_frac - age), _dates_from_years(START, -age)
+    )
     service = np.where(new, 0.0, np.maximum(age - entry_age, 0.3))
-    hire = np.where(new, _dates_from_years(START, hire_year_frac), _dates_from_years(START, -service))
+    hire = np.where(
+        new, _dates_from_years(START, hire_year_frac), _dates_from_years(START, -service)
+    )
     hire = hire.astype("datetime64[M]").astype("datetime64[D]")  # appointments start a month
     pos = initial_positions(world, rng, unit, edu, service, new)
     ability = rng.normal(0, 1, n)
     tenure = np.minimum(service, rng.exponential(4, n))
     return People(
-        gid=gid, unit=unit, sex=sex, birth=birth.astype("datetime64[D]"), edu=edu, hire=hire,
-        pos=pos, pos_start=np.where(new, hire, _dates_from_years(START, -tenure)).astype(
-            "datetime64[D]"),
+        gid=gid,
+        unit=unit,
+        sex=sex,
+        birth=birth.astype("datetime64[D]"),
+        edu=edu,
+        hire=hire,
+        pos=pos,
+        pos_start=np.where(new, hire, _dates_from_years(START, -tenure)).astype("datetime64[D]"),
         grade=initial_grades(world, rng, pos, edu, service),
-        grade_date=np.where(new, hire, _dates_from_years(START, -rng.uniform(0, 4, n) * (
-            service > 1))).astype("datetime64[D]"),
-        ability=ability, motivation=rng.normal(0, 1, n),
+        grade_date=np.where(
+            new, hire, _dates_from_years(START, -rng.uniform(0, 4, n) * (service > 1))
+        ).astype("datetime64[D]"),
+        ability=ability,
+        motivation=rng.normal(0, 1, n),
         e_aff=_elearning_affinity(rng, world, unit, age),
         support=_unit_support(rng, world)[unit],
         level=initial_levels(world, rng, pos, ability, new),
@@ -191,8 +247,9 @@ def make_people(world: World, rng: np.random.Generator, unit: np.ndarray, gid: n
     )
 
 
-def _elearning_affinity(rng: np.random.Generator, world: World, unit: np.ndarray,
-                        age: np.ndarray) -> np.ndarray:
+def _elearning_affinity(
+    rng: np.random.Generator, world: World, unit: np.ndarray, age: np.ndarray
+) -> np.ndarray:
     """Hidden taste and aptitude for self-paced learning: younger and remote staff higher."""
     remote = ~world.units["province_code"].isin(domain.JAVA_PROVINCE_CODES).to_numpy()[unit]
     return -0.04 * (age - 40) + 0.5 * remote + rng.normal(0, 0.8, len(unit))
@@ -205,5 +262,10 @@ def _unit_support(rng: np.random.Generator, world: World) -> np.ndarray:
 
 def people_frame(world: World, p: People) -> pd.DataFrame:
     """Debug view of a People state (contract-like column names), without hidden traits."""
-    return pd.DataFrame({"gid": p.gid, "unit_id": world.units["unit_id"].to_numpy()[p.unit],
-                         "position_id": world.positions["position_id"].to_numpy()[p.pos]})
+    return pd.DataFrame(
+        {
+            "gid": p.gid,
+            "unit_id": world.units["unit_id"].to_numpy()[p.unit],
+            "position_id": world.positions["position_id"].to_numpy()[p.pos],
+        }
+    )

@@ -67,5 +67,7 @@ def build_schedule(world: World, n_employees: int, seed: int) -> Schedule:
                 sid = f"S-{pids[p]}-{year}-{k + 1:02d}"
                 start[p, y, k], end[p, y, k], ids[p, y, k] = s, e, sid
                 rows.append((sid, pids[p], s, e, int(world.programs["capacity_per_batch"].iat[p])))
-    table = pd.DataFrame(rows, columns=["session_id", "program_id", "start_date", "end_date", "seats"])
+    table = pd.DataFrame(
+        rows, columns=["session_id", "program_id", "start_date", "end_date", "seats"]
+    )
     return Schedule(table, start, end, count, ids)

@@ -20,12 +20,18 @@ from recommender.data.normalize import GRADES, MODALITIES
 from training.synthetic import catalog_data as cd
 from training.synthetic.population import PRE_2021_MULTIPLIER, People, allowed_jfs
 from training.synthetic.sessions import MANDATORY, Schedule, offered
-from training.synthetic.world import EDU, FIRST_YEAR, YEARS, World, G
+from training.synthetic.world import EDU, FIRST_YEAR, YEARS, G, World
 
 SELF_PACED = ("e_learning", "belajar_mandiri", "pjj")
 WORKPLACE = ("detasering", "magang", "bimbingan_kerja", "patok_banding", "pertukaran")
-BASE_COMPLETION = {"e_learning": 0.1, "belajar_mandiri": 0.0, "pjj": 1.2, "coaching": 1.6,
-                   "mentoring": 1.6, "komunitas_belajar": 0.8}
+BASE_COMPLETION = {
+    "e_learning": 0.1,
+    "belajar_mandiri": 0.0,
+    "pjj": 1.2,
+    "coaching": 1.6,
+    "mentoring": 1.6,
+    "komunitas_belajar": 0.8,
+}
 RATING_SHARES = np.array([0.15, 0.72, 0.08, 0.04, 0.01])  # Sangat Baik .. Sangat Kurang
 RATING_NAMES = ("Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
 #: Career ladder: target tier -> (source tiers, minimum years in post, maximum age or None).
@@ -35,8 +41,13 @@ LADDER = {
     "jpt_pratama": (("administrator", "ahli_madya"), 2, 56),
     "jpt_madya": (("jpt_pratama", "ahli_utama"), 2, 58),
 }
-NEXT_JF_TIER = {"ahli_pertama": "ahli_muda", "ahli_muda": "ahli_madya", "ahli_madya": "ahli_utama",
-                "terampil": "mahir", "mahir": "penyelia"}
+NEXT_JF_TIER = {
+    "ahli_pertama": "ahli_muda",
+    "ahli_muda": "ahli_madya",
+    "ahli_madya": "ahli_utama",
+    "terampil": "mahir",
+    "mahir": "penyelia",
+}
 STRUCTURAL = ("pelaksana", "pengawas", "administrator", "jpt_pratama", "jpt_madya", "jpt_utama")
 
 
@@ -48,8 +59,9 @@ def _day(year: int, month: int = 1, day: int = 1) -> np.datetime64:
     return np.datetime64(f"{year}-{month:02d}-{day:02d}")
 
 
-def _random_dates(rng: np.random.Generator, lo: np.datetime64, hi: np.datetime64, n: int
-                  ) -> np.ndarray:
+def _random_dates(
+    rng: np.random.Generator, lo: np.datetime64, hi: np.datetime64, n: int
+) -> np.ndarray:
     span = int((hi - lo).astype(int))
     return lo + rng.integers(0, span + 1, n).astype("timedelta64[D]")
 
@@ -67,15 +79,18 @@ class Records:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """One DataFrame per table."""
-        return {t: pd.concat([pd.DataFrame(c) for c in parts], ignore_index=True)
-                for t, parts in self._parts.items()}
+        return {
+            t: pd.concat([pd.DataFrame(c) for c in parts], ignore_index=True)
+            for t, parts in self._parts.items()
+        }
 
 
 class Simulation:
     """Runs the yearly steps for one chunk; results in ``records`` and the final ``people``."""
 
-    def __init__(self, world: World, schedule: Schedule, people: People,
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self, world: World, schedule: Schedule, people: People, rng: np.random.Generator
+    ) -> None:
         self.w, self.s, self.p, self.rng = world, schedule, people, rng
         self.rec = Records()
         n, n_prog = people.n, len(world.programs)
@@ -98,8 +113,9 @@ class Simulation:
         self.classical = prog["classical"].to_numpy(bool)
         self.mods = sorted(MODALITIES)
         self.mod_idx = np.array([self.mods.index(m) for m in self.mod])
-        self.base_c = np.array([BASE_COMPLETION.get(m, 2.0 if m in WORKPLACE else 3.0)
-                                for m in self.mod])
+        self.base_c = np.array(
+            [BASE_COMPLETION.get(m, 2.0 if m in WORKPLACE else 3.0) for m in self.mod]
+        )
         gain = world.prog_gain
         self.gm = (gain / np.maximum(gain.sum(axis=1, keepdims=True), 1e-6)).T  # C x P
         self.prog_uses = (gain > 0).T.astype(np.float32)  # C x P
@@ -121,8 +137,9 @@ class Simulation:
     # ------------------------------------------------------------------ helpers
     def _unit_groups(self) -> np.ndarray:
         units = self.w.units
-        groups = np.where(units["level"].isin(["eselon_ii", "upt"]), units["parent_id"],
-                          units["unit_id"])
+        groups = np.where(
+            units["level"].isin(["eselon_ii", "upt"]), units["parent_id"], units["unit_id"]
+        )
         return np.where(units["level"] == "dinas_provinsi", "PROV", groups)
 
     def _jf_formasi(self) -> dict[int, int]:
@@ -152,7 +169,7 @@ class Simulation:
 
     def good_record(self, y: int) -> np.ndarray:
         """Rated at least Baik in the last two years (missing years count as Baik)."""
-        last = self.ratings[:, max(0, y - 1): y + 1]
+        last = self.ratings[:, max(0, y - 1) : y + 1]
         return ((last <= 1) | (last < 0)).all(axis=1)
 
     # ------------------------------------------------------------------ the year
@@ -199,13 +216,24 @@ class Simulation:
         obs = np.clip(np.rint(p.level[persons, cols] + rng.normal(0, 0.45, len(rows))), 1, 5)
         dates = np.maximum(_random_dates(rng, lo, hi, len(who)), p.hire[who])[rows]
         fam = self.pos_tier[p.pos[who]]
-        method = np.where(np.isin(fam, STRUCTURAL[1:]), "assessment_center",
-                          np.where(fam == "pelaksana", rng.choice(["atasan", "360"], len(who)),
-                                   rng.choice(["uji_kompetensi", "cat"], len(who))))[rows]
+        method = np.where(
+            np.isin(fam, STRUCTURAL[1:]),
+            "assessment_center",
+            np.where(
+                fam == "pelaksana",
+                rng.choice(["atasan", "360"], len(who)),
+                rng.choice(["uji_kompetensi", "cat"], len(who)),
+            ),
+        )[rows]
         self.assessed[persons, cols] = obs
-        self.rec.add("assessments", person=p.gid[persons],
-                     competency=self.w.competencies["competency_id"].to_numpy()[cols],
-                     level=obs.astype(int), assessed_on=dates, method=method)
+        self.rec.add(
+            "assessments",
+            person=p.gid[persons],
+            competency=self.w.competencies["competency_id"].to_numpy()[cols],
+            level=obs.astype(int),
+            assessed_on=dates,
+            method=method,
+        )
 
     # ------------------------------------------------------------------ enrolments
     def perceived_gap(self, idx: np.ndarray) -> np.ndarray:
@@ -218,7 +246,7 @@ class Simulation:
         return (gap + target).astype(np.float32)
 
     def utilities(self, idx: np.ndarray, y: int, year: int) -> np.ndarray:
-        """Utility of each programme for each person (len(idx) x programmes); -inf = not eligible."""
+        """Utility of each programme for each person (len(idx) x programmes); -inf: ineligible."""
         p, w = self.p, self.w
         pos = p.pos[idx]
         u = 1.1 * (self.perceived_gap(idx) @ self.gm)
@@ -231,7 +259,8 @@ class Simulation:
             u -= 0.8 * self.classical[None, :]  # COVID: classroom training cut back
         share = self.mod_count[idx] / np.maximum(self.mod_count[idx].sum(1, keepdims=True), 1)
         u += 0.8 * share[:, self.mod_idx]
-        u += self.rng.gumbel(0, 1, u.shape).astype(np.float32)
+        uniform = self.rng.random(u.shape, dtype=np.float32)
+        u -= np.log(-np.log(np.clip(uniform, 1e-7, 1 - 1e-7)))  # Gumbel noise: a random choice
         return np.where(self.eligible(idx, year), u, -np.inf)
 
     def eligible(self, idx: np.ndarray, year: int) -> np.ndarray:
@@ -256,22 +285,25 @@ class Simulation:
         mp, mprog = self.mandatory_rows(year)
         persons = np.concatenate([persons, mp])
         progs = np.concatenate([progs, mprog])
-        source = np.concatenate([np.where(assigned, "assigned", "self"),
-                                 np.full(len(mp), "assigned")])
+        source = np.concatenate(
+            [np.where(assigned, "assigned", "self"), np.full(len(mp), "assigned")]
+        )
         load = np.bincount(persons, minlength=p.n)[persons]
         return self.outcomes(persons, progs, source, y, year, load)
 
-    def _choose(self, idx: np.ndarray, k: np.ndarray, y: int, year: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def _choose(
+        self, idx: np.ndarray, k: np.ndarray, y: int, year: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         persons, progs = [], []
         for start in range(0, len(idx), 8192):
-            part, kk = idx[start:start + 8192], k[start:start + 8192]
+            part, kk = idx[start : start + 8192], k[start : start + 8192]
             u = self.utilities(part, y, year)
             top = np.argpartition(-u, 6, axis=1)[:, :6]
             order = np.argsort(-np.take_along_axis(u, top, 1), axis=1)
             top = np.take_along_axis(top, order, 1)
             keep = (np.arange(6)[None, :] < kk[:, None]) & np.isfinite(
-                np.take_along_axis(u, top, 1))
+                np.take_along_axis(u, top, 1)
+            )
             rows, cols = np.nonzero(keep)
             persons.append(part[rows])
             progs.append(top[rows, cols])
@@ -287,11 +319,16 @@ class Simulation:
         persons.append(np.flatnonzero(new))
         progs.append(np.array([self.prog_by_id[x] for x in latsar[new]], dtype=int))
         tier = self.pos_tier[p.pos]
-        for t, code in (("pengawas", "PL003"), ("administrator", "PL004"),
-                        ("jpt_pratama", "PL005"), ("jpt_madya", "PL006")):
+        for t, code in (
+            ("pengawas", "PL003"),
+            ("administrator", "PL004"),
+            ("jpt_pratama", "PL005"),
+            ("jpt_madya", "PL006"),
+        ):
             prog = self.prog_by_id[code]
-            who = np.flatnonzero(act & (tier == t) & ~self.completed[:, prog] &
-                                 (p.pos_start >= _day(year - 1, 7)))
+            who = np.flatnonzero(
+                act & (tier == t) & ~self.completed[:, prog] & (p.pos_start >= _day(year - 1, 7))
+            )
             persons.append(who)
             progs.append(np.full(len(who), prog))
         entry = np.isin(tier, ("ahli_pertama", "terampil")) & (p.pos_start >= _day(year - 1, 7))
@@ -299,8 +336,9 @@ class Simulation:
         for person in np.flatnonzero(act & entry & (self.pending_jf < 0)):
             self.pending_jf[person] = jf_of[self.pos_jf[p.pos[person]]]
         pend = np.flatnonzero(act & (self.pending_jf >= 0))
-        basic = np.array([self.prog_by_id[f"PF-{cd.JF[j][0]}-D"] for j in self.pending_jf[pend]],
-                         dtype=int)
+        basic = np.array(
+            [self.prog_by_id[f"PF-{cd.JF[j][0]}-D"] for j in self.pending_jf[pend]], dtype=int
+        )
         todo = ~self.completed[pend, basic] if len(pend) else np.zeros(0, bool)
         persons.append(pend[todo])
         progs.append(basic[todo])
@@ -314,21 +352,38 @@ class Simulation:
         above = 0.2 * np.exp(-(lv - tg))
         return np.where(tg > 0, np.where(lv < tg, below, above), 0).astype(np.float32)
 
-    def outcomes(self, persons: np.ndarray, progs: np.ndarray, source: np.ndarray, y: int,
-                 year: int, load: np.ndarray) -> np.ndarray:
+    def outcomes(
+        self,
+        persons: np.ndarray,
+        progs: np.ndarray,
+        source: np.ndarray,
+        y: int,
+        year: int,
+        load: np.ndarray,
+    ) -> np.ndarray:
         """Completion, tests, satisfaction and competency gain of each enrolment row."""
         p, rng, w = self.p, self.rng, self.w
         phi = self.fit(persons, progs)
         gain_w = w.prog_gain[progs]
         fit = (phi * gain_w).sum(1) / np.maximum(gain_w.sum(1), 1e-6)
         habit = (self.n_done[persons] + 4) / (self.n_taken[persons] + 4.6)
-        logit = (self.base_c[progs] + 0.6 * p.motivation[persons] + 1.4 * (fit - 0.5)
-                 + 0.9 * p.e_aff[persons] * self.self_paced[progs] + 1.0 * (habit - 0.85)
-                 - 0.25 * np.maximum(load - 3, 0))
+        logit = (
+            self.base_c[progs]
+            + 0.6 * p.motivation[persons]
+            + 1.4 * (fit - 0.5)
+            + 0.9 * p.e_aff[persons] * self.self_paced[progs]
+            + 1.0 * (habit - 0.85)
+            - 0.25 * np.maximum(load - 3, 0)
+        )
         done = rng.random(len(progs)) < _sigmoid(logit)
         effect = self.modality_effect(persons, progs, year)
-        gain = gain_w * phi * ((1 + 0.4 * p.ability[persons]) * effect * rng.lognormal(
-            0, 0.3, len(progs)) * done)[:, None]
+        gain = (
+            gain_w
+            * phi
+            * ((1 + 0.4 * p.ability[persons]) * effect * rng.lognormal(0, 0.3, len(progs)) * done)[
+                :, None
+            ]
+        )
         np.add.at(p.level, persons, np.clip(gain, 0, None).astype(np.float32))
         np.minimum(p.level, 5.5, out=p.level)
         self._bookkeep(persons, progs, done)
@@ -341,11 +396,13 @@ class Simulation:
         mod = self.mod[progs]
         tenure = (_day(year, 7) - p.pos_start[persons]).astype(int) / 365.25
         eff = np.ones(len(progs))
-        eff = np.where(self.self_paced[progs], np.clip(0.55 + 0.35 * p.e_aff[persons], 0.15, 1.4),
-                       eff)
+        eff = np.where(
+            self.self_paced[progs], np.clip(0.55 + 0.35 * p.e_aff[persons], 0.15, 1.4), eff
+        )
         eff = np.where(np.isin(mod, WORKPLACE), np.where(tenure < 3, 1.3, 0.8), eff)
-        eff = np.where(np.isin(mod, ("coaching", "mentoring")),
-                       1.0 + 0.3 * np.tanh(p.motivation[persons]), eff)
+        eff = np.where(
+            np.isin(mod, ("coaching", "mentoring")), 1.0 + 0.3 * np.tanh(p.motivation[persons]), eff
+        )
         return eff
 
     def _bookkeep(self, persons: np.ndarray, progs: np.ndarray, done: np.ndarray) -> None:
@@ -354,9 +411,17 @@ class Simulation:
         np.add.at(self.n_done, persons, done.astype(float))
         np.add.at(self.n_taken, persons, 1.0)
 
-    def _record_enrolments(self, persons: np.ndarray, progs: np.ndarray, source: np.ndarray,
-                           done: np.ndarray, fit: np.ndarray, gain: np.ndarray, y: int,
-                           year: int) -> np.ndarray:
+    def _record_enrolments(
+        self,
+        persons: np.ndarray,
+        progs: np.ndarray,
+        source: np.ndarray,
+        done: np.ndarray,
+        fit: np.ndarray,
+        gain: np.ndarray,
+        y: int,
+        year: int,
+    ) -> np.ndarray:
         p, rng, s = self.p, self.rng, self.s
         n = len(progs)
         batches = np.maximum(s.count[progs, y], 1)
@@ -368,33 +433,54 @@ class Simulation:
         start = np.maximum(start, p.hire[persons])
         end = np.maximum(end, start)
         fail_kind = rng.random(n)
-        status = np.where(done, "completed", np.where(
-            fail_kind < 0.25, "no_show", np.where(
-                (fail_kind < 0.55) & self.classical[progs], "failed", "withdrawn")))
+        status = np.where(
+            done,
+            "completed",
+            np.where(
+                fail_kind < 0.25,
+                "no_show",
+                np.where((fail_kind < 0.55) & self.classical[progs], "failed", "withdrawn"),
+            ),
+        )
         tested = self.classical[progs] | self.self_paced[progs]
         lv = (p.level[persons] * (self.w.prog_target[progs] > 0)).sum(1) / np.maximum(
-            (self.w.prog_target[progs] > 0).sum(1), 1)
+            (self.w.prog_target[progs] > 0).sum(1), 1
+        )
         tg = self.w.prog_target[progs].max(1)
         pre = np.clip(45 + 14 * (lv - tg + 1.5) + rng.normal(0, 7, n), 0, 100)
         post = np.clip(pre + 60 * gain.sum(1) + rng.normal(4, 5, n), 0, 100)
         show = status != "no_show"
-        sat = np.clip(np.rint(3.7 + 1.2 * (fit - 0.5) + 0.3 * p.motivation[persons]
-                              + rng.normal(0, 0.7, n)), 1, 5)
+        sat = np.clip(
+            np.rint(3.7 + 1.2 * (fit - 0.5) + 0.3 * p.motivation[persons] + rng.normal(0, 0.7, n)),
+            1,
+            5,
+        )
         jp = np.where(done, self.jp[progs], 0)
         credited = np.where(done & (rng.random(n) > 0.05), self.jp[progs], np.nan)
         self.rec.add(
-            "enrollments", person=p.gid[persons], program=self.w.programs["program_id"].to_numpy()[
-                progs], session=s.ids[progs, y, b], start_date=start, end_date=end, status=status,
-            jp_credited=credited, pre_test=np.where(tested & show, np.round(pre, 1), np.nan),
+            "enrollments",
+            person=p.gid[persons],
+            program=self.w.programs["program_id"].to_numpy()[progs],
+            session=s.ids[progs, y, b],
+            start_date=start,
+            end_date=end,
+            status=status,
+            jp_credited=credited,
+            pre_test=np.where(tested & show, np.round(pre, 1), np.nan),
             post_test=np.where(tested & done, np.round(post, 1), np.nan),
-            satisfaction=np.where(show & (rng.random(n) < 0.85), sat, np.nan), source=source)
+            satisfaction=np.where(show & (rng.random(n) < 0.85), sat, np.nan),
+            source=source,
+        )
         return np.bincount(persons, weights=jp, minlength=p.n)
 
     def push_twenty_jp(self, y: int, year: int, jp: np.ndarray) -> None:
         """In the last quarter HR assigns a short e-learning module to many people under 20 JP."""
         p, rng = self.p, self.rng
-        idx = np.flatnonzero(self.active(_day(year, 12, 31)) & (jp < domain.MIN_JP_PER_YEAR) &
-                             (p.hire <= _day(year, 9)))
+        idx = np.flatnonzero(
+            self.active(_day(year, 12, 31))
+            & (jp < domain.MIN_JP_PER_YEAR)
+            & (p.hire <= _day(year, 9))
+        )
         idx = idx[rng.random(len(idx)) < 0.75]
         if len(idx) == 0:
             return
@@ -430,21 +516,33 @@ class Simulation:
     def talent(self, y: int, year: int) -> None:
         """9-box from the last rating (performance) and a potential assessment (often missing)."""
         p, rng = self.p, self.rng
-        idx = np.flatnonzero(self.active(_day(year, 12, 31)) & (self.ratings[:, y] >= 0) &
-                             (p.hire <= _day(year - 1, 12, 31)))
+        idx = np.flatnonzero(
+            self.active(_day(year, 12, 31))
+            & (self.ratings[:, y] >= 0)
+            & (p.hire <= _day(year - 1, 12, 31))
+        )
         perf = np.array([92, 80, 62, 45, 25])[self.ratings[idx, y]] + rng.normal(0, 4, len(idx))
         perf = np.clip(perf, 0, 100)
-        pot = 64 + 9 * (0.7 * p.ability[idx] + 0.3 * p.motivation[idx]) + 4 * (
-            p.edu[idx] >= EDU.index("S2")) + rng.normal(0, 6, len(idx))
+        pot = (
+            64
+            + 9 * (0.7 * p.ability[idx] + 0.3 * p.motivation[idx])
+            + 4 * (p.edu[idx] >= EDU.index("S2"))
+            + rng.normal(0, 6, len(idx))
+        )
         pot = np.where(rng.random(len(idx)) < 0.3, np.nan, np.clip(pot, 0, 100))
         perf_band = np.where(perf >= 85, 2, np.where(perf >= 70, 1, 0))
         pot_band = np.where(np.isnan(pot), 1, np.where(pot >= 75, 2, np.where(pot >= 60, 1, 0)))
         grid = np.array([[1, 3, 6], [2, 5, 8], [4, 7, 9]])  # [performance][potential]
         box = grid[perf_band, pot_band]
         self.box[idx] = box
-        self.rec.add("talent_box", person=p.gid[idx], year=np.full(len(idx), year),
-                     performance_score=np.round(perf, 1), potential_score=np.round(pot, 1),
-                     box=box)
+        self.rec.add(
+            "talent_box",
+            person=p.gid[idx],
+            year=np.full(len(idx), year),
+            performance_score=np.round(perf, 1),
+            potential_score=np.round(pot, 1),
+            box=box,
+        )
 
     # ------------------------------------------------------------------ grades
     def promote_grades(self, y: int, year: int) -> None:
@@ -452,8 +550,11 @@ class Simulation:
         p, rng = self.p, self.rng
         act = self.active(_day(year, 12, 31))
         need = np.where(self.ratings[:, y] == 0, 3, 4) * 365
-        when = np.where(p.grade_date + need.astype("timedelta64[D]") <= _day(year, 4),
-                        _day(year, 4), _day(year, 10))
+        when = np.where(
+            p.grade_date + need.astype("timedelta64[D]") <= _day(year, 4),
+            _day(year, 4),
+            _day(year, 10),
+        )
         ok = act & self.good_record(y) & (p.grade < self.pos_max_g[p.pos])
         ok &= (when - p.grade_date).astype(int) >= need
         ok &= rng.random(p.n) < 0.85
@@ -465,21 +566,32 @@ class Simulation:
         change = grade > p.grade[idx]
         idx, grade, when = idx[change], grade[change], when[change]
         names = np.array(GRADES)
-        self.rec.add("rank_history", person=p.gid[idx], from_grade=names[p.grade[idx]],
-                     to_grade=names[grade], effective_date=when)
+        self.rec.add(
+            "rank_history",
+            person=p.gid[idx],
+            from_grade=names[p.grade[idx]],
+            to_grade=names[grade],
+            effective_date=when,
+        )
         p.grade[idx], p.grade_date[idx] = grade, when
 
     # ------------------------------------------------------------------ moves
-    def _move(self, idx: np.ndarray, to_pos: np.ndarray, to_unit: np.ndarray, when: np.ndarray,
-              kind: str) -> None:
+    def _move(
+        self, idx: np.ndarray, to_pos: np.ndarray, to_unit: np.ndarray, when: np.ndarray, kind: str
+    ) -> None:
         p = self.p
         if len(idx) == 0:
             return
-        self.rec.add("career_moves", person=p.gid[idx], from_position=self.pos_ids[p.pos[idx]],
-                     to_position=self.pos_ids[to_pos],
-                     from_unit=self.w.units["unit_id"].to_numpy()[p.unit[idx]],
-                     to_unit=self.w.units["unit_id"].to_numpy()[to_unit], move_date=when,
-                     move_type=np.full(len(idx), kind))
+        self.rec.add(
+            "career_moves",
+            person=p.gid[idx],
+            from_position=self.pos_ids[p.pos[idx]],
+            to_position=self.pos_ids[to_pos],
+            from_unit=self.w.units["unit_id"].to_numpy()[p.unit[idx]],
+            to_unit=self.w.units["unit_id"].to_numpy()[to_unit],
+            move_date=when,
+            move_type=np.full(len(idx), kind),
+        )
         p.pos[idx], p.unit[idx], p.pos_start[idx] = to_pos, to_unit, when
         low = p.grade[idx] < self.pos_min_g[to_pos]
         self._set_grade(idx[low], self.pos_min_g[to_pos][low], when[low])
@@ -494,7 +606,8 @@ class Simulation:
         act = self.active(_day(year, 12, 31)) & (p.status == "active")
         bup = self.pos_bup[p.pos]
         at = (p.birth.astype("datetime64[M]") + (bup * 12 + 1).astype("timedelta64[M]")).astype(
-            "datetime64[D]")
+            "datetime64[D]"
+        )
         out = act & (at <= _day(year, 12, 31))
         p.status[out], p.end[out] = "retired", at[out]
         quit_ = act & ~out & (rng.random(p.n) < 0.003)
@@ -557,12 +670,15 @@ class Simulation:
         codes = [cd.JF[j][0] for j in self.pending_jf[idx]]
         basic = np.array([self.prog_by_id[f"PF-{c}-D"] for c in codes])
         degree = p.edu[idx] >= EDU.index("S1")
-        go = self.completed[idx, basic] & (rng.random(len(idx)) < 0.75 * (
-            0.6 + 0.4 * self.readiness_any(idx)))
+        go = self.completed[idx, basic] & (
+            rng.random(len(idx)) < 0.75 * (0.6 + 0.4 * self.readiness_any(idx))
+        )
         targets = []
         for c, deg in zip(codes, degree, strict=True):
             tier = "ahli_pertama" if deg else "terampil"
-            targets.append(self.pos_index.get(f"JF-{c}-{tier}", self.pos_index[f"JF-{c}-ahli_pertama"]))
+            targets.append(
+                self.pos_index.get(f"JF-{c}-{tier}", self.pos_index[f"JF-{c}-ahli_pertama"])
+            )
         to = np.array(targets)
         allowed = degree | np.array([self.pos_tier[t] == "terampil" for t in to])
         go &= allowed
@@ -584,8 +700,9 @@ class Simulation:
         p, rng = self.p, self.rng
         act = self.active(_day(year, 12, 31)) & (p.status == "active")
         units_here = np.unique(p.unit)
-        posts = np.flatnonzero(np.isin(self.pos_unit, units_here) & np.isin(self.pos_tier,
-                                                                            list(LADDER)))
+        posts = np.flatnonzero(
+            np.isin(self.pos_unit, units_here) & np.isin(self.pos_tier, list(LADDER))
+        )
         age = self.age(_day(year, 12, 31))
         record = self.good_record(y)
         for post in posts:
@@ -602,7 +719,7 @@ class Simulation:
             group = self.unit_group[unit]
             cand = act & record & np.isin(self.pos_tier[p.pos], sources)
             cand &= self.unit_group[p.unit] == group
-            cand &= (p.pos_start <= _day(year - years_in, 12, 31))
+            cand &= p.pos_start <= _day(year - years_in, 12, 31)
             cand &= p.grade >= self.pos_min_g[post] - 1
             cand &= p.edu >= self.pos_min_edu[post]
             if max_age is not None:
@@ -610,16 +727,23 @@ class Simulation:
             idx = np.flatnonzero(cand)
             if len(idx) == 0:
                 continue
-            score = (4 * self.readiness(idx, post) + 0.5 * self.z[idx] + 0.6 * (self.box[idx] >= 7)
-                     + 0.8 * (p.unit[idx] == unit) + rng.gumbel(0, 0.5, len(idx)))
+            score = (
+                4 * self.readiness(idx, post)
+                + 0.5 * self.z[idx]
+                + 0.6 * (self.box[idx] >= 7)
+                + 0.8 * (p.unit[idx] == unit)
+                + rng.gumbel(0, 0.5, len(idx))
+            )
             take = idx[np.argsort(-score)[:open_]]
-            kind = np.array(["vertical" if self.pos_tier[p.pos[t]] in STRUCTURAL else "diagonal"
-                             for t in take])
+            kind = np.array(
+                ["vertical" if self.pos_tier[p.pos[t]] in STRUCTURAL else "diagonal" for t in take]
+            )
             when = self._q4(year, len(take))
             for k in ("vertical", "diagonal"):
                 sel = kind == k
-                self._move(take[sel], np.full(sel.sum(), post), np.full(sel.sum(), unit),
-                           when[sel], k)
+                self._move(
+                    take[sel], np.full(sel.sum(), post), np.full(sel.sum(), unit), when[sel], k
+                )
 
     def rotate(self, year: int) -> None:
         """Horizontal moves: JF staff to another unit that uses the JF, pelaksana to another
@@ -630,6 +754,10 @@ class Simulation:
         ok = act & (p.pos_start <= _day(year - 2, 12, 31)) & ~np.isin(tier, list(LADDER))
         idx = np.flatnonzero(ok & (rng.random(p.n) < 0.06))
         units_here = np.unique(p.unit)
+        hosts = {
+            cd.JF[j][0]: [u for u in units_here if j in self.jf_options[int(u)]]
+            for j in range(len(cd.JF))
+        }
         to_pos, to_unit = p.pos[idx].copy(), p.unit[idx].copy()
         for k, person in enumerate(idx):
             if tier[person] == "pelaksana":
@@ -637,9 +765,7 @@ class Simulation:
                 if rng.random() < 0.4:
                     to_unit[k] = units_here[rng.integers(len(units_here))]
             else:
-                code = self.pos_jf[p.pos[person]]
-                fits = [u for u in units_here if any(cd.JF[j][0] == code for j in
-                                                      self.jf_options[int(u)])]
+                fits = hosts[self.pos_jf[p.pos[person]]] or [p.unit[person]]
                 to_unit[k] = fits[rng.integers(len(fits))]
         moved = (to_pos != p.pos[idx]) | (to_unit != p.unit[idx])
         idx = idx[moved]
@@ -661,19 +787,28 @@ class Simulation:
 def employees_frame(world: World, p: People, export: np.datetime64) -> pd.DataFrame:
     """Master data as of the export date (the raw contract's columns, NIP added later)."""
     status = np.where((p.status != "active") & (p.end > export), "active", p.status)
-    return pd.DataFrame({
-        "person": p.gid, "sex": p.sex, "birth_date": p.birth, "education": np.array(EDU)[p.edu],
-        "grade": np.array(GRADES)[p.grade], "grade_date": p.grade_date,
-        "asn_status": np.where(p.hire > export - 365, "CPNS", "PNS"),
-        "position_id": world.positions["position_id"].to_numpy()[p.pos],
-        "unit_id": world.units["unit_id"].to_numpy()[p.unit], "hire_date": p.hire,
-        "position_start_date": p.pos_start, "status": status,
-        "end_date": np.where(status == "active", np.datetime64("NaT"), p.end),
-    })
+    return pd.DataFrame(
+        {
+            "person": p.gid,
+            "sex": p.sex,
+            "birth_date": p.birth,
+            "education": np.array(EDU)[p.edu],
+            "grade": np.array(GRADES)[p.grade],
+            "grade_date": p.grade_date,
+            "asn_status": np.where(p.hire > export - 365, "CPNS", "PNS"),
+            "position_id": world.positions["position_id"].to_numpy()[p.pos],
+            "unit_id": world.units["unit_id"].to_numpy()[p.unit],
+            "hire_date": p.hire,
+            "position_start_date": p.pos_start,
+            "status": status,
+            "end_date": np.where(status == "active", np.datetime64("NaT"), p.end),
+        }
+    )
 
 
-def simulate_chunk(world: World, schedule: Schedule, people: People, rng: np.random.Generator
-                   ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[int, int]]:
+def simulate_chunk(
+    world: World, schedule: Schedule, people: People, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[int, int]]:
     """Run one chunk. Returns (employees, event tables keyed by table, JF formasi counts)."""
     sim = Simulation(world, schedule, people, rng)
     sim.run()

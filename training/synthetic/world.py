@@ -23,28 +23,63 @@ G = {g: i for i, g in enumerate(GRADES)}
 
 #: Grade range by tier (domain.md 2.2; managerial ranges indicative [R]).
 TIER_GRADES = {
-    "pelaksana": ("II/a", "III/d"), "pemula": ("II/a", "II/a"), "terampil": ("II/b", "II/d"),
-    "mahir": ("III/a", "III/b"), "penyelia": ("III/c", "III/d"),
-    "ahli_pertama": ("III/a", "III/b"), "ahli_muda": ("III/c", "III/d"),
-    "ahli_madya": ("IV/a", "IV/c"), "ahli_utama": ("IV/d", "IV/e"),
-    "pengawas": ("III/b", "III/d"), "administrator": ("III/d", "IV/b"),
-    "jpt_pratama": ("IV/b", "IV/d"), "jpt_madya": ("IV/c", "IV/e"), "jpt_utama": ("IV/d", "IV/e"),
+    "pelaksana": ("II/a", "III/d"),
+    "pemula": ("II/a", "II/a"),
+    "terampil": ("II/b", "II/d"),
+    "mahir": ("III/a", "III/b"),
+    "penyelia": ("III/c", "III/d"),
+    "ahli_pertama": ("III/a", "III/b"),
+    "ahli_muda": ("III/c", "III/d"),
+    "ahli_madya": ("IV/a", "IV/c"),
+    "ahli_utama": ("IV/d", "IV/e"),
+    "pengawas": ("III/b", "III/d"),
+    "administrator": ("III/d", "IV/b"),
+    "jpt_pratama": ("IV/b", "IV/d"),
+    "jpt_madya": ("IV/c", "IV/e"),
+    "jpt_utama": ("IV/d", "IV/e"),
 }
 TIER_EDU = {
-    "pelaksana": "SMA", "pemula": "SMA", "terampil": "D3", "mahir": "D3", "penyelia": "D3",
-    "ahli_pertama": "S1", "ahli_muda": "S1", "ahli_madya": "S1", "ahli_utama": "S2",
-    "pengawas": "D3", "administrator": "S1", "jpt_pratama": "S1", "jpt_madya": "S1",
+    "pelaksana": "SMA",
+    "pemula": "SMA",
+    "terampil": "D3",
+    "mahir": "D3",
+    "penyelia": "D3",
+    "ahli_pertama": "S1",
+    "ahli_muda": "S1",
+    "ahli_madya": "S1",
+    "ahli_utama": "S2",
+    "pengawas": "D3",
+    "administrator": "S1",
+    "jpt_pratama": "S1",
+    "jpt_madya": "S1",
     "jpt_utama": "S1",
 }
 BUP = {"jpt_pratama": 60, "jpt_madya": 60, "jpt_utama": 60, "ahli_madya": 60, "ahli_utama": 65}
 EXPERT = ("ahli_pertama", "ahli_muda", "ahli_madya", "ahli_utama")
 SKILLED = ("terampil", "mahir", "penyelia")
-REQUIRED_TRAINING = {"pengawas": "pkp", "administrator": "pka", "jpt_pratama": "pkn_ii",
-                     "jpt_madya": "pkn_i"}
+REQUIRED_TRAINING = {
+    "pengawas": "pkp",
+    "administrator": "pka",
+    "jpt_pratama": "pkn_ii",
+    "jpt_madya": "pkn_i",
+}
 #: Technical level a JF tier requires (managerial level comes from domain.MANAGERIAL_LEVEL_BY_TIER).
-TECH_LEVEL = {"pemula": 1, "jpt_utama": 3, "ahli_pertama": 2, "ahli_muda": 3, "ahli_madya": 4, "ahli_utama": 4,
-              "terampil": 2, "mahir": 3, "penyelia": 3, "pelaksana": 2, "pengawas": 3,
-              "administrator": 3, "jpt_pratama": 3, "jpt_madya": 3}
+TECH_LEVEL = {
+    "pemula": 1,
+    "jpt_utama": 3,
+    "ahli_pertama": 2,
+    "ahli_muda": 3,
+    "ahli_madya": 4,
+    "ahli_utama": 4,
+    "terampil": 2,
+    "mahir": 3,
+    "penyelia": 3,
+    "pelaksana": 2,
+    "pengawas": 3,
+    "administrator": 3,
+    "jpt_pratama": 3,
+    "jpt_madya": 3,
+}
 
 
 @dataclass
@@ -83,21 +118,53 @@ class World:
 
 def build_units() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Units with their kind (for JF placement) and headcount weight. Returns (table, kind, w)."""
-    rows = [("KEMNAKER", "Kementerian Ketenagakerjaan", None, "kementerian", "31", "DKI Jakarta",
-             "root", 0.2)]
+    rows = [
+        (
+            "KEMNAKER",
+            "Kementerian Ketenagakerjaan",
+            None,
+            "kementerian",
+            "31",
+            "DKI Jakarta",
+            "root",
+            0.2,
+        )
+    ]
     for code, name, kind, children in cd.ECHELON_I:
         rows.append((code, name, "KEMNAKER", "eselon_i", "31", "DKI Jakarta", kind, 0.3))
         for j, child in enumerate(children, 1):
             child_kind = "ppsdm" if "Pengembangan SDM" in child else kind
-            rows.append((f"{code}-{j:02d}", child, code, "eselon_ii", "31", "DKI Jakarta",
-                         child_kind, 1.0))
+            rows.append(
+                (f"{code}-{j:02d}", child, code, "eselon_ii", "31", "DKI Jakarta", child_kind, 1.0)
+            )
     for j, (name, pcode, prov, parent, kind, big) in enumerate(cd.UPT, 1):
         rows.append((f"UPT-{j:02d}", name, parent, "upt", pcode, prov, kind, 1.6 if big else 0.9))
     for pcode, prov in cd.PROVINCES:
-        rows.append((f"PROV-{pcode}", f"Disnakertrans Provinsi {prov}", None, "dinas_provinsi",
-                     pcode, prov, "prov", 1.1))
-    df = pd.DataFrame(rows, columns=["unit_id", "name", "parent_id", "level", "province_code",
-                                     "province", "_kind", "_w"])
+        rows.append(
+            (
+                f"PROV-{pcode}",
+                f"Disnakertrans Provinsi {prov}",
+                None,
+                "dinas_provinsi",
+                pcode,
+                prov,
+                "prov",
+                1.1,
+            )
+        )
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "unit_id",
+            "name",
+            "parent_id",
+            "level",
+            "province_code",
+            "province",
+            "_kind",
+            "_w",
+        ],
+    )
     weight = df["_w"].to_numpy(float)
     return df.drop(columns=["_kind", "_w"]), df["_kind"].to_numpy(), weight / weight.sum()
 
@@ -108,8 +175,15 @@ def build_competencies() -> tuple[pd.DataFrame, dict[str, str]]:
     for i, (name, en) in enumerate(cd.MANAGERIAL, 1):
         rows.append((f"MK{i:02d}", name, en, "manajerial", "manajerial"))
         theme[name] = "RB"
-    rows.append(("SK01", cd.SOCIOCULTURAL[0][0], cd.SOCIOCULTURAL[0][1], "sosial_kultural",
-                 "sosial_kultural"))
+    rows.append(
+        (
+            "SK01",
+            cd.SOCIOCULTURAL[0][0],
+            cd.SOCIOCULTURAL[0][1],
+            "sosial_kultural",
+            "sosial_kultural",
+        )
+    )
     theme[cd.SOCIOCULTURAL[0][0]] = "INKLUSI"
     n = 0
     for cluster, cluster_theme, names in cd.TECHNICAL:
@@ -117,34 +191,64 @@ def build_competencies() -> tuple[pd.DataFrame, dict[str, str]]:
             n += 1
             rows.append((f"TK{n:03d}", name, None, "teknis", cluster))
             theme[name] = cluster_theme
-    theme.update({"Pelindungan Pekerja Migran": "PMI", "Jaminan Sosial Tenaga Kerja": "JAMSOS",
-                  "Norma Jaminan Sosial": "JAMSOS", "Peningkatan Produktivitas": "PRODUKTIVITAS"})
+    theme.update(
+        {
+            "Pelindungan Pekerja Migran": "PMI",
+            "Jaminan Sosial Tenaga Kerja": "JAMSOS",
+            "Norma Jaminan Sosial": "JAMSOS",
+            "Peningkatan Produktivitas": "PRODUKTIVITAS",
+        }
+    )
     cols = ["competency_id", "name", "name_en", "type", "cluster"]
     return pd.DataFrame(rows, columns=cols), theme
 
 
 KIND_CLUSTERS = {
-    "wasnaker": ("pengawasan",), "k3": ("pengawasan",), "phi": ("hubungan_industrial",),
-    "penta": ("penempatan",), "lavotas": ("vokasi",), "upt": ("vokasi",),
-    "renbang": ("perencanaan",), "itjen": ("manajemen",), "central": ("manajemen", "digital"),
-    "ppsdm": ("vokasi", "manajemen"), "root": ("manajemen",),
+    "wasnaker": ("pengawasan",),
+    "k3": ("pengawasan",),
+    "phi": ("hubungan_industrial",),
+    "penta": ("penempatan",),
+    "lavotas": ("vokasi",),
+    "upt": ("vokasi",),
+    "renbang": ("perencanaan",),
+    "itjen": ("manajemen",),
+    "central": ("manajemen", "digital"),
+    "ppsdm": ("vokasi", "manajemen"),
+    "root": ("manajemen",),
     "prov": ("pengawasan", "hubungan_industrial", "penempatan"),
 }
 HEAD_TITLES = {"eselon_i": "jpt_madya"}
 
 
-def _position_row(pid: str, title: str, tier: str, unit: str | None, jf: str | None,
-                  formasi: int = 0) -> dict[str, object]:
-    family = ("jpt" if tier.startswith("jpt") else tier if tier in ("administrator", "pengawas")
-              else "pelaksana" if tier == "pelaksana" else "fungsional")
+def _position_row(
+    pid: str, title: str, tier: str, unit: str | None, jf: str | None, formasi: int = 0
+) -> dict[str, object]:
+    family = (
+        "jpt"
+        if tier.startswith("jpt")
+        else tier
+        if tier in ("administrator", "pengawas")
+        else "pelaksana"
+        if tier == "pelaksana"
+        else "fungsional"
+    )
     lo, hi = TIER_GRADES[tier]
     return {
-        "position_id": pid, "title": title, "family": family,
-        "category": "manajerial" if family in ("jpt", "administrator", "pengawas")
+        "position_id": pid,
+        "title": title,
+        "family": family,
+        "category": "manajerial"
+        if family in ("jpt", "administrator", "pengawas")
         else "nonmanajerial",
-        "tier": tier, "jf_code": jf, "unit_id": unit, "min_grade": lo, "max_grade": hi,
-        "min_education": TIER_EDU[tier], "required_training": REQUIRED_TRAINING.get(tier),
-        "formasi": formasi, "retirement_age": BUP.get(tier, 58),
+        "tier": tier,
+        "jf_code": jf,
+        "unit_id": unit,
+        "min_grade": lo,
+        "max_grade": hi,
+        "min_education": TIER_EDU[tier],
+        "required_training": REQUIRED_TRAINING.get(tier),
+        "formasi": formasi,
+        "retirement_age": BUP.get(tier, 58),
     }
 
 
@@ -160,10 +264,26 @@ def _managerial_posts(unit: pd.Series, kind: str) -> list[dict[str, object]]:
     head_title = f"Direktur {short}" if name.startswith("Direktorat") else f"Kepala {name}"
     rows = [_position_row(f"M-{uid}-1", head_title, head, uid, None, 1)]
     if big:
-        rows.append(_position_row(f"M-{uid}-2", f"Kepala Bagian/Bidang pada {short}",
-                                  "administrator", uid, None, 2 if level == "dinas_provinsi" else 1))
-    rows.append(_position_row(f"M-{uid}-3", f"Kepala Subbagian/Seksi pada {short}", "pengawas",
-                              uid, None, 2 if level == "dinas_provinsi" else 1))
+        rows.append(
+            _position_row(
+                f"M-{uid}-2",
+                f"Kepala Bagian/Bidang pada {short}",
+                "administrator",
+                uid,
+                None,
+                2 if level == "dinas_provinsi" else 1,
+            )
+        )
+    rows.append(
+        _position_row(
+            f"M-{uid}-3",
+            f"Kepala Subbagian/Seksi pada {short}",
+            "pengawas",
+            uid,
+            None,
+            2 if level == "dinas_provinsi" else 1,
+        )
+    )
     return rows
 
 
@@ -182,19 +302,24 @@ def build_positions(units: pd.DataFrame, kinds: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _technical_comps(pos: pd.Series, unit_kind: dict[str, str], by_cluster: dict[str, list[str]],
-                     jf_comps: dict[str, tuple[str, ...]]) -> list[str]:
+def _technical_comps(
+    pos: pd.Series,
+    unit_kind: dict[str, str],
+    by_cluster: dict[str, list[str]],
+    jf_comps: dict[str, tuple[str, ...]],
+) -> list[str]:
     if isinstance(pos["jf_code"], str):
         return list(jf_comps[str(pos["jf_code"])])
     if pos["family"] == "pelaksana":
         return list(dict(cd.PELAKSANA)[str(pos["title"])])
     clusters = KIND_CLUSTERS[unit_kind[str(pos["unit_id"])]]
     names = [n for c in clusters for n in by_cluster[c][:5]]
-    return names[:5] + ["Akuntabilitas Kinerja (SAKIP)"]
+    return [*names[:5], "Akuntabilitas Kinerja (SAKIP)"]
 
 
-def build_requirements(positions: pd.DataFrame, comps: pd.DataFrame, units: pd.DataFrame,
-                       kinds: np.ndarray) -> pd.DataFrame:
+def build_requirements(
+    positions: pd.DataFrame, comps: pd.DataFrame, units: pd.DataFrame, kinds: np.ndarray
+) -> pd.DataFrame:
     """Competency standard per position (managerial + socio-cultural + 2-8 technical)."""
     name_to_id = dict(zip(comps["name"], comps["competency_id"], strict=True))
     by_cluster = comps[comps["type"] == "teknis"].groupby("cluster")["name"].apply(list).to_dict()
@@ -209,13 +334,21 @@ def build_requirements(positions: pd.DataFrame, comps: pd.DataFrame, units: pd.D
         tech = _technical_comps(pos, unit_kind, by_cluster, jf_comps)
         for k, name in enumerate(tech):
             bump = 1 if k < 2 and tier in ("ahli_madya", "ahli_utama", "penyelia") else 0
-            rows.append((pos["position_id"], name_to_id[name], min(5, TECH_LEVEL[tier] + bump),
-                         1.5 if k < 3 else 1.0))
+            rows.append(
+                (
+                    pos["position_id"],
+                    name_to_id[name],
+                    min(5, TECH_LEVEL[tier] + bump),
+                    1.5 if k < 3 else 1.0,
+                )
+            )
     cols = ["position_id", "competency_id", "required_level", "weight"]
     return pd.DataFrame(rows, columns=cols)
 
 
-TIER_BY_LEVEL = {lvl: tuple(t for t, v in domain.TIER_LEVEL.items() if v == lvl) for lvl in range(1, 8)}
+TIER_BY_LEVEL = {
+    lvl: tuple(t for t, v in domain.TIER_LEVEL.items() if v == lvl) for lvl in range(1, 8)
+}
 
 
 def _tiers_between(lo: int, hi: int) -> str:
@@ -243,21 +376,69 @@ LEADERSHIP = (  # title, modality, JP, days, tiers, target managerial level, cos
     ("Pelatihan Dasar CPNS Golongan II", "latsar", 290, 51, "pelaksana;terampil", 1, 12),
     ("Pelatihan Dasar CPNS Golongan III", "latsar", 290, 51, "pelaksana;ahli_pertama", 1, 14),
     ("Pelatihan Kepemimpinan Pengawas", "pkp", 830, 96, "pelaksana;pengawas;ahli_muda", 2, 28),
-    ("Pelatihan Kepemimpinan Administrator", "pka", 908, 105, "pengawas;administrator;ahli_madya",
-     3, 38),
-    ("Pelatihan Kepemimpinan Nasional Tingkat II", "pkn_ii", 900, 120,
-     "administrator;jpt_pratama;ahli_utama", 4, 65),
-    ("Pelatihan Kepemimpinan Nasional Tingkat I", "pkn_i", 900, 120, "jpt_pratama;jpt_madya", 5, 90),
+    (
+        "Pelatihan Kepemimpinan Administrator",
+        "pka",
+        908,
+        105,
+        "pengawas;administrator;ahli_madya",
+        3,
+        38,
+    ),
+    (
+        "Pelatihan Kepemimpinan Nasional Tingkat II",
+        "pkn_ii",
+        900,
+        120,
+        "administrator;jpt_pratama;ahli_utama",
+        4,
+        65,
+    ),
+    (
+        "Pelatihan Kepemimpinan Nasional Tingkat I",
+        "pkn_i",
+        900,
+        120,
+        "jpt_pratama;jpt_madya",
+        5,
+        90,
+    ),
 )
-CAPACITY = {"e_learning": 500, "seminar": 120, "komunitas_belajar": 40, "coaching": 8,
-            "mentoring": 10, "detasering": 5, "magang": 10, "patok_banding": 25, "pjj": 60,
-            "belajar_mandiri": 300, "bimbingan_kerja": 15, "pertukaran": 5}
-PER_JP_COST = {"e_learning": 15_000, "belajar_mandiri": 5_000, "komunitas_belajar": 10_000,
-               "seminar": 120_000, "coaching": 250_000, "mentoring": 150_000, "pjj": 90_000}
+CAPACITY = {
+    "e_learning": 500,
+    "seminar": 120,
+    "komunitas_belajar": 40,
+    "coaching": 8,
+    "mentoring": 10,
+    "detasering": 5,
+    "magang": 10,
+    "patok_banding": 25,
+    "pjj": 60,
+    "belajar_mandiri": 300,
+    "bimbingan_kerja": 15,
+    "pertukaran": 5,
+}
+PER_JP_COST = {
+    "e_learning": 15_000,
+    "belajar_mandiri": 5_000,
+    "komunitas_belajar": 10_000,
+    "seminar": 120_000,
+    "coaching": 250_000,
+    "mentoring": 150_000,
+    "pjj": 90_000,
+}
 
 
-def _program(rng: np.random.Generator, pid: str, title: str, modality: str, jp: int, tiers: str,
-             provider: str, accredited_p: float) -> dict[str, object]:
+def _program(
+    rng: np.random.Generator,
+    pid: str,
+    title: str,
+    modality: str,
+    jp: int,
+    tiers: str,
+    provider: str,
+    accredited_p: float,
+) -> dict[str, object]:
     classical = MODALITIES[modality].classical
     per_jp = PER_JP_COST.get(modality, 250_000 if classical else 120_000)
     cost = int(round(jp * per_jp * rng.uniform(0.7, 1.3), -4))
@@ -269,14 +450,23 @@ def _program(rng: np.random.Generator, pid: str, title: str, modality: str, jp: 
     if modality in ("e_learning", "pjj") and start < 2020 and rng.random() < 0.6:
         start = int(rng.choice([2020, 2021]))  # the e-learning push after 2020
     return {
-        "program_id": pid, "title": title, "description": f"{title} ({MODALITIES[modality].label_id})",
-        "modality": modality, "classical": classical, "jp": jp,
+        "program_id": pid,
+        "title": title,
+        "description": f"{title} ({MODALITIES[modality].label_id})",
+        "modality": modality,
+        "classical": classical,
+        "jp": jp,
         "duration_days": max(1, int(np.ceil(jp / (8 if classical else 3)))),
-        "cost_idr": cost, "provider": provider, "lan_accredited": accredited,
+        "cost_idr": cost,
+        "provider": provider,
+        "lan_accredited": accredited,
         "accreditation_grade": str(rng.choice(["A", "A", "B", "C"])) if accredited else None,
-        "target_tiers": tiers, "prerequisites": None,
+        "target_tiers": tiers,
+        "prerequisites": None,
         "capacity_per_batch": CAPACITY.get(modality, int(rng.integers(20, 41))),
-        "priority_tags": None, "active_from": start, "active_to": end,
+        "priority_tags": None,
+        "active_from": start,
+        "active_to": end,
     }
 
 
@@ -284,8 +474,14 @@ def _leadership(rng: np.random.Generator, soft: list[str]) -> tuple[list[dict], 
     progs, links = [], []
     for k, (title, mod, jp, days, tiers, level, cost_m) in enumerate(LEADERSHIP, 1):
         p = _program(rng, f"PL{k:03d}", title, mod, jp, tiers, "LAN", 1.0)
-        p.update(duration_days=days, cost_idr=cost_m * 1_000_000, active_from=2012,
-                 active_to=None, accreditation_grade="A", capacity_per_batch=30)
+        p.update(
+            duration_days=days,
+            cost_idr=cost_m * 1_000_000,
+            active_from=2012,
+            active_to=None,
+            accreditation_grade="A",
+            capacity_per_batch=30,
+        )
         progs.append(p)
         links += [(p["program_id"], cid, level, 0.5) for cid in soft]
     return progs, links
@@ -295,27 +491,40 @@ def _functional(rng: np.random.Generator, name_to_id: dict[str, str]) -> tuple[l
     progs, links = [], []
     for code, title, comps, _kinds, skilled in cd.JF:
         ids = [name_to_id[c] for c in comps]
-        basic = _program(rng, f"PF-{code}-D", f"Pelatihan Dasar Fungsional {title}",
-                         "fungsional_dasar", int(rng.integers(80, 400)),
-                         "pelaksana;ahli_pertama" + (";terampil" if skilled else ""),
-                         "PPSDM Kemnaker", 1.0)
+        basic = _program(
+            rng,
+            f"PF-{code}-D",
+            f"Pelatihan Dasar Fungsional {title}",
+            "fungsional_dasar",
+            int(rng.integers(80, 400)),
+            "pelaksana;ahli_pertama" + (";terampil" if skilled else ""),
+            "PPSDM Kemnaker",
+            1.0,
+        )
         basic.update(active_from=2012, active_to=None, accreditation_grade="A")
         progs.append(basic)
         links += [(basic["program_id"], cid, 2, 0.8) for cid in ids]
         for tier, level in (("ahli_muda", 3), ("ahli_madya", 4)):
             prev = "ahli_pertama" if tier == "ahli_muda" else "ahli_muda"
-            p = _program(rng, f"PF-{code}-{tier[5:8].upper()}",
-                         f"Pelatihan Penjenjangan {title} {tier.replace('_', ' ').title()}",
-                         "fungsional_penjenjangan", int(rng.integers(60, 160)), f"{prev};{tier}",
-                         "PPSDM Kemnaker", 0.9)
+            p = _program(
+                rng,
+                f"PF-{code}-{tier[5:8].upper()}",
+                f"Pelatihan Penjenjangan {title} {tier.replace('_', ' ').title()}",
+                "fungsional_penjenjangan",
+                int(rng.integers(60, 160)),
+                f"{prev};{tier}",
+                "PPSDM Kemnaker",
+                0.9,
+            )
             p["prerequisites"] = basic["program_id"]
             progs.append(p)
             links += [(p["program_id"], cid, level, 0.7) for cid in ids]
     return progs, links
 
 
-def _topic_programs(rng: np.random.Generator, comps: pd.DataFrame, theme: dict[str, str]
-                    ) -> tuple[list, list]:
+def _topic_programs(
+    rng: np.random.Generator, comps: pd.DataFrame, theme: dict[str, str]
+) -> tuple[list, list]:
     progs, links = [], []
     n = 0
     for _, comp in comps.iterrows():
@@ -328,22 +537,37 @@ def _topic_programs(rng: np.random.Generator, comps: pd.DataFrame, theme: dict[s
             pattern, mod, target, gain, jp, (lo, hi) = templates[t]
             n += 1
             kind = "digital" if mod in ("e_learning", "pjj") else "technical"
-            p = _program(rng, f"PT{n:03d}", pattern.format(c=comp["name"]), mod,
-                         int(rng.integers(jp[0], jp[1] + 1)), _tiers_between(lo, hi),
-                         str(rng.choice(cd.PROVIDERS[kind])), 0.7 if MODALITIES[mod].classical
-                         else 0.35)
+            p = _program(
+                rng,
+                f"PT{n:03d}",
+                pattern.format(c=comp["name"]),
+                mod,
+                int(rng.integers(jp[0], jp[1] + 1)),
+                _tiers_between(lo, hi),
+                str(rng.choice(cd.PROVIDERS[kind])),
+                0.7 if MODALITIES[mod].classical else 0.35,
+            )
             p["priority_tags"] = theme[comp["name"]]
             if "Tingkat Dasar" in pattern:
                 basic_id = p["program_id"]
             if "Tingkat Lanjut" in pattern and basic_id is not None:
                 p["prerequisites"] = basic_id
             progs.append(p)
-            links.append((p["program_id"], comp["competency_id"], target,
-                          round(float(rng.uniform(*gain)), 2)))
+            links.append(
+                (
+                    p["program_id"],
+                    comp["competency_id"],
+                    target,
+                    round(float(rng.uniform(*gain)), 2),
+                )
+            )
             others = [c for c in cluster_ids if c != comp["competency_id"]]
-            for other in rng.choice(others, size=min(len(others), int(rng.integers(0, 3))),
-                                    replace=False):
-                links.append((p["program_id"], other, target, round(float(rng.uniform(0.1, 0.3)), 2)))
+            for other in rng.choice(
+                others, size=min(len(others), int(rng.integers(0, 3))), replace=False
+            ):
+                links.append(
+                    (p["program_id"], other, target, round(float(rng.uniform(0.1, 0.3)), 2))
+                )
     return progs, links
 
 
@@ -356,17 +580,28 @@ WORKPLACE = (  # title pattern, modality, JP, target level, tiers
 )
 
 
-def _workplace(rng: np.random.Generator, comps: pd.DataFrame, theme: dict[str, str]
-               ) -> tuple[list, list]:
+def _workplace(
+    rng: np.random.Generator, comps: pd.DataFrame, theme: dict[str, str]
+) -> tuple[list, list]:
     progs, links = [], []
     tech = comps[comps["type"] == "teknis"]
     for cluster, group in tech.groupby("cluster", sort=True):
         ids = group["competency_id"].tolist()
         for k, (pattern, mod, jp, target, (lo, hi)) in enumerate(WORKPLACE, 1):
-            title = pattern.format(u=f"Unit Unggulan Bidang {str(cluster).replace('_', ' ').title()}",
-                                   c=str(cluster).replace("_", " ").title())
-            p = _program(rng, f"PW-{str(cluster)[:4].upper()}{k}", title, mod, jp,
-                         _tiers_between(lo, hi), str(rng.choice(cd.PROVIDERS["workplace"])), 0.1)
+            title = pattern.format(
+                u=f"Unit Unggulan Bidang {str(cluster).replace('_', ' ').title()}",
+                c=str(cluster).replace("_", " ").title(),
+            )
+            p = _program(
+                rng,
+                f"PW-{str(cluster)[:4].upper()}{k}",
+                title,
+                mod,
+                jp,
+                _tiers_between(lo, hi),
+                str(rng.choice(cd.PROVIDERS["workplace"])),
+                0.1,
+            )
             p["priority_tags"] = theme[group["name"].iloc[0]]
             progs.append(p)
             for cid in rng.choice(ids, size=min(3, len(ids)), replace=False):
@@ -374,14 +609,19 @@ def _workplace(rng: np.random.Generator, comps: pd.DataFrame, theme: dict[str, s
     return progs, links
 
 
-def build_programs(rng: np.random.Generator, comps: pd.DataFrame, theme: dict[str, str]
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_programs(
+    rng: np.random.Generator, comps: pd.DataFrame, theme: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The catalogue (about 400 programmes) and the competencies each develops."""
     name_to_id = dict(zip(comps["name"], comps["competency_id"], strict=True))
     soft = comps.loc[comps["type"] != "teknis", "competency_id"].tolist()
     progs, links = [], []
-    for part in (_leadership(rng, soft), _functional(rng, name_to_id),
-                 _topic_programs(rng, comps, theme), _workplace(rng, comps, theme)):
+    for part in (
+        _leadership(rng, soft),
+        _functional(rng, name_to_id),
+        _topic_programs(rng, comps, theme),
+        _workplace(rng, comps, theme),
+    ):
         progs += part[0]
         links += part[1]
     cols = ["program_id", "competency_id", "target_level", "expected_gain"]
@@ -413,8 +653,9 @@ def build_priorities(comps: pd.DataFrame, theme: dict[str, str]) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["year", "theme", "competency_id", "weight"])
 
 
-def _matrix(df: pd.DataFrame, rows: pd.Index, cols: pd.Index, row: str, col: str, value: str
-            ) -> np.ndarray:
+def _matrix(
+    df: pd.DataFrame, rows: pd.Index, cols: pd.Index, row: str, col: str, value: str
+) -> np.ndarray:
     out = np.zeros((len(rows), len(cols)), dtype=np.float32)
     out[rows.get_indexer(df[row]), cols.get_indexer(df[col])] = df[value].to_numpy(np.float32)
     return out
@@ -436,12 +677,20 @@ def build_world(seed: int) -> World:
     prog_tiers = np.zeros((len(programs), len(tiers)), dtype=bool)
     for i, tlist in enumerate(programs["target_tiers"]):
         prog_tiers[i, tiers.get_indexer(tlist.split(";"))] = True
-    prereq = [list(gidx.get_indexer(p.split(";"))) if isinstance(p, str) else []
-              for p in programs["prerequisites"]]
+    prereq = [
+        list(gidx.get_indexer(p.split(";"))) if isinstance(p, str) else []
+        for p in programs["prerequisites"]
+    ]
     return World(
-        units=units, competencies=comps, positions=positions, requirements=reqs,
-        programs=programs, program_competencies=pc, priorities=priorities,
-        unit_kind=kinds, unit_weight=weight,
+        units=units,
+        competencies=comps,
+        positions=positions,
+        requirements=reqs,
+        programs=programs,
+        program_competencies=pc,
+        priorities=priorities,
+        unit_kind=kinds,
+        unit_weight=weight,
         req=_matrix(reqs, pidx, cidx, "position_id", "competency_id", "required_level"),
         req_weight=_matrix(reqs, pidx, cidx, "position_id", "competency_id", "weight"),
         prog_target=_matrix(pc, gidx, cidx, "program_id", "competency_id", "target_level"),

@@ -1,0 +1,92 @@
+"""Benchmark: ``jenjang generate`` time and peak memory by organisation size.
+
+Targets (issue 2): 1,000,000 employees in at most 10 minutes with at most 6 GB peak memory on
+2 cores. The baseline printed next to each figure is the 5,000-employee run of the same session,
+scaled linearly: a ratio near 1 means generation time grows linearly with employees.
+
+    python -m benchmarks.bench_generate [--sizes 5000 100000 1000000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.proctree import run
+
+TARGET_SECONDS = {1_000_000: 600.0}
+TARGET_BYTES = {1_000_000: 6 * 1024**3}
+
+
+def measure(n: int, workdir: Path, seed: int = 7) -> dict[str, float]:
+    """Generate ``n`` employees into a scratch folder; return seconds, peak GiB and rows."""
+    out = workdir / f"gen-{n}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "training.cli",
+        "generate",
+        "--employees",
+        str(n),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+    ]
+    stats = run(cmd)
+    if stats.returncode != 0:
+        raise RuntimeError(f"generate --employees {n} failed with exit {stats.returncode}")
+    size = sum(f.stat().st_size for f in out.iterdir())
+    shutil.rmtree(out)
+    return {
+        "employees": n,
+        "seconds": stats.seconds,
+        "peak_gib": stats.peak_rss / 1024**3,
+        "output_mib": size / 1024**2,
+    }
+
+
+def main() -> None:
+    """Run the sizes, print a table (and JSON with --json)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 100_000, 1_000_000])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    sizes = sorted(set(args.sizes) | {5_000})
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="jenjang-bench-") as tmp:
+        for n in sizes:
+            rows.append(measure(n, Path(tmp)))
+            print(f"measured {n:,}", file=sys.stderr)
+    base = rows[0]["seconds"] / rows[0]["employees"]
+    for r in rows:
+        r["linear_baseline_s"] = base * r["employees"]
+        r["ratio_to_linear"] = r["seconds"] / r["linear_baseline_s"]
+        r["target_s"] = TARGET_SECONDS.get(int(r["employees"]))
+        r["target_gib"] = (
+            TARGET_BYTES[int(r["employees"])] / 1024**3
+            if int(r["employees"]) in TARGET_BYTES
+            else None
+        )
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"# generate benchmark, {when}, {shutil.os.cpu_count()} CPUs")
+    print("| employees | seconds | linear baseline s | ratio | peak GiB | output MiB | target |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        target = f"<= {r['target_s']:.0f} s, <= {r['target_gib']:.0f} GiB" if r["target_s"] else ""
+        print(
+            f"| {r['employees']:,} | {r['seconds']:.1f} | {r['linear_baseline_s']:.1f} | "
+            f"{r['ratio_to_linear']:.2f} | {r['peak_gib']:.2f} | {r['output_mib']:.0f} | "
+            f"{target} |"
+        )
+    if args.json:
+        print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()
