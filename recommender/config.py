@@ -18,14 +18,10 @@ DEFAULT_PSEUDONYM_KEY = "jenjang-development-key-not-for-production"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-class InsecureSettingsError(ValueError):
-    """Raised when production mode is asked for with development secrets."""
-
-
 class Settings(BaseSettings):
     """Every setting of the project. Environment variables: ``JENJANG_<FIELD>``.
 
-    Raises :class:`InsecureSettingsError` when ``env`` is ``production`` and the pseudonym key is
+    Raises ``pydantic.ValidationError`` when ``env`` is ``production`` and the pseudonym key is
     the development default or shorter than 32 characters.
     """
 
@@ -43,7 +39,7 @@ class Settings(BaseSettings):
         if self.env == "production":
             key = self.pseudonym_key.get_secret_value()
             if key == DEFAULT_PSEUDONYM_KEY or len(key) < 32:
-                raise InsecureSettingsError(
+                raise ValueError(
                     "JENJANG_PSEUDONYM_KEY must be set to a secret of at least 32 characters "
                     "in production (JENJANG_ENV=production); the development key is refused"
                 )

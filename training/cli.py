@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from recommender.config import InsecureSettingsError, Settings, disable_telemetry, get_settings
+from pydantic import ValidationError
+
+from recommender.config import Settings, disable_telemetry, get_settings
 from recommender.data.io import DataSourceError, read_tables
 from recommender.data.schema import PROFILES
 from recommender.data.validate import Problem, Report, validate
@@ -31,8 +33,10 @@ MAX_PRINTED = 500
 def _settings() -> Settings:
     try:
         return get_settings()
-    except InsecureSettingsError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except ValidationError as exc:
+        for problem in exc.errors():
+            where = ".".join(str(x) for x in problem["loc"]) or "settings"
+            err.print(f"[red]error:[/red] {where}: {problem['msg']}", highlight=False)
         raise typer.Exit(2) from exc
 
 
