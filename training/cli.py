@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
-
-from pydantic import ValidationError
 
 from recommender.config import Settings, disable_telemetry, get_settings
 from recommender.data.io import DataSourceError, read_tables

@@ -44,7 +44,7 @@ class Column:
     """One column of a table.
 
     ``references`` is ``"table.column"``; for a LIST column each element must exist there.
-    ``clean_name`` is the column's name in clean tables when it differs (``nip`` -> ``employee_id``).
+    ``clean_name`` is the name in clean tables when it differs (``nip`` -> ``employee_id``).
     """
 
     name: str
@@ -205,7 +205,9 @@ PROGRAMS = Table(
         Column("active_to", Kind.INT, nullable=True, min=1990, max=2100),
     ),
     key=("program_id",),
-    rules=(("active_period", "active_to is before active_from", _before("active_from", "active_to")),),
+    rules=(
+        ("active_period", "active_to is before active_from", _before("active_from", "active_to")),
+    ),
 )
 
 PROGRAM_COMPETENCIES = Table(
@@ -331,7 +333,9 @@ ENROLLMENTS = Table(
         Column("source", allowed=domain.ENROLLMENT_SOURCES),
     ),
     key=("enrollment_id",),
-    rules=(("enrollment_dates", "end_date is before start_date", _before("start_date", "end_date")),),
+    rules=(
+        ("enrollment_dates", "end_date is before start_date", _before("start_date", "end_date")),
+    ),
 )
 
 CAREER_MOVES = Table(

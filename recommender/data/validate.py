@@ -108,8 +108,14 @@ class _Collector:
             msg = message(value if value is not None else "", int(pos))
             self.result.reasons[int(pos)].append(f"{column.name + ': ' if column else ''}{msg}")
             self.problems.append(
-                Problem(self.result.table.name, int(pos) + 1, column.name if column else None,
-                        value, rule, msg)
+                Problem(
+                    self.result.table.name,
+                    int(pos) + 1,
+                    column.name if column else None,
+                    value,
+                    rule,
+                    msg,
+                )
             )
 
 
@@ -126,8 +132,9 @@ def _parse_text(s: pd.Series) -> nz.Parsed:
     missing = nz.is_missing(s).to_numpy()
     values = s.astype(str).str.strip().to_numpy(dtype=object, copy=True)
     values[missing] = None
-    return nz.Parsed(pd.Series(values, index=s.index, dtype=object),
-                     pd.Series(None, index=s.index, dtype=object))
+    return nz.Parsed(
+        pd.Series(values, index=s.index, dtype=object), pd.Series(None, index=s.index, dtype=object)
+    )
 
 
 def _parse_number(s: pd.Series, integer: bool) -> nz.Parsed:
@@ -181,14 +188,27 @@ def _check_columns(res: TableResult, out: _Collector) -> bool:
     missing = [c.name for c in table.columns if c.required and c.name not in res.raw.columns]
     for name in missing:
         out.problems.append(
-            Problem(table.name, None, name, None, "missing_column",
-                    f"required column '{name}' is missing; the whole table is rejected")
+            Problem(
+                table.name,
+                None,
+                name,
+                None,
+                "missing_column",
+                f"required column '{name}' is missing; the whole table is rejected",
+            )
         )
     extra = [c for c in res.raw.columns if c not in table.names]
     for name in extra:
         out.problems.append(
-            Problem(table.name, None, str(name), None, "unknown_column",
-                    f"column '{name}' is not in the contract and is ignored", "warning")
+            Problem(
+                table.name,
+                None,
+                str(name),
+                None,
+                "unknown_column",
+                f"column '{name}' is not in the contract and is ignored",
+                "warning",
+            )
         )
     if missing:
         res.failed = f"missing required column(s): {', '.join(missing)}"
@@ -234,8 +254,12 @@ def _check_key(res: TableResult, parsed: pd.DataFrame, out: _Collector) -> None:
     first = with_pos.groupby(key, dropna=False)["_pos"].transform("first")
     first_of = dict(zip(with_pos["_pos"], first, strict=True))
     label = ", ".join(key)
-    out.add(dup, res.table.column(key[0]), "duplicate_key",
-            lambda _v, pos: f"duplicate key ({label}) of row {first_of[pos] + 1}")
+    out.add(
+        dup,
+        res.table.column(key[0]),
+        "duplicate_key",
+        lambda _v, pos: f"duplicate key ({label}) of row {first_of[pos] + 1}",
+    )
 
 
 def _check_rules(res: TableResult, parsed: pd.DataFrame, out: _Collector) -> None:
@@ -299,9 +323,15 @@ def check_references(
             keys = _parent_keys(results, col.references, accepted_only)
             if keys is None:
                 problems.append(
-                    Problem(res.table.name, None, col.name, None, "unchecked_reference",
-                            f"cannot check references to {col.references}: table not provided",
-                            "warning")
+                    Problem(
+                        res.table.name,
+                        None,
+                        col.name,
+                        None,
+                        "unchecked_reference",
+                        f"cannot check references to {col.references}: table not provided",
+                        "warning",
+                    )
                 )
                 continue
             _check_reference(col, res.parsed[col.name], keys, out, accepted_only)
@@ -331,8 +361,9 @@ def _check_reference(
     if accepted_only:
         mask &= ~np.isin(np.arange(len(values)), np.array(list(out.result.reasons), dtype=int))
     what = "a rejected or unknown row of" if accepted_only else "nothing in"
-    out.add(mask, col, "unknown_reference",
-            lambda v, _p: f"'{v}' refers to {what} {col.references}")
+    out.add(
+        mask, col, "unknown_reference", lambda v, _p: f"'{v}' refers to {what} {col.references}"
+    )
 
 
 def required_tables(profile: str) -> tuple[str, ...]:
@@ -374,8 +405,16 @@ def validate(
     needed = required_tables(profile or detect_profile(set(frames)))
     for name in needed:
         if name not in frames:
-            problems.append(Problem(name, None, None, None, "missing_table",
-                                    f"table '{name}' is required but was not provided"))
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    "missing_table",
+                    f"table '{name}' is required but was not provided",
+                )
+            )
     results = {
         name: check_table(table, frames[name], problems)
         for name, table in TABLES.items()
