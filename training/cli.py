@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
@@ -35,7 +36,9 @@ def _settings() -> Settings:
     except ValidationError as exc:
         for problem in exc.errors():
             where = ".".join(str(x) for x in problem["loc"]) or "settings"
-            err.print(f"[red]error:[/red] {where}: {problem['msg']}", highlight=False)
+            err.print(
+                f"[red]error:[/red] {escape(where)}: {escape(problem['msg'])}", highlight=False
+            )
         raise typer.Exit(2) from exc
 
 
@@ -100,7 +103,7 @@ def _read(source: str) -> dict:
     try:
         return read_tables(source)
     except DataSourceError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -108,7 +111,8 @@ def _print_problems(problems: list[Problem]) -> None:
     for p in problems[:MAX_PRINTED]:
         colour = "red" if p.severity == "error" else "yellow"
         value = f" value={p.value!r}" if p.value is not None else ""
-        console.print(f"[{colour}]{p.severity}[/{colour}] {p}{value}", highlight=False)
+        line = escape(f"{p}{value}")
+        console.print(f"[{colour}]{p.severity}[/{colour}] {line}", highlight=False)
     if len(problems) > MAX_PRINTED:
         console.print(f"... and {len(problems) - MAX_PRINTED:,} more (use --report FILE for all)")
 
@@ -196,7 +200,7 @@ def ingest(
     try:
         result, outcomes = run(source, target, settings.pseudonym_key.get_secret_value(), profile)
     except DataSourceError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     table = RichTable(title=f"Ingested into {target}")
     for col in ("table", "kept", "rejected", "note"):
@@ -207,7 +211,7 @@ def ingest(
     console.print(table)
     for p in result.problems:
         if p.row is None:
-            console.print(f"[yellow]{p.severity}[/yellow] {p}", highlight=False)
+            console.print(f"[yellow]{p.severity}[/yellow] {escape(str(p))}", highlight=False)
     rejected = sum(o.rejected for o in outcomes)
     missing = [p for p in result.errors if p.rule == "missing_table"]
     raise typer.Exit(1 if missing or (strict and rejected) else 0)
@@ -225,7 +229,7 @@ def summary(
     try:
         lines = summarise(data or _settings().clean_dir)
     except DataSourceError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     for line in lines:
         console.print(line, highlight=False)

@@ -1,0 +1,111 @@
+"""The programme catalogue and the position standards as matrices, built once from clean tables.
+
+Shapes: ``gain``/``target`` are programmes x competencies (expected gain, level the programme
+brings people to; 0 where it does not touch the competency); ``req``/``req_weight`` are
+positions x competencies; ``priority`` is years x competencies (the year's weight, 0-1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recommender import domain
+from recommender.data.normalize import MODALITIES
+
+SELF_PACED = ("e_learning", "belajar_mandiri", "pjj")
+#: Programmes people are sent to by rule (induction, leadership after appointment, JF entry):
+#: planned through the career path, not recommended as free choices.
+ASSIGNMENT_ONLY = ("latsar", "pkp", "pka", "pkn_ii", "pkn_i", "fungsional_dasar")
+NEXT_TIER = {"pelaksana": "ahli_pertama", "pemula": "terampil", "terampil": "mahir",
+             "mahir": "penyelia", "ahli_pertama": "ahli_muda", "ahli_muda": "ahli_madya",
+             "ahli_madya": "ahli_utama", "pengawas": "administrator",
+             "administrator": "jpt_pratama", "jpt_pratama": "jpt_madya"}
+
+
+@dataclass
+class Catalog:
+    """Programmes, standards and priorities as aligned arrays (see module docstring)."""
+
+    programs: pd.DataFrame
+    competencies: pd.Index
+    positions: pd.DataFrame
+    gain: np.ndarray
+    target: np.ndarray
+    req: np.ndarray
+    req_weight: np.ndarray
+    priority: dict[int, np.ndarray]
+    tiers_ok: np.ndarray  # programmes x tiers (domain.TIERS)
+    prereq: list[np.ndarray]
+    next_position: np.ndarray  # position row -> likely target position row (or itself)
+
+    @property
+    def ids(self) -> pd.Index:
+        """Programme ids in row order."""
+        return pd.Index(self.programs["program_id"])
+
+    def offered(self, year: int) -> np.ndarray:
+        """Programmes in the catalogue in ``year`` (bool per programme)."""
+        to = self.programs["active_to"].fillna(9999).to_numpy()
+        return (self.programs["active_from"].to_numpy() <= year) & (year <= to)
+
+    def priority_for(self, year: int) -> np.ndarray:
+        """Priority weight per competency in ``year`` (zeros when none are set)."""
+        return self.priority.get(year, np.zeros(len(self.competencies), dtype=np.float32))
+
+
+def _matrix(df: pd.DataFrame, rows: pd.Index, cols: pd.Index, r: str, c: str, v: str
+            ) -> np.ndarray:
+    out = np.zeros((len(rows), len(cols)), dtype=np.float32)
+    ok = rows.get_indexer(df[r]) >= 0
+    df = df[ok]
+    out[rows.get_indexer(df[r]), cols.get_indexer(df[c])] = df[v].to_numpy(np.float32)
+    return out
+
+
+def _next_positions(positions: pd.DataFrame) -> np.ndarray:
+    """Likely next position: the next JF tier of the same JF, else the same position."""
+    ids = pd.Index(positions["position_id"])
+    out = np.arange(len(positions))
+    for i, (jf, tier) in enumerate(zip(positions["jf_code"], positions["tier"], strict=True)):
+        nxt = NEXT_TIER.get(str(tier))
+        if isinstance(jf, str) and nxt:
+            j = ids.get_indexer([f"JF-{jf}-{nxt}"])[0]
+            out[i] = j if j >= 0 else i
+    return out
+
+
+def build_catalog(tables: dict[str, pd.DataFrame]) -> Catalog:
+    """Catalogue matrices from the clean tables (programs, program_competencies, positions,
+    position_requirements, priorities, competencies)."""
+    programs = tables["programs"].reset_index(drop=True)
+    comps = pd.Index(tables["competencies"]["competency_id"])
+    pids = pd.Index(programs["program_id"])
+    positions = tables["positions"].reset_index(drop=True)
+    posidx = pd.Index(positions["position_id"])
+    pc, reqs = tables["program_competencies"], tables["position_requirements"]
+    prio = tables.get("priorities", pd.DataFrame(columns=["year", "competency_id", "weight"]))
+    priority = {int(y): _matrix(g.groupby("competency_id", as_index=False)["weight"].max(),
+                                pd.Index([0]), comps, "year0", "competency_id", "weight")[0]
+                for y, g in prio.assign(year0=0).groupby("year")}
+    tiers = pd.Index(domain.TIERS)
+    tiers_ok = np.zeros((len(programs), len(tiers)), dtype=bool)
+    for i, tl in enumerate(programs["target_tiers"].fillna("")):
+        idx = tiers.get_indexer([t for t in tl.split(";") if t])
+        tiers_ok[i, idx[idx >= 0]] = True
+    prereq = [pids.get_indexer(p.split(";")) if isinstance(p, str) else np.array([], dtype=int)
+              for p in programs["prerequisites"]]
+    return Catalog(programs, comps, positions,
+                   _matrix(pc, pids, comps, "program_id", "competency_id", "expected_gain"),
+                   _matrix(pc, pids, comps, "program_id", "competency_id", "target_level"),
+                   _matrix(reqs, posidx, comps, "position_id", "competency_id", "required_level"),
+                   _matrix(reqs, posidx, comps, "position_id", "competency_id", "weight"),
+                   priority, tiers_ok, prereq, _next_positions(positions))
+
+
+def modality_codes(programs: pd.DataFrame) -> np.ndarray:
+    """Stable integer code of each programme's modality (index in sorted MODALITIES)."""
+    order = sorted(MODALITIES)
+    return programs["modality"].map({m: i for i, m in enumerate(order)}).to_numpy()

@@ -1,0 +1,165 @@
+"""Point-in-time state of the organisation: everything known strictly before a date ``at``.
+
+Training builds one snapshot per decision date; serving builds one for "now". Both use this
+module, so a feature can never see the future: every event table is filtered on its date
+``< at`` before anything is computed (tested in ``tests/model/test_point_in_time.py``).
+
+Shapes: ``people`` has one row per employee active on ``at`` (index ``employee_id``);
+``levels`` is people x competencies (last assessed level, NaN if never assessed);
+``completed`` and ``taken`` are people x programmes booleans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recommender import domain
+from recommender.data.normalize import GRADES
+
+SELF_PACED = ("e_learning", "belajar_mandiri", "pjj")
+RATING_SCORE = {"Sangat Baik": 4, "Baik": 3, "Butuh Perbaikan": 2, "Kurang": 1, "Sangat Kurang": 0}
+EDUCATION_RANK = {e: i for i, e in enumerate(("SD", "SMP", "SMA", "D1", "D2", "D3", "D4", "S1",
+                                              "S2", "S3"))}
+
+
+@dataclass
+class Snapshot:
+    """State as of ``at``; see the module docstring for shapes."""
+
+    at: pd.Timestamp
+    people: pd.DataFrame
+    levels: np.ndarray
+    completed: np.ndarray
+    taken: np.ndarray
+    competencies: pd.Index
+    programs: pd.Index
+
+    def row(self, employee_id: str) -> int:
+        """Row of ``employee_id`` in the matrices; raises KeyError if not active on ``at``."""
+        return int(self.people.index.get_loc(employee_id))
+
+
+def _as_of(changes: pd.DataFrame, at: pd.Timestamp, date: str, before: str, after: str,
+           current: pd.Series) -> pd.Series:
+    """Value on ``at``: the ``after`` value of the last change before ``at``, else the
+    ``before`` value of the first change on or after ``at``, else the current value."""
+    past = changes[changes[date] < at].sort_values(date).groupby("employee_id")[after].last()
+    future = changes[changes[date] >= at].sort_values(date).groupby("employee_id")[before].first()
+    out = current.copy()
+    out.update(future.reindex(out.index).dropna())
+    out.update(past.reindex(out.index).dropna())
+    return out
+
+
+def _people(tables: dict[str, pd.DataFrame], at: pd.Timestamp) -> pd.DataFrame:
+    emp = tables["employees"].set_index("employee_id")
+    active = (emp["hire_date"] < at) & (emp["end_date"].isna() | (emp["end_date"] >= at))
+    emp = emp[active]
+    moves = tables.get("career_moves", pd.DataFrame(columns=["employee_id", "move_date"]))
+    moves = moves[moves["employee_id"].isin(emp.index)]
+    out = pd.DataFrame(index=emp.index)
+    for col in ("position_id", "unit_id"):
+        out[col] = _as_of(moves, at, "move_date", f"from_{col}", f"to_{col}", emp[col])
+    ranks = tables.get("rank_history", pd.DataFrame(columns=["employee_id", "effective_date"]))
+    out["grade"] = _as_of(ranks[ranks["employee_id"].isin(emp.index)], at, "effective_date",
+                          "from_grade", "to_grade", emp["grade"])
+    last_move = moves[moves["move_date"] < at].groupby("employee_id")["move_date"].max()
+    start = last_move.reindex(emp.index).fillna(emp["position_start_date"])
+    start = start.where(start < at, emp["hire_date"])
+    out["years_in_position"] = (at - start).dt.days / 365.25
+    out["years_of_service"] = (at - emp["hire_date"]).dt.days / 365.25
+    out["age"] = at.year - emp["birth_year"]
+    out["female"] = (emp["sex"] == "P").astype(int)
+    out["education_rank"] = emp["education"].map(EDUCATION_RANK)
+    out["grade_rank"] = out["grade"].map({g: i for i, g in enumerate(GRADES)})
+    return out
+
+
+def _attach_positions(people: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    pos = tables["positions"].set_index("position_id")
+    units = tables["units"].set_index("unit_id")
+    people["tier"] = people["position_id"].map(pos["tier"])
+    people["family"] = people["position_id"].map(pos["family"])
+    people["tier_level"] = people["tier"].map(domain.TIER_LEVEL)
+    province = people["unit_id"].map(units["province_code"]).astype(str)
+    people["java"] = province.isin(domain.JAVA_PROVINCE_CODES).astype(int)
+    return people
+
+
+def _appraisal(people: pd.DataFrame, tables: dict[str, pd.DataFrame], at: pd.Timestamp
+               ) -> pd.DataFrame:
+    appr = tables.get("appraisals")
+    # a year's rating is known once the year is over
+    if appr is not None:
+        known = appr[appr["year"] < at.year].sort_values("year")
+        last = known.groupby("employee_id")["rating"].last().map(RATING_SCORE)
+        people["last_rating"] = last.reindex(people.index)
+    box = tables.get("talent_box")
+    if box is not None:
+        known = box[box["year"] < at.year].sort_values("year")
+        people["talent_box"] = known.groupby("employee_id")["box"].last().reindex(people.index)
+    return people
+
+
+def _levels(tables: dict[str, pd.DataFrame], people: pd.Index, comps: pd.Index,
+            at: pd.Timestamp) -> np.ndarray:
+    out = np.full((len(people), len(comps)), np.nan, dtype=np.float32)
+    ass = tables.get("assessments")
+    if ass is None:
+        return out
+    ass = ass[(ass["assessed_on"] < at) & ass["employee_id"].isin(people)]
+    last = ass.sort_values("assessed_on").drop_duplicates(["employee_id", "competency_id"],
+                                                          keep="last")
+    out[people.get_indexer(last["employee_id"]), comps.get_indexer(last["competency_id"])] = last[
+        "level"].to_numpy(np.float32)
+    return out
+
+
+def _enrolments(tables: dict[str, pd.DataFrame], people: pd.Index, progs: pd.Index,
+                at: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    enr = tables["enrollments"]
+    enr = enr[(enr["end_date"] < at) & enr["employee_id"].isin(people)]
+    enr = enr[enr["program_id"].isin(progs)]
+    rows, cols = people.get_indexer(enr["employee_id"]), progs.get_indexer(enr["program_id"])
+    taken = np.zeros((len(people), len(progs)), dtype=bool)
+    completed = taken.copy()
+    taken[rows, cols] = True
+    done = (enr["status"] == "completed").to_numpy()
+    completed[rows[done], cols[done]] = True
+    return taken, completed, enr
+
+
+def _history(people: pd.DataFrame, enr: pd.DataFrame, programs: pd.DataFrame,
+             at: pd.Timestamp) -> pd.DataFrame:
+    mod = enr["program_id"].map(programs.set_index("program_id")["modality"])
+    enr = enr.assign(done=enr["status"] == "completed", self_paced=mod.isin(SELF_PACED))
+    g = enr.groupby("employee_id")
+    people["n_enrolments"] = g.size().reindex(people.index).fillna(0)
+    people["completion_rate"] = g["done"].mean().reindex(people.index)
+    sp = enr[enr["self_paced"]].groupby("employee_id")["done"]
+    people["self_paced_completion"] = sp.mean().reindex(people.index)
+    people["n_self_paced"] = sp.size().reindex(people.index).fillna(0)
+    recent = enr[enr["done"] & (enr["end_date"] >= at - pd.Timedelta(days=365))]
+    people["jp_last_year"] = recent.groupby("employee_id")["jp_credited"].sum().reindex(
+        people.index).fillna(0)
+    return people
+
+
+def build_snapshot(tables: dict[str, pd.DataFrame], at: pd.Timestamp | str) -> Snapshot:
+    """State of every employee active on ``at`` from the clean tables, using only the past.
+
+    ``tables`` needs employees, positions, units, programs and enrollments; assessments,
+    appraisals, talent_box, career_moves and rank_history are used when present.
+    """
+    at = pd.Timestamp(at)
+    people = _attach_positions(_people(tables, at), tables)
+    people = _appraisal(people, tables, at)
+    comps = pd.Index(tables["competencies"]["competency_id"])
+    progs = pd.Index(tables["programs"]["program_id"])
+    taken, completed, enr = _enrolments(tables, people.index, progs, at)
+    people = _history(people, enr, tables["programs"], at)
+    return Snapshot(at, people, _levels(tables, people.index, comps, at), completed, taken, comps,
+                    progs)
