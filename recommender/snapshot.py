@@ -21,8 +21,9 @@ from recommender.data.normalize import GRADES
 
 SELF_PACED = ("e_learning", "belajar_mandiri", "pjj")
 RATING_SCORE = {"Sangat Baik": 4, "Baik": 3, "Butuh Perbaikan": 2, "Kurang": 1, "Sangat Kurang": 0}
-EDUCATION_RANK = {e: i for i, e in enumerate(("SD", "SMP", "SMA", "D1", "D2", "D3", "D4", "S1",
-                                              "S2", "S3"))}
+EDUCATION_RANK = {
+    e: i for i, e in enumerate(("SD", "SMP", "SMA", "D1", "D2", "D3", "D4", "S1", "S2", "S3"))
+}
 
 
 @dataclass
@@ -39,11 +40,15 @@ class Snapshot:
 
     def row(self, employee_id: str) -> int:
         """Row of ``employee_id`` in the matrices; raises KeyError if not active on ``at``."""
-        return int(self.people.index.get_loc(employee_id))
+        loc = self.people.index.get_loc(employee_id)
+        if not isinstance(loc, int):
+            raise KeyError(employee_id)
+        return loc
 
 
-def _as_of(changes: pd.DataFrame, at: pd.Timestamp, date: str, before: str, after: str,
-           current: pd.Series) -> pd.Series:
+def _as_of(
+    changes: pd.DataFrame, at: pd.Timestamp, date: str, before: str, after: str, current: pd.Series
+) -> pd.Series:
     """Value on ``at``: the ``after`` value of the last change before ``at``, else the
     ``before`` value of the first change on or after ``at``, else the current value."""
     past = changes[changes[date] < at].sort_values(date).groupby("employee_id")[after].last()
@@ -64,8 +69,14 @@ def _people(tables: dict[str, pd.DataFrame], at: pd.Timestamp) -> pd.DataFrame:
     for col in ("position_id", "unit_id"):
         out[col] = _as_of(moves, at, "move_date", f"from_{col}", f"to_{col}", emp[col])
     ranks = tables.get("rank_history", pd.DataFrame(columns=["employee_id", "effective_date"]))
-    out["grade"] = _as_of(ranks[ranks["employee_id"].isin(emp.index)], at, "effective_date",
-                          "from_grade", "to_grade", emp["grade"])
+    out["grade"] = _as_of(
+        ranks[ranks["employee_id"].isin(emp.index)],
+        at,
+        "effective_date",
+        "from_grade",
+        "to_grade",
+        emp["grade"],
+    )
     last_move = moves[moves["move_date"] < at].groupby("employee_id")["move_date"].max()
     start = last_move.reindex(emp.index).fillna(emp["position_start_date"])
     start = start.where(start < at, emp["hire_date"])
@@ -89,8 +100,9 @@ def _attach_positions(people: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> 
     return people
 
 
-def _appraisal(people: pd.DataFrame, tables: dict[str, pd.DataFrame], at: pd.Timestamp
-               ) -> pd.DataFrame:
+def _appraisal(
+    people: pd.DataFrame, tables: dict[str, pd.DataFrame], at: pd.Timestamp
+) -> pd.DataFrame:
     appr = tables.get("appraisals")
     # a year's rating is known once the year is over
     if appr is not None:
@@ -104,26 +116,31 @@ def _appraisal(people: pd.DataFrame, tables: dict[str, pd.DataFrame], at: pd.Tim
     return people
 
 
-def _levels(tables: dict[str, pd.DataFrame], people: pd.Index, comps: pd.Index,
-            at: pd.Timestamp) -> np.ndarray:
+def _levels(
+    tables: dict[str, pd.DataFrame], people: pd.Index, comps: pd.Index, at: pd.Timestamp
+) -> np.ndarray:
     out = np.full((len(people), len(comps)), np.nan, dtype=np.float32)
     ass = tables.get("assessments")
     if ass is None:
         return out
     ass = ass[(ass["assessed_on"] < at) & ass["employee_id"].isin(people)]
-    last = ass.sort_values("assessed_on").drop_duplicates(["employee_id", "competency_id"],
-                                                          keep="last")
-    out[people.get_indexer(last["employee_id"]), comps.get_indexer(last["competency_id"])] = last[
-        "level"].to_numpy(np.float32)
+    last = ass.sort_values("assessed_on").drop_duplicates(
+        ["employee_id", "competency_id"], keep="last"
+    )
+    rows = people.get_indexer(pd.Index(last["employee_id"]))
+    cols = comps.get_indexer(pd.Index(last["competency_id"]))
+    out[rows, cols] = last["level"].to_numpy(np.float32)
     return out
 
 
-def _enrolments(tables: dict[str, pd.DataFrame], people: pd.Index, progs: pd.Index,
-                at: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+def _enrolments(
+    tables: dict[str, pd.DataFrame], people: pd.Index, progs: pd.Index, at: pd.Timestamp
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     enr = tables["enrollments"]
     enr = enr[(enr["end_date"] < at) & enr["employee_id"].isin(people)]
     enr = enr[enr["program_id"].isin(progs)]
-    rows, cols = people.get_indexer(enr["employee_id"]), progs.get_indexer(enr["program_id"])
+    rows = people.get_indexer(pd.Index(enr["employee_id"]))
+    cols = progs.get_indexer(pd.Index(enr["program_id"]))
     taken = np.zeros((len(people), len(progs)), dtype=bool)
     completed = taken.copy()
     taken[rows, cols] = True
@@ -132,8 +149,9 @@ def _enrolments(tables: dict[str, pd.DataFrame], people: pd.Index, progs: pd.Ind
     return taken, completed, enr
 
 
-def _history(people: pd.DataFrame, enr: pd.DataFrame, programs: pd.DataFrame,
-             at: pd.Timestamp) -> pd.DataFrame:
+def _history(
+    people: pd.DataFrame, enr: pd.DataFrame, programs: pd.DataFrame, at: pd.Timestamp
+) -> pd.DataFrame:
     mod = enr["program_id"].map(programs.set_index("program_id")["modality"])
     enr = enr.assign(done=enr["status"] == "completed", self_paced=mod.isin(SELF_PACED))
     g = enr.groupby("employee_id")
@@ -143,8 +161,9 @@ def _history(people: pd.DataFrame, enr: pd.DataFrame, programs: pd.DataFrame,
     people["self_paced_completion"] = sp.mean().reindex(people.index)
     people["n_self_paced"] = sp.size().reindex(people.index).fillna(0)
     recent = enr[enr["done"] & (enr["end_date"] >= at - pd.Timedelta(days=365))]
-    people["jp_last_year"] = recent.groupby("employee_id")["jp_credited"].sum().reindex(
-        people.index).fillna(0)
+    people["jp_last_year"] = (
+        recent.groupby("employee_id")["jp_credited"].sum().reindex(people.index).fillna(0)
+    )
     return people
 
 
@@ -161,5 +180,6 @@ def build_snapshot(tables: dict[str, pd.DataFrame], at: pd.Timestamp | str) -> S
     progs = pd.Index(tables["programs"]["program_id"])
     taken, completed, enr = _enrolments(tables, people.index, progs, at)
     people = _history(people, enr, tables["programs"], at)
-    return Snapshot(at, people, _levels(tables, people.index, comps, at), completed, taken, comps,
-                    progs)
+    return Snapshot(
+        at, people, _levels(tables, people.index, comps, at), completed, taken, comps, progs
+    )

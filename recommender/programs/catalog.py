@@ -19,10 +19,18 @@ SELF_PACED = ("e_learning", "belajar_mandiri", "pjj")
 #: Programmes people are sent to by rule (induction, leadership after appointment, JF entry):
 #: planned through the career path, not recommended as free choices.
 ASSIGNMENT_ONLY = ("latsar", "pkp", "pka", "pkn_ii", "pkn_i", "fungsional_dasar")
-NEXT_TIER = {"pelaksana": "ahli_pertama", "pemula": "terampil", "terampil": "mahir",
-             "mahir": "penyelia", "ahli_pertama": "ahli_muda", "ahli_muda": "ahli_madya",
-             "ahli_madya": "ahli_utama", "pengawas": "administrator",
-             "administrator": "jpt_pratama", "jpt_pratama": "jpt_madya"}
+NEXT_TIER = {
+    "pelaksana": "ahli_pertama",
+    "pemula": "terampil",
+    "terampil": "mahir",
+    "mahir": "penyelia",
+    "ahli_pertama": "ahli_muda",
+    "ahli_muda": "ahli_madya",
+    "ahli_madya": "ahli_utama",
+    "pengawas": "administrator",
+    "administrator": "jpt_pratama",
+    "jpt_pratama": "jpt_madya",
+}
 
 
 @dataclass
@@ -44,7 +52,8 @@ class Catalog:
     @property
     def ids(self) -> pd.Index:
         """Programme ids in row order."""
-        return pd.Index(self.programs["program_id"])
+        ids: pd.Index = pd.Index(self.programs["program_id"])
+        return ids
 
     def offered(self, year: int) -> np.ndarray:
         """Programmes in the catalogue in ``year`` (bool per programme)."""
@@ -56,12 +65,21 @@ class Catalog:
         return self.priority.get(year, np.zeros(len(self.competencies), dtype=np.float32))
 
 
-def _matrix(df: pd.DataFrame, rows: pd.Index, cols: pd.Index, r: str, c: str, v: str
-            ) -> np.ndarray:
+def _matrix(df: pd.DataFrame, rows: pd.Index, cols: pd.Index, r: str, c: str, v: str) -> np.ndarray:
     out = np.zeros((len(rows), len(cols)), dtype=np.float32)
-    ok = rows.get_indexer(df[r]) >= 0
-    df = df[ok]
-    out[rows.get_indexer(df[r]), cols.get_indexer(df[c])] = df[v].to_numpy(np.float32)
+    ri = rows.get_indexer(pd.Index(df[r]))
+    ci = cols.get_indexer(pd.Index(df[c]))
+    ok = (ri >= 0) & (ci >= 0)
+    out[ri[ok], ci[ok]] = df[v].to_numpy(np.float32)[ok]
+    return out
+
+
+def _priority_row(rows: pd.DataFrame, comps: pd.Index) -> np.ndarray:
+    """One year's priority weight per competency (the highest theme weight)."""
+    best = rows.groupby("competency_id")["weight"].max()
+    out = np.zeros(len(comps), dtype=np.float32)
+    idx = comps.get_indexer(pd.Index(best.index))
+    out[idx[idx >= 0]] = best.to_numpy(np.float32)[idx >= 0]
     return out
 
 
@@ -72,7 +90,7 @@ def _next_positions(positions: pd.DataFrame) -> np.ndarray:
     for i, (jf, tier) in enumerate(zip(positions["jf_code"], positions["tier"], strict=True)):
         nxt = NEXT_TIER.get(str(tier))
         if isinstance(jf, str) and nxt:
-            j = ids.get_indexer([f"JF-{jf}-{nxt}"])[0]
+            j = ids.get_indexer(pd.Index([f"JF-{jf}-{nxt}"]))[0]
             out[i] = j if j >= 0 else i
     return out
 
@@ -87,22 +105,29 @@ def build_catalog(tables: dict[str, pd.DataFrame]) -> Catalog:
     posidx = pd.Index(positions["position_id"])
     pc, reqs = tables["program_competencies"], tables["position_requirements"]
     prio = tables.get("priorities", pd.DataFrame(columns=["year", "competency_id", "weight"]))
-    priority = {int(y): _matrix(g.groupby("competency_id", as_index=False)["weight"].max(),
-                                pd.Index([0]), comps, "year0", "competency_id", "weight")[0]
-                for y, g in prio.assign(year0=0).groupby("year")}
+    priority = {int(str(y)): _priority_row(g, comps) for y, g in prio.groupby("year")}
     tiers = pd.Index(domain.TIERS)
     tiers_ok = np.zeros((len(programs), len(tiers)), dtype=bool)
     for i, tl in enumerate(programs["target_tiers"].fillna("")):
-        idx = tiers.get_indexer([t for t in tl.split(";") if t])
+        idx = tiers.get_indexer(pd.Index([t for t in tl.split(";") if t]))
         tiers_ok[i, idx[idx >= 0]] = True
-    prereq = [pids.get_indexer(p.split(";")) if isinstance(p, str) else np.array([], dtype=int)
-              for p in programs["prerequisites"]]
-    return Catalog(programs, comps, positions,
-                   _matrix(pc, pids, comps, "program_id", "competency_id", "expected_gain"),
-                   _matrix(pc, pids, comps, "program_id", "competency_id", "target_level"),
-                   _matrix(reqs, posidx, comps, "position_id", "competency_id", "required_level"),
-                   _matrix(reqs, posidx, comps, "position_id", "competency_id", "weight"),
-                   priority, tiers_ok, prereq, _next_positions(positions))
+    prereq = [
+        pids.get_indexer(pd.Index(p.split(";"))) if isinstance(p, str) else np.array([], dtype=int)
+        for p in programs["prerequisites"]
+    ]
+    return Catalog(
+        programs,
+        comps,
+        positions,
+        _matrix(pc, pids, comps, "program_id", "competency_id", "expected_gain"),
+        _matrix(pc, pids, comps, "program_id", "competency_id", "target_level"),
+        _matrix(reqs, posidx, comps, "position_id", "competency_id", "required_level"),
+        _matrix(reqs, posidx, comps, "position_id", "competency_id", "weight"),
+        priority,
+        tiers_ok,
+        prereq,
+        _next_positions(positions),
+    )
 
 
 def modality_codes(programs: pd.DataFrame) -> np.ndarray:
