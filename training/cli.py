@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -233,6 +233,152 @@ def summary(
         raise typer.Exit(2) from exc
     for line in lines:
         console.print(line, highlight=False)
+
+
+train_app = typer.Typer(no_args_is_help=True, help="Train a model, log it to MLflow, register it.")
+evaluate_app = typer.Typer(
+    no_args_is_help=True, help="Evaluate a registered model and the baselines on the test period."
+)
+promote_app = typer.Typer(
+    no_args_is_help=True, help="Promote a model to champion through the quality-and-parity gate."
+)
+app.add_typer(train_app, name="train")
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(promote_app, name="promote")
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help="Clean tables folder (default: the demo's clean tables)."),
+]
+
+
+def _steps() -> tuple[Progress, Any]:
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task("starting", total=None)
+    return bar, lambda text: bar.update(task, description=text)
+
+
+def _clean_dir(data: Path | None) -> Path:
+    path = data or _settings().clean_dir
+    if not Path(path).is_dir():
+        err.print(
+            f"[red]error:[/red] clean data folder '{escape(str(path))}' does not exist: "
+            "run `make run` or `jenjang ingest RAW --out CLEAN`"
+        )
+        raise typer.Exit(2)
+    return Path(path)
+
+
+@train_app.command("programs")
+def train_programs(data: DataOpt = None) -> None:
+    """Train the programme ranker (LambdaRank), evaluate against the baselines, log to MLflow
+    and register it as jenjang-programs@challenger."""
+    from training import programs
+
+    folder = _clean_dir(data)
+    bar, step = _steps()
+    with bar:
+        summary = programs.train(_settings(), folder, programs.ProgramsConfig(), step)
+    _print_rankers(programs.headline(summary["test"]))
+    console.print(
+        f"registered {summary['model']} version {summary['version']} "
+        f"(run {summary['run_id']}) as @challenger"
+    )
+
+
+def _print_rankers(head: dict[str, dict[str, Any]]) -> None:
+    table = RichTable(title="Test period (full candidate ranking)")
+    cols = ("ndcg@10", "ndcg@5", "recall@10", "map@10", "mrr", "coverage", "non_classical_jp_share")
+    table.add_column("ranker")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, figures in head.items():
+        table.add_row(name, *(f"{figures[c]:.4f}" for c in cols))
+    console.print(table)
+    model = head["model"]
+    lo, hi = model["diff_ci_vs_best"]
+    console.print(
+        f"model vs best baseline ({model['best_baseline']}): "
+        f"{100 * model['lift_vs_best']:+.1f} % NDCG@10, difference 95 % CI "
+        f"[{lo:.4f}, {hi:.4f}]; vs popularity {100 * model['lift_vs_popularity']:+.1f} %"
+    )
+
+
+@evaluate_app.command("programs")
+def evaluate_programs(
+    data: DataOpt = None,
+    model: Annotated[str, typer.Option(help="Alias or version to evaluate.")] = "challenger",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score a registered programme ranker and the baselines on the test year."""
+    from training import programs
+
+    folder = _clean_dir(data)
+    bar, step = _steps()
+    try:
+        with bar:
+            results = programs.evaluate(_settings(), folder, model, programs.ProgramsConfig(), step)
+    except LookupError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    head = programs.headline(results)
+    if as_json:
+        print(json.dumps(head))
+    else:
+        _print_rankers(head)
+
+
+@promote_app.command("programs")
+def promote_programs(
+    model: Annotated[str, typer.Option(help="Alias or version to promote.")] = "challenger",
+) -> None:
+    """Make the challenger the champion if it beats the champion and passes group parity."""
+    from training import programs
+
+    try:
+        decision = programs.promote(_settings(), programs.ProgramsConfig(), model)
+    except LookupError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    colour = {"promoted": "green", "refused": "red"}.get(decision["decision"], "yellow")
+    console.print(f"[{colour}]{decision['decision']}[/]: version {decision['version']}")
+    for reason in decision["reasons"]:
+        console.print(f"  - {escape(reason)}", highlight=False)
+
+
+@app.command("models")
+def models_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """List registered models: versions, aliases, run ids and headline test metrics."""
+    from training import tracking
+
+    models = tracking.registered_models(_settings())
+    if as_json:
+        print(json.dumps({"models": models}))
+        return
+    if not models:
+        console.print("no registered models yet: run `jenjang train programs`")
+    for m in models:
+        table = RichTable(title=m["name"])
+        for col in ("version", "aliases", "run id", "ndcg@10", "recall@10"):
+            table.add_column(col)
+        for v in m["versions"]:
+            met = v["metrics"]
+            table.add_row(
+                str(v["version"]),
+                ", ".join(v["aliases"]),
+                v["run_id"],
+                f"{met.get('ndcg_at_10', float('nan')):.4f}",
+                f"{met.get('recall_at_10', float('nan')):.4f}",
+            )
+        console.print(table)
 
 
 def main() -> None:

@@ -359,12 +359,12 @@ def _tiers_between(lo: int, hi: int) -> str:
 TECH_TEMPLATES = (
     ("Pelatihan Teknis {c} Tingkat Dasar", "teknis", 2, (0.6, 1.0), (24, 60), (1, 3)),
     ("Pelatihan Teknis {c} Tingkat Lanjut", "teknis", 4, (0.6, 1.0), (40, 120), (3, 5)),
-    ("Bimbingan Teknis {c}", "bimtek", 3, (0.4, 0.8), (8, 40), (2, 4)),
+    ("Bimbingan Teknis {c}", "bimtek", 3, (0.4, 0.8), (8, 40), (1, 4)),
     ("E-Learning {c}", "e_learning", 3, (0.3, 0.7), (4, 20), (1, 5)),
-    ("Workshop {c}", "workshop", 3, (0.3, 0.5), (8, 24), (2, 5)),
+    ("Workshop {c}", "workshop", 3, (0.3, 0.5), (8, 24), (1, 5)),
     ("Seminar {c}", "seminar", 3, (0.2, 0.4), (2, 8), (1, 6)),
-    ("Pelatihan Jarak Jauh {c}", "pjj", 3, (0.4, 0.8), (16, 48), (2, 4)),
-    ("Komunitas Belajar {c}", "komunitas_belajar", 4, (0.2, 0.5), (4, 16), (2, 5)),
+    ("Pelatihan Jarak Jauh {c}", "pjj", 3, (0.4, 0.8), (16, 48), (1, 4)),
+    ("Komunitas Belajar {c}", "komunitas_belajar", 4, (0.2, 0.5), (4, 16), (1, 6)),
 )
 MANAGERIAL_TEMPLATES = (
     ("Pelatihan Manajerial {c}", "manajerial", 3, (0.5, 0.8), (24, 40), (2, 5)),

@@ -1,0 +1,284 @@
+"""Features of (employee, programme) pairs as of a snapshot date, and the candidate generator.
+
+One code path for training and serving: :func:`candidate_frame` takes a :class:`Snapshot`
+(state strictly before ``at``), the :class:`Catalog`, the usage statistics of the same date and
+the year being planned, and returns one row per candidate with :data:`FEATURES`.
+
+Candidates (design 3 C): eligible programmes — offered in the year, aimed at the person's tier,
+not completed, prerequisites completed, not assignment-only (Latsar, PKP, PKA, PKN, JF basic
+training are planned through the career path) — drawn from the union of the top programmes by
+current-gap coverage, target-position gap coverage, co-enrolment and popularity in the position,
+at most ``max_candidates`` per person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recommender import domain
+from recommender.programs.catalog import ASSIGNMENT_ONLY, SELF_PACED, Catalog, modality_codes
+from recommender.snapshot import Snapshot
+
+PERSON_FEATURES = (
+    "age",
+    "education_rank",
+    "grade_rank",
+    "tier_level",
+    "years_in_position",
+    "years_of_service",
+    "last_rating",
+    "talent_box",
+    "n_enrolments",
+    "completion_rate",
+    "self_paced_completion",
+    "n_self_paced",
+    "jp_last_year",
+    "java",
+)
+PROGRAM_FEATURES = (
+    "modality_code",
+    "classical",
+    "self_paced",
+    "jp",
+    "log_cost",
+    "accredited",
+    "duration_days",
+    "target_level",
+    "n_competencies",
+    "years_offered",
+    "priority_alignment",
+)
+PAIR_FEATURES = (
+    "gap_coverage",
+    "target_gap_coverage",
+    "gap_rule",
+    "level_delta",
+    "assessed_cover",
+    "position_overlap",
+    "modality_habit",
+    "item_knn",
+    "pop_global",
+    "pop_position",
+    "pop_unit",
+    "pop_tier",
+)
+FEATURES = PERSON_FEATURES + PROGRAM_FEATURES + PAIR_FEATURES
+SOURCES = {"gap_rule": 60, "target_gap_coverage": 30, "item_knn": 40, "pop_position": 40}
+KNN_NEIGHBOURS = 20
+
+
+@dataclass
+class Usage:
+    """What people did before ``at``: popularity (global, per position, per unit) and item
+    similarity from co-enrolment. Shapes: ``global_`` (P,), ``by_position`` (positions x P),
+    ``by_unit`` (units x P), ``by_tier`` (tiers x P) as shares of people, ``similarity``
+    (P x P, top-k per column)."""
+
+    global_: np.ndarray
+    by_position: pd.DataFrame
+    by_unit: pd.DataFrame
+    by_tier: pd.DataFrame
+    similarity: np.ndarray
+
+
+def build_usage(tables: dict[str, pd.DataFrame], snap: Snapshot, window_days: int = 730) -> Usage:
+    """Usage statistics from enrolments that started before ``snap.at`` (within the window
+    for popularity; all history for co-enrolment)."""
+    enr = tables["enrollments"]
+    enr = enr[
+        (enr["start_date"] < snap.at)
+        & (enr["start_date"] >= snap.at - pd.Timedelta(days=window_days))
+    ]
+    progs = snap.programs
+    counts = enr["program_id"].value_counts().reindex(progs, fill_value=0).to_numpy(float)
+    who = enr[enr["employee_id"].isin(snap.people.index)]
+    who = who.assign(
+        **{
+            key: who["employee_id"].map(snap.people[key])
+            for key in ("position_id", "unit_id", "tier")
+        }
+    )
+    return Usage(
+        np.log1p(counts),
+        _share(who, snap, "position_id", progs),
+        _share(who, snap, "unit_id", progs),
+        _share(who, snap, "tier", progs),
+        _similarity(snap.taken),
+    )
+
+
+def _share(enr: pd.DataFrame, snap: Snapshot, key: str, progs: pd.Index) -> pd.DataFrame:
+    """Share of the people in each group (position or unit) who took each programme."""
+    pairs = enr.drop_duplicates(["employee_id", "program_id"])
+    table = pd.crosstab(pairs[key], pairs["program_id"]).reindex(columns=progs, fill_value=0)
+    size = snap.people[key].value_counts()
+    return table.div(size.reindex(table.index).clip(lower=1), axis=0).astype(np.float32)
+
+
+def _similarity(taken: np.ndarray) -> np.ndarray:
+    """Item-item cosine similarity of co-enrolment, keeping the top neighbours of each item."""
+    t = taken.astype(np.float32)
+    co = t.T @ t
+    norm = np.sqrt(np.diag(co))
+    sim = co / np.maximum(np.outer(norm, norm), 1e-9)
+    np.fill_diagonal(sim, 0.0)
+    if sim.shape[0] > KNN_NEIGHBOURS:
+        cut = -np.partition(-sim, KNN_NEIGHBOURS - 1, axis=0)[KNN_NEIGHBOURS - 1]
+        sim = np.where(sim >= cut[None, :], sim, 0.0)
+    return sim.astype(np.float32)
+
+
+def eligible(snap: Snapshot, cat: Catalog, year: int, rows: np.ndarray) -> np.ndarray:
+    """Eligibility (len(rows) x programmes): offered, tier, not completed, prerequisites."""
+    tiers = pd.Index(domain.TIERS).get_indexer(pd.Index(snap.people["tier"].iloc[rows]))
+    ok = (cat.offered(year) & ~cat.programs["modality"].isin(ASSIGNMENT_ONLY).to_numpy())[None, :]
+    ok = ok & cat.tiers_ok[:, tiers].T & ~snap.completed[rows]
+    for p, pre in enumerate(cat.prereq):
+        if len(pre):
+            ok[:, p] &= snap.completed[np.ix_(rows, pre)].all(axis=1)
+    return ok
+
+
+def _gaps(snap: Snapshot, cat: Catalog, rows: np.ndarray, year: int) -> dict[str, np.ndarray]:
+    """Pair matrices (len(rows) x programmes) built from competency gaps and levels."""
+    pos = pd.Index(cat.positions["position_id"]).get_indexer(
+        pd.Index(snap.people["position_id"].iloc[rows])
+    )
+    req, wts = cat.req[pos], cat.req_weight[pos]
+    treq = cat.req[cat.next_position[pos]]
+    lvl = snap.levels[rows]
+    seen = np.where(np.isnan(lvl), np.where(req > 0, req - 0.5, 1.0), lvl)
+    gap = np.clip(req - seen, 0, None) * wts
+    tgap = np.clip(treq - seen, 0, None) * (treq > 0)
+    prio = 1 + 2 * cat.priority_for(year)[None, :]
+    gain_t = cat.gain.T
+    known = (~np.isnan(lvl)).astype(np.float32)
+    cover = known @ gain_t
+    delta = known @ (cat.gain * cat.target).T - (np.nan_to_num(lvl) * known) @ gain_t
+    total = np.maximum(cat.gain.sum(axis=1), 1e-6)[None, :]
+    return {
+        "gap_coverage": gap @ gain_t,
+        "target_gap_coverage": tgap @ gain_t,
+        "gap_rule": ((gap + 0.5 * tgap) * prio) @ gain_t,
+        "level_delta": np.where(cover > 0, delta / np.maximum(cover, 1e-6), np.nan),
+        "assessed_cover": cover / total,
+        "position_overlap": (req > 0).astype(np.float32) @ (cat.gain > 0).T.astype(np.float32),
+    }
+
+
+def _usage_pairs(
+    snap: Snapshot, cat: Catalog, usage: Usage, rows: np.ndarray
+) -> dict[str, np.ndarray]:
+    people = snap.people.iloc[rows]
+    taken = snap.taken[rows].astype(np.float32)
+    codes = modality_codes(cat.programs)
+    onehot = np.eye(codes.max() + 1, dtype=np.float32)[codes]
+    mix = taken @ onehot
+    habit = (mix / np.maximum(mix.sum(axis=1, keepdims=True), 1))[:, codes]
+    n = len(rows)
+    return {
+        "modality_habit": habit,
+        "item_knn": taken @ usage.similarity,
+        "pop_global": np.broadcast_to(usage.global_, (n, len(cat.programs))),
+        "pop_position": usage.by_position.reindex(people["position_id"]).fillna(0).to_numpy(),
+        "pop_unit": usage.by_unit.reindex(people["unit_id"]).fillna(0).to_numpy(),
+        "pop_tier": usage.by_tier.reindex(people["tier"]).fillna(0).to_numpy(),
+    }
+
+
+def program_features(cat: Catalog, year: int) -> pd.DataFrame:
+    """Per-programme features for ``year`` (one row per programme, catalogue order)."""
+    p = cat.programs
+    gain = cat.gain
+    return pd.DataFrame(
+        {
+            "modality_code": modality_codes(p),
+            "classical": p["classical"].astype(float).to_numpy(),
+            "self_paced": p["modality"].isin(SELF_PACED).astype(float).to_numpy(),
+            "jp": p["jp"].astype(float).to_numpy(),
+            "log_cost": np.log1p(p["cost_idr"].astype(float).to_numpy()),
+            "accredited": p["lan_accredited"].astype(float).to_numpy(),
+            "duration_days": p["duration_days"].astype(float).to_numpy(),
+            "target_level": cat.target.max(axis=1),
+            "n_competencies": (gain > 0).sum(axis=1).astype(float),
+            "years_offered": year - p["active_from"].astype(float).to_numpy(),
+            "priority_alignment": gain
+            @ cat.priority_for(year)
+            / np.maximum(gain.sum(axis=1), 1e-6),
+        }
+    )
+
+
+def select_candidates(
+    pairs: dict[str, np.ndarray], ok: np.ndarray, max_candidates: int
+) -> np.ndarray:
+    """Boolean mask (people x programmes): union of the top programmes of each source among
+    the eligible ones, at most ``max_candidates`` per person (sources in SOURCES order)."""
+    chosen = np.zeros_like(ok)
+    for source, k in SOURCES.items():
+        score = np.where(ok, np.nan_to_num(pairs[source], nan=-1e9), -np.inf)
+        k = min(k, score.shape[1])
+        top = np.argpartition(-score, k - 1, axis=1)[:, :k]
+        keep = np.isfinite(np.take_along_axis(score, top, axis=1))
+        rows = np.repeat(np.arange(len(ok)), k).reshape(len(ok), k)
+        chosen[rows[keep], top[keep]] = True
+    over = chosen.sum(axis=1) > max_candidates
+    if over.any():
+        score = np.where(
+            chosen, np.nan_to_num(pairs["gap_rule"]) + 1e-3 * pairs["pop_global"], -np.inf
+        )
+        order = np.argsort(-score, axis=1)
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :], axis=1)
+        chosen &= ~(over[:, None] & (rank >= max_candidates))
+    return chosen
+
+
+def candidate_frame(
+    snap: Snapshot,
+    cat: Catalog,
+    usage: Usage,
+    year: int,
+    rows: np.ndarray | None = None,
+    max_candidates: int = 150,
+    batch: int = 2048,
+) -> pd.DataFrame:
+    """Candidates with features: columns ``employee_id``, ``program_id`` and FEATURES.
+
+    ``rows`` selects people of the snapshot (default: everyone); work is done in batches.
+    """
+    rows = np.arange(len(snap.people)) if rows is None else np.asarray(rows)
+    progf = program_features(cat, year)
+    parts = [
+        _batch(snap, cat, usage, year, rows[i : i + batch], progf, max_candidates)
+        for i in range(0, len(rows), batch)
+    ]
+    if not parts:
+        return pd.DataFrame(columns=["employee_id", "program_id", *FEATURES])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _batch(
+    snap: Snapshot,
+    cat: Catalog,
+    usage: Usage,
+    year: int,
+    rows: np.ndarray,
+    progf: pd.DataFrame,
+    max_candidates: int,
+) -> pd.DataFrame:
+    pairs = {**_gaps(snap, cat, rows, year), **_usage_pairs(snap, cat, usage, rows)}
+    mask = select_candidates(pairs, eligible(snap, cat, year, rows), max_candidates)
+    r, p = np.nonzero(mask)
+    people = snap.people.iloc[rows]
+    out = {"employee_id": people.index.to_numpy()[r], "program_id": cat.ids.to_numpy()[p]}
+    for name in PERSON_FEATURES:
+        out[name] = people[name].to_numpy(dtype=float, na_value=np.nan)[r]
+    for name in PROGRAM_FEATURES:
+        out[name] = progf[name].to_numpy()[p]
+    for name in PAIR_FEATURES:
+        out[name] = np.asarray(pairs[name], dtype=np.float32)[r, p]
+    return pd.DataFrame(out)

@@ -1,0 +1,93 @@
+"""Evaluation of the model and the baselines on the same candidates of one split.
+
+Output shape (``jenjang evaluate programs --json``): ``{"model": {...}, "popularity": {...},
+"popularity_position": {...}, "gap_rule": {...}, "item_knn": {...}}``; each ranker has
+``ndcg@5``, ``ndcg@10``, ``recall@10``, ``map@10``, ``mrr``, ``coverage``,
+``non_classical_jp_share``, ``priority_alignment``, ``ndcg@10_ci`` (bootstrap 95 %), and
+``groups`` (NDCG@10 by sex, region and grade group, with intervals and the min/max parity
+ratio). The model also has ``vs_<baseline>``: the relative lift of NDCG@10 and the bootstrap
+interval of the paired difference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from training.datasets import GROUPS
+from training.metrics import QUERY, bootstrap_ci, query_metrics, top_k_profile
+
+MIN_GROUP_QUERIES = 30
+HEADLINE = ("ndcg@5", "ndcg@10", "recall@10", "map@10", "mrr")
+
+
+def _groups(per_query: pd.DataFrame, frame: pd.DataFrame, n_boot: int) -> dict[str, Any]:
+    attrs = frame.drop_duplicates(QUERY).set_index(QUERY)[list(GROUPS)]
+    joined = per_query.join(attrs)
+    out: dict[str, Any] = {}
+    for group in GROUPS:
+        values = {}
+        for value, part in joined.groupby(group):
+            lo, hi = bootstrap_ci(part["ndcg@10"].to_numpy(), n_boot)
+            values[str(value)] = {
+                "ndcg@10": float(part["ndcg@10"].mean()),
+                "ci": [lo, hi],
+                "queries": len(part),
+                "judged": bool(len(part) >= MIN_GROUP_QUERIES),
+            }
+        judged = [v["ndcg@10"] for v in values.values() if v["judged"]]
+        ratio = min(judged) / max(judged) if judged and max(judged) > 0 else float("nan")
+        out[group.removeprefix("group_")] = {"values": values, "parity_ratio": ratio}
+    return out
+
+
+def evaluate_ranker(
+    frame: pd.DataFrame, relevant: pd.DataFrame, score: np.ndarray, offered: int, n_boot: int = 300
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Headline metrics, top-10 profile, intervals and groups for one ranker."""
+    per_query = query_metrics(frame, relevant, score)
+    result: dict[str, Any] = {m: float(per_query[m].mean()) for m in HEADLINE}
+    result.update(top_k_profile(frame, score, offered))
+    result["ndcg@10_ci"] = list(bootstrap_ci(per_query["ndcg@10"].to_numpy(), n_boot))
+    result["queries"] = len(per_query)
+    result["groups"] = _groups(per_query, frame, n_boot)
+    return result, per_query
+
+
+def compare(model_q: pd.DataFrame, base_q: pd.DataFrame, n_boot: int = 300) -> dict[str, float]:
+    """Relative NDCG@10 lift of the model over a baseline, with the paired bootstrap interval
+    of the absolute difference (queries resampled together)."""
+    diff = (model_q["ndcg@10"] - base_q["ndcg@10"].reindex(model_q.index)).to_numpy()
+    lo, hi = bootstrap_ci(diff, n_boot)
+    base = float(base_q["ndcg@10"].mean())
+    return {
+        "lift": float(model_q["ndcg@10"].mean() / base - 1) if base else float("inf"),
+        "diff": float(diff.mean()),
+        "diff_ci": [lo, hi],
+    }
+
+
+def evaluate_all(
+    frame: pd.DataFrame,
+    relevant: pd.DataFrame,
+    scores: dict[str, np.ndarray],
+    offered: int,
+    n_boot: int = 300,
+) -> dict[str, dict[str, Any]]:
+    """Evaluate every ranker in ``scores`` (``model`` first) on the same candidates."""
+    out: dict[str, dict[str, Any]] = {}
+    per_query: dict[str, pd.DataFrame] = {}
+    for name, score in scores.items():
+        out[name], per_query[name] = evaluate_ranker(frame, relevant, score, offered, n_boot)
+    if "model" in scores:
+        for name in scores:
+            if name != "model":
+                out["model"][f"vs_{name}"] = compare(per_query["model"], per_query[name], n_boot)
+    return out
+
+
+def best_baseline(results: dict[str, dict[str, Any]], metric: str = "ndcg@10") -> str:
+    """Name of the baseline with the highest ``metric``."""
+    return max((k for k in results if k != "model"), key=lambda k: results[k][metric])

@@ -1,0 +1,305 @@
+"""The programme-recommendation pipeline: frames -> LambdaRank -> baselines -> MLflow.
+
+``train`` builds point-in-time frames for the global temporal split, fits the ranker with early
+stopping on the validation year, evaluates the model and every baseline on the test year, logs
+everything to MLflow and registers the model as ``jenjang-programs@challenger``. ``promote``
+moves ``champion`` through the quality-and-parity gate; ``evaluate`` re-scores a registered
+version on the data given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from recommender.config import Settings
+from recommender.data.io import load_clean
+from recommender.programs.features import FEATURES
+from recommender.programs.ranker import ProgramRanker, sha256_text
+from training import tracking
+from training.baselines import baseline_scores
+from training.datasets import SPLITS, YearFrame, build_year, concat
+from training.evaluate import best_baseline, evaluate_all
+
+log = logging.getLogger(__name__)
+MODEL_NAME = "jenjang-programs"
+EXPERIMENT = "jenjang-programs"
+
+
+class ProgramsConfig(BaseModel):
+    """Everything that shapes a programmes run (logged to MLflow as-is)."""
+
+    n_estimators: int = Field(600, ge=1)
+    learning_rate: float = Field(0.05, gt=0)
+    num_leaves: int = Field(63, ge=2)
+    min_child_samples: int = Field(50, ge=1)
+    early_stopping_rounds: int = Field(30, ge=1)
+    max_candidates: int = Field(150, ge=10)
+    n_boot: int = Field(300, ge=10)
+    seed: int = 7
+    promote_margin: float = Field(0.0, ge=0, description="NDCG@10 points over the champion")
+    min_parity: float = Field(0.8, ge=0, le=1, description="lowest/highest group NDCG@10")
+
+
+Progress = Callable[[str], None]
+
+
+def fingerprint(directory: Path) -> str:
+    """SHA-256 over the clean tables' file names and bytes (identifies the data of a run)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(directory).glob("*.parquet")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_split_frames(
+    tables: dict[str, pd.DataFrame], cfg: ProgramsConfig, progress: Progress
+) -> dict[str, list[YearFrame]]:
+    """Year frames of every split, reporting each year to ``progress``."""
+    from recommender.programs.catalog import build_catalog
+
+    cat = build_catalog(tables)
+    out: dict[str, list[YearFrame]] = {}
+    for split, years in SPLITS.items():
+        out[split] = []
+        for year in years:
+            progress(f"features {split} {year}")
+            out[split].append(build_year(tables, cat, year, cfg.max_candidates))
+    return out
+
+
+def _with_positives(df: pd.DataFrame) -> pd.DataFrame:
+    """Queries with at least one programme taken (others carry no ranking signal)."""
+    best = df.groupby(["year", "employee_id"])["label"].transform("max")
+    return df[best > 0].reset_index(drop=True)
+
+
+def _groups(df: pd.DataFrame) -> np.ndarray:
+    return df.groupby(["year", "employee_id"], sort=False).size().to_numpy()
+
+
+def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: ProgramsConfig) -> ProgramRanker:
+    """Fit LambdaRank with early stopping on validation NDCG@10."""
+    train, valid = _with_positives(train), _with_positives(valid)
+    ranker = ProgramRanker(
+        n_estimators=cfg.n_estimators,
+        learning_rate=cfg.learning_rate,
+        num_leaves=cfg.num_leaves,
+        min_child_samples=cfg.min_child_samples,
+        early_stopping_rounds=cfg.early_stopping_rounds,
+        random_state=cfg.seed,
+    )
+    features = list(FEATURES)
+    return ranker.fit(
+        train[features],
+        train["label"].to_numpy(),
+        _groups(train),
+        valid[features],
+        valid["label"].to_numpy(),
+        _groups(valid),
+    )
+
+
+def score_split(
+    frames: list[YearFrame], ranker: ProgramRanker, n_boot: int
+) -> dict[str, dict[str, Any]]:
+    """Model and baselines on the same candidates of a split."""
+    df = concat(frames)
+    relevant = pd.concat([f.relevant for f in frames], ignore_index=True)
+    offered = int(df.groupby("year")["program_id"].nunique().max())
+    scores = {"model": ranker.predict(df[list(FEATURES)]), **baseline_scores(df)}
+    return evaluate_all(df, relevant, scores, offered, n_boot)
+
+
+def train(
+    settings: Settings, data: Path, cfg: ProgramsConfig, progress: Progress
+) -> dict[str, Any]:
+    """Run the whole pipeline; returns a summary with the run id, version and test results."""
+    tables = load_clean(data)
+    frames = build_split_frames(tables, cfg, progress)
+    progress("fitting LambdaRank")
+    ranker = fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
+    progress("evaluating on the test year")
+    results = score_split(frames["test"], ranker, cfg.n_boot)
+    progress("logging to MLflow")
+    registered = _log(settings, data, cfg, ranker, frames, results)
+    return {
+        "run_id": registered.run_id,
+        "version": registered.version,
+        "model": MODEL_NAME,
+        "test": results,
+        "best_iteration": ranker.best_iteration_,
+    }
+
+
+def _log(
+    settings: Settings,
+    data: Path,
+    cfg: ProgramsConfig,
+    ranker: ProgramRanker,
+    frames: dict[str, list[YearFrame]],
+    results: dict[str, Any],
+) -> tracking.Registered:
+    import mlflow
+
+    from training import plots
+
+    text = ranker.to_text()
+    meta = {
+        "sha256": sha256_text(text),
+        "features": ranker.feature_names_,
+        "best_iteration": ranker.best_iteration_,
+        "format": "lightgbm-text",
+    }
+    with tracking.run(settings, EXPERIMENT, "programs") as active:
+        mlflow.log_params(
+            {
+                **cfg.model_dump(),
+                "data_fingerprint": fingerprint(data),
+                "splits": json.dumps(SPLITS),
+                **{f"rows_{k}": int(sum(len(f.frame) for f in v)) for k, v in frames.items()},
+            }
+        )
+        mlflow.log_metrics(tracking.flat_metrics(results, "test"))
+        tracking.log_json(results, "evaluation/test.json")
+        for name, fig in plots.programs_figures(results, ranker, frames["test"]).items():
+            tracking.log_figure(fig, f"plots/{name}.png")
+        example = concat(frames["test"])[list(FEATURES)].head(5)
+        version = tracking.log_booster_model(text, meta, MODEL_NAME, example)
+        run_id = active.info.run_id
+    tracking.set_alias(settings, MODEL_NAME, tracking.CHALLENGER, version)
+    return tracking.Registered(run_id, version, MODEL_NAME)
+
+
+def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramRanker, Any]:
+    """Load ``jenjang-programs`` at an alias or version; the booster hash is verified.
+
+    Raises LookupError when no such alias or version exists.
+    """
+    import mlflow
+
+    c = tracking.client(settings)
+    if alias_or_version.isdigit():
+        mv = c.get_model_version(MODEL_NAME, alias_or_version)
+    else:
+        mv = tracking.version_for(settings, MODEL_NAME, alias_or_version)
+        if mv is None:
+            raise LookupError(
+                f"no model {MODEL_NAME}@{alias_or_version}: run `jenjang train programs` first"
+            )
+    meta = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/booster/meta.json")
+    text = mlflow.artifacts.load_text(f"runs:/{mv.run_id}/booster/model.txt")
+    return ProgramRanker.from_text(text, expected_sha256=meta["sha256"]), mv
+
+
+def evaluate(
+    settings: Settings, data: Path, alias_or_version: str, cfg: ProgramsConfig, progress: Progress
+) -> dict[str, Any]:
+    """Re-score a registered model and the baselines on the test year of ``data``."""
+    ranker, _mv = load_registered(settings, alias_or_version)
+    tables = load_clean(data)
+    from recommender.programs.catalog import build_catalog
+
+    cat = build_catalog(tables)
+    frames = []
+    for year in SPLITS["test"]:
+        progress(f"features test {year}")
+        frames.append(build_year(tables, cat, year, cfg.max_candidates))
+    return score_split(frames, ranker, cfg.n_boot)
+
+
+def gate(
+    new: dict[str, float], champion: dict[str, float] | None, cfg: ProgramsConfig
+) -> tuple[bool, list[str]]:
+    """Promotion gate on logged test metrics: beat the champion's NDCG@10 by the margin and
+    keep every group's parity ratio at or above ``min_parity``. Returns (ok, reasons)."""
+    reasons: list[str] = []
+    ok = True
+    key = "test.model.ndcg_at_10"
+    for name, value in sorted(new.items()):
+        if name.startswith("test.model.parity."):
+            group = name.rsplit(".", 1)[1]
+            if value < cfg.min_parity:
+                ok = False
+                reasons.append(f"parity by {group} is {value:.3f} < {cfg.min_parity}")
+            else:
+                reasons.append(f"parity by {group} {value:.3f} >= {cfg.min_parity}")
+    if champion is None:
+        reasons.append(f"no champion yet; NDCG@10 {new[key]:.4f}")
+    elif new[key] <= champion[key] + cfg.promote_margin:
+        ok = False
+        reasons.append(
+            f"NDCG@10 {new[key]:.4f} does not beat the champion's "
+            f"{champion[key]:.4f} by the margin {cfg.promote_margin}"
+        )
+    else:
+        reasons.append(f"NDCG@10 {new[key]:.4f} beats the champion's {champion[key]:.4f}")
+    return ok, reasons
+
+
+def promote(
+    settings: Settings, cfg: ProgramsConfig, candidate: str = tracking.CHALLENGER
+) -> dict[str, Any]:
+    """Move ``champion`` to the candidate version if it passes the gate; log the decision."""
+    mv = (
+        tracking.version_for(settings, MODEL_NAME, candidate)
+        if not candidate.isdigit()
+        else tracking.client(settings).get_model_version(MODEL_NAME, candidate)
+    )
+    if mv is None:
+        raise LookupError(f"no model {MODEL_NAME}@{candidate}: run `jenjang train programs`")
+    champ = tracking.version_for(settings, MODEL_NAME, tracking.CHAMPION)
+    if champ is not None and champ.version == mv.version:
+        decision = {
+            "decision": "unchanged",
+            "version": mv.version,
+            "reasons": [f"version {mv.version} is already the champion"],
+        }
+        return decision
+    new = tracking.run_metrics(settings, mv.run_id)
+    old = tracking.run_metrics(settings, champ.run_id) if champ is not None else None
+    ok, reasons = gate(new, old, cfg)
+    decision = {
+        "decision": "promoted" if ok else "refused",
+        "version": mv.version,
+        "champion_before": champ.version if champ is not None else None,
+        "reasons": reasons,
+    }
+    if ok:
+        tracking.set_alias(settings, MODEL_NAME, tracking.CHAMPION, mv.version)
+    tracking.log_decision(settings, mv.run_id, decision)
+    return decision
+
+
+def headline(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The JSON printed by ``evaluate --json``: every ranker with its headline keys."""
+    keys = (
+        "ndcg@5",
+        "ndcg@10",
+        "recall@10",
+        "map@10",
+        "mrr",
+        "coverage",
+        "non_classical_jp_share",
+        "priority_alignment",
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for name, figures in results.items():
+        out[name] = {k: figures[k] for k in keys}
+        out[name]["ndcg@10_ci"] = figures["ndcg@10_ci"]
+        out[name]["parity"] = {g: d["parity_ratio"] for g, d in figures["groups"].items()}
+    best = best_baseline(results)
+    out["model"]["best_baseline"] = best
+    out["model"]["lift_vs_best"] = results["model"][f"vs_{best}"]["lift"]
+    out["model"]["diff_ci_vs_best"] = results["model"][f"vs_{best}"]["diff_ci"]
+    out["model"]["lift_vs_popularity"] = results["model"]["vs_popularity"]["lift"]
+    return out

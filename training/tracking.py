@@ -1,0 +1,181 @@
+"""The only module that talks to MLflow: runs, metrics, artifacts, registry and promotion.
+
+Tracking URI from settings (default: a SQLite store in the project folder); telemetry is off.
+Models are registered with aliases (``challenger`` for a new model, ``champion`` for the one
+served), never with the deprecated stages.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recommender.config import Settings, disable_telemetry
+
+PYFUNC_CODE = Path(__file__).with_name("pyfunc_programs.py")
+CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+def client(settings: Settings) -> Any:
+    """An MlflowClient on the configured tracking store (telemetry disabled first)."""
+    disable_telemetry()
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+    return mlflow.MlflowClient()
+
+
+def metric_key(*parts: str) -> str:
+    """MLflow-safe metric name: ``test.model.ndcg_at_10`` from ("test", "model", "ndcg@10")."""
+    return ".".join(p.replace("@", "_at_") for p in parts)
+
+
+def flat_metrics(results: dict[str, dict[str, Any]], prefix: str) -> dict[str, float]:
+    """Numeric headline figures of every ranker, flattened for ``log_metrics``."""
+    out = {}
+    for ranker, figures in results.items():
+        for name, value in figures.items():
+            if (
+                isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+            ):
+                out[metric_key(prefix, ranker, name)] = float(value)
+            elif name.startswith("vs_"):
+                out[metric_key(prefix, ranker, name, "lift")] = float(value["lift"])
+                out[metric_key(prefix, ranker, name, "diff_ci_low")] = float(value["diff_ci"][0])
+        for group, data in figures.get("groups", {}).items():
+            ratio = data["parity_ratio"]
+            if math.isfinite(ratio):
+                out[metric_key(prefix, ranker, "parity", group)] = float(ratio)
+    return out
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A logged and registered model version."""
+
+    run_id: str
+    version: str
+    name: str
+
+
+@contextmanager
+def run(settings: Settings, experiment: str, run_name: str) -> Iterator[Any]:
+    """Start an MLflow run in ``experiment`` (created if needed); yields the active run."""
+    client(settings)
+    import mlflow
+
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=run_name) as active:
+        yield active
+
+
+def log_json(data: Any, name: str) -> None:
+    """Log a JSON artifact."""
+    import mlflow
+
+    mlflow.log_dict(data, name)
+
+
+def log_figure(fig: Any, name: str) -> None:
+    """Log a matplotlib figure as a PNG artifact."""
+    import mlflow
+
+    mlflow.log_figure(fig, name)
+
+
+def log_booster_model(
+    model_text: str, meta: dict[str, Any], registered_name: str, example: Any
+) -> str:
+    """Log the booster text, its metadata and the pyfunc wrapper; register; return version."""
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        booster, meta_path = Path(tmp) / "model.txt", Path(tmp) / "meta.json"
+        booster.write_text(model_text)
+        meta_path.write_text(json.dumps(meta, indent=2))
+        mlflow.log_artifact(str(booster), "booster")
+        mlflow.log_artifact(str(meta_path), "booster")
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PYFUNC_CODE),
+            artifacts={"booster": str(booster), "meta": str(meta_path)},
+            registered_model_name=registered_name,
+            input_example=example,
+            pip_requirements=["lightgbm", "pandas", "numpy", "scikit-learn"],
+        )
+    return str(info.registered_model_version)
+
+
+def set_alias(settings: Settings, name: str, alias: str, version: str) -> None:
+    """Point ``name@alias`` at ``version``."""
+    client(settings).set_registered_model_alias(name, alias, version)
+
+
+def version_for(settings: Settings, name: str, alias: str) -> Any | None:
+    """The model version behind ``name@alias``, or None if the alias is not set."""
+    import mlflow
+
+    try:
+        return client(settings).get_model_version_by_alias(name, alias)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def run_metrics(settings: Settings, run_id: str) -> dict[str, float]:
+    """Logged metrics of a run."""
+    return dict(client(settings).get_run(run_id).data.metrics)
+
+
+def run_artifact_json(settings: Settings, run_id: str, path: str) -> Any:
+    """Load a JSON artifact of a run."""
+    import mlflow
+
+    client(settings)
+    return mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")
+
+
+def log_decision(settings: Settings, run_id: str, decision: dict[str, Any]) -> None:
+    """Attach a promotion decision (JSON and tags) to the run it concerns."""
+    c = client(settings)
+    c.log_dict(run_id, decision, "promotion_decision.json")
+    c.set_tag(run_id, "promotion.decision", decision["decision"])
+    c.set_tag(run_id, "promotion.reasons", "; ".join(decision["reasons"])[:4000])
+
+
+def registered_models(settings: Settings) -> list[dict[str, Any]]:
+    """Every registered model with versions, aliases, run ids and headline test metrics."""
+    c = client(settings)
+    out = []
+    for model in c.search_registered_models():
+        aliases: dict[str, list[str]] = {}
+        for alias, version in (model.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
+        versions = []
+        for v in c.search_model_versions(f"name='{model.name}'"):
+            metrics = c.get_run(v.run_id).data.metrics
+            headline = {
+                k.split(".", 2)[2]: val
+                for k, val in metrics.items()
+                if k.startswith("test.model.") and k.count(".") == 2
+            }
+            versions.append(
+                {
+                    "version": v.version,
+                    "run_id": v.run_id,
+                    "aliases": aliases.get(str(v.version), []),
+                    "created": v.creation_timestamp,
+                    "metrics": headline,
+                }
+            )
+        versions.sort(key=lambda v: int(v["version"]))
+        out.append({"name": model.name, "versions": versions})
+    return out
