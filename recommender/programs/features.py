@@ -128,13 +128,15 @@ def _similarity(taken: np.ndarray) -> np.ndarray:
     if sim.shape[0] > KNN_NEIGHBOURS:
         cut = -np.partition(-sim, KNN_NEIGHBOURS - 1, axis=0)[KNN_NEIGHBOURS - 1]
         sim = np.where(sim >= cut[None, :], sim, 0.0)
-    return sim.astype(np.float32)
+    out: np.ndarray = sim.astype(np.float32)
+    return out
 
 
 def eligible(snap: Snapshot, cat: Catalog, year: int, rows: np.ndarray) -> np.ndarray:
     """Eligibility (len(rows) x programmes): offered, tier, not completed, prerequisites."""
     tiers = pd.Index(domain.TIERS).get_indexer(pd.Index(snap.people["tier"].iloc[rows]))
-    ok = (cat.offered(year) & ~cat.programs["modality"].isin(ASSIGNMENT_ONLY).to_numpy())[None, :]
+    free = ~cat.programs["modality"].isin(ASSIGNMENT_ONLY).to_numpy()
+    ok: np.ndarray = (cat.offered(year) & free)[None, :]
     ok = ok & cat.tiers_ok[:, tiers].T & ~snap.completed[rows]
     for p, pre in enumerate(cat.prereq):
         if len(pre):
