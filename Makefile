@@ -11,7 +11,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run demo test test-fast lint typecheck format bench clean
+.PHONY: help install install-dev run demo models test test-fast lint typecheck format bench clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -40,8 +40,16 @@ $(DEMO)/clean/employees.parquet: $(DEMO)/raw/employees.parquet
 
 demo: $(DEMO)/clean/employees.parquet ## Generate and ingest the demo organisation (once)
 
-run: install demo ## Set up, build the demo organisation and run the main job
+$(DEMO)/.programs-trained: $(DEMO)/clean/employees.parquet
+	$(BIN)/jenjang train programs --data $(DEMO)/clean
+	$(BIN)/jenjang promote programs
+	touch $@
+
+models: $(DEMO)/.programs-trained ## Train, register and promote the models on the demo (once)
+
+run: install demo models ## Set up, build the demo organisation, train and promote the models
 	$(BIN)/jenjang summary --data $(DEMO)/clean
+	$(BIN)/jenjang models
 
 test: install-dev ## Run the whole test suite (lint, types, tests)
 	$(BIN)/ruff check recommender training tests benchmarks
@@ -65,4 +73,4 @@ bench: install ## Run the benchmarks (figures go to docs/benchmarks.md by hand)
 	$(BIN)/python -m benchmarks.bench_generate
 
 clean: ## Remove the demo data, models and local stores (keeps .venv)
-	rm -rf $(DEMO) models/*.txt mlruns mlruns.db jenjang.db
+	rm -rf $(DEMO) models/*.txt mlruns mlruns.db mlartifacts jenjang.db

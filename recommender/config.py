@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_DIR / "data" / "demo"
     models_dir: Path = PROJECT_DIR / "models"
     mlflow_tracking_uri: str = f"sqlite:///{PROJECT_DIR / 'mlruns.db'}"
+    mlflow_artifact_root: str = str(PROJECT_DIR / "mlartifacts")
     database_url: str = f"sqlite:///{PROJECT_DIR / 'jenjang.db'}"
 
     @model_validator(mode="after")

@@ -66,14 +66,27 @@ def year_labels(tables: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
 
 
 def build_year(
-    tables: dict[str, pd.DataFrame], cat: Catalog, year: int, max_candidates: int = 150
+    tables: dict[str, pd.DataFrame],
+    cat: Catalog,
+    year: int,
+    max_candidates: int = 150,
+    max_people: int | None = None,
+    seed: int = 0,
 ) -> YearFrame:
-    """Snapshot at 1 January ``year`` -> candidates, features, labels."""
+    """Snapshot at 1 January ``year`` -> candidates, features, labels.
+
+    ``max_people`` caps the queries of the year with a seeded random sample of the people
+    active on that date (training time and memory stay bounded for large organisations; the
+    usage statistics still use everyone).
+    """
     snap = build_snapshot(tables, f"{year}-01-01")
     usage = build_usage(tables, snap)
-    frame = candidate_frame(snap, cat, usage, year, max_candidates=max_candidates)
+    rows = np.arange(len(snap.people))
+    if max_people is not None and len(rows) > max_people:
+        rows = np.sort(np.random.default_rng([seed, year]).choice(rows, max_people, False))
+    frame = candidate_frame(snap, cat, usage, year, rows=rows, max_candidates=max_candidates)
     labels = year_labels(tables, year)
-    labels = labels[labels["employee_id"].isin(snap.people.index)].assign(year=year)
+    labels = labels[labels["employee_id"].isin(snap.people.index[rows])].assign(year=year)
     frame = frame.merge(labels.drop(columns="year"), on=["employee_id", "program_id"], how="left")
     frame["label"] = frame["label"].fillna(0).astype(int)
     frame.insert(0, "year", year)
@@ -88,11 +101,12 @@ def build_frames(
     tables: dict[str, pd.DataFrame],
     splits: dict[str, tuple[int, ...]] = SPLITS,
     max_candidates: int = 150,
+    max_people: int | None = None,
 ) -> dict[str, list[YearFrame]]:
     """Year frames for every split (the catalogue is built once)."""
     cat = build_catalog(tables)
     return {
-        name: [build_year(tables, cat, y, max_candidates) for y in years]
+        name: [build_year(tables, cat, y, max_candidates, max_people) for y in years]
         for name, years in splits.items()
     }
 

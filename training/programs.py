@@ -43,6 +43,9 @@ class ProgramsConfig(BaseModel):
     min_child_samples: int = Field(50, ge=1)
     early_stopping_rounds: int = Field(30, ge=1)
     max_candidates: int = Field(150, ge=10)
+    max_people_per_year: int = Field(
+        25_000, ge=100, description="queries sampled per year (bounds time and memory)"
+    )
     n_boot: int = Field(300, ge=10)
     seed: int = 7
     promote_margin: float = Field(0.0, ge=0, description="NDCG@10 points over the champion")
@@ -73,7 +76,9 @@ def build_split_frames(
         out[split] = []
         for year in years:
             progress(f"features {split} {year}")
-            out[split].append(build_year(tables, cat, year, cfg.max_candidates))
+            out[split].append(
+                build_year(tables, cat, year, cfg.max_candidates, cfg.max_people_per_year, cfg.seed)
+            )
     return out
 
 
@@ -173,7 +178,7 @@ def _log(
         tracking.log_json(results, "evaluation/test.json")
         for name, fig in plots.programs_figures(results, ranker, frames["test"]).items():
             tracking.log_figure(fig, f"plots/{name}.png")
-        example = concat(frames["test"])[list(FEATURES)].head(5)
+        example = concat(frames["test"])[list(FEATURES)].head(5).astype("float64")
         version = tracking.log_booster_model(text, meta, MODEL_NAME, example)
         run_id = active.info.run_id
     tracking.set_alias(settings, MODEL_NAME, tracking.CHALLENGER, version)
@@ -213,7 +218,9 @@ def evaluate(
     frames = []
     for year in SPLITS["test"]:
         progress(f"features test {year}")
-        frames.append(build_year(tables, cat, year, cfg.max_candidates))
+        frames.append(
+            build_year(tables, cat, year, cfg.max_candidates, cfg.max_people_per_year, cfg.seed)
+        )
     return score_split(frames, ranker, cfg.n_boot)
 
 

@@ -32,6 +32,14 @@ def client(settings: Settings) -> Any:
     return mlflow.MlflowClient()
 
 
+def _artifact_uri(settings: Settings, experiment: str) -> str:
+    """Where a new experiment keeps its artifacts: a local folder (as a file URI) or a URL."""
+    root = settings.mlflow_artifact_root
+    if "://" in root:
+        return f"{root.rstrip('/')}/{experiment}"
+    return (Path(root) / experiment).resolve().as_uri()
+
+
 def metric_key(*parts: str) -> str:
     """MLflow-safe metric name: ``test.model.ndcg_at_10`` from ("test", "model", "ndcg@10")."""
     return ".".join(p.replace("@", "_at_") for p in parts)
@@ -70,9 +78,11 @@ class Registered:
 @contextmanager
 def run(settings: Settings, experiment: str, run_name: str) -> Iterator[Any]:
     """Start an MLflow run in ``experiment`` (created if needed); yields the active run."""
-    client(settings)
+    c = client(settings)
     import mlflow
 
+    if c.get_experiment_by_name(experiment) is None:
+        c.create_experiment(experiment, artifact_location=_artifact_uri(settings, experiment))
     mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name=run_name) as active:
         yield active

@@ -24,17 +24,26 @@ class Scorer(Protocol):
         ...
 
 
-def recommend(snap: Snapshot, cat: Catalog, usage: Usage, scorer: Scorer, employee_id: str,
-              year: int, k: int = 10, accredited_only: bool = False,
-              modality: str | None = None) -> pd.DataFrame:
+def recommend(
+    snap: Snapshot,
+    cat: Catalog,
+    usage: Usage,
+    scorer: Scorer,
+    employee_id: str,
+    year: int,
+    k: int = 10,
+    accredited_only: bool = False,
+    modality: str | None = None,
+) -> pd.DataFrame:
     """Ranked programmes for ``employee_id`` (active in the snapshot) for ``year``.
 
     Returns at most ``k`` rows: ``program_id``, ``score``, ``rank`` and the features (for
     reasons). Raises KeyError when the person is not active on the snapshot date.
     """
     row = snap.row(employee_id)
-    frame = candidate_frame(snap, cat, usage, year, rows=np.array([row]),
-                            max_candidates=max(150, k))
+    frame = candidate_frame(
+        snap, cat, usage, year, rows=np.array([row]), max_candidates=max(150, k)
+    )
     if accredited_only:
         frame = frame[frame["accredited"] == 1.0]
     if modality is not None:

@@ -1,0 +1,1 @@
+"""Runs of the Jenjang pipeline on public data sets it was not designed around."""
