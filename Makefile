@@ -71,6 +71,7 @@ typecheck: install-dev ## mypy on recommender/
 
 bench: install ## Run the benchmarks (figures go to docs/benchmarks.md by hand)
 	$(BIN)/python -m benchmarks.bench_generate
+	$(BIN)/python -m benchmarks.bench_train
 
 clean: ## Remove the demo data, models and local stores (keeps .venv)
 	rm -rf $(DEMO) models/*.txt mlruns mlruns.db mlartifacts jenjang.db
