@@ -15,6 +15,15 @@ from training.datasets import YearFrame, concat
 from training.metrics import query_metrics
 
 
+def to_png(fig: Any) -> bytes:
+    """A figure as PNG bytes (for notebooks and reports)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return buf.getvalue()
+
+
 def groups_figure(results: dict[str, Any]) -> Any:
     """NDCG@10 of the model by group value, with bootstrap intervals."""
     groups = results["model"]["groups"]
