@@ -9,6 +9,7 @@ EMPLOYEES ?= 5000
 SEED ?= 7
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
+export OMP_WAIT_POLICY := PASSIVE
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev run demo models test test-fast lint typecheck format bench clean

@@ -67,3 +67,9 @@ def disable_telemetry() -> None:
     """Switch off MLflow's and other libraries' usage telemetry for this process (no network)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def configure_threads() -> None:
+    """Let OpenMP threads sleep instead of spinning when they wait (LightGBM). On a busy
+    2-core machine spinning threads made a fit up to 27x slower. Call before lightgbm loads."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

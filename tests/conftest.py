@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pytest
+# Before anything loads LightGBM: OpenMP threads wait passively (see recommender.config).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from training.synthetic.generate import generate
+import pytest  # noqa: E402
+
+from training.synthetic.generate import generate  # noqa: E402
 
 TEST_KEY = "test-pseudonym-key-0123456789abcdef"
 TINY_EMPLOYEES = 300

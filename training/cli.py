@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from recommender.config import Settings, disable_telemetry, get_settings
+from recommender.config import Settings, configure_threads, disable_telemetry, get_settings
 from recommender.data.io import DataSourceError, read_tables
 from recommender.data.schema import PROFILES
 from recommender.data.validate import Problem, Report, validate
@@ -45,6 +45,7 @@ def _settings() -> Settings:
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
     disable_telemetry()
+    configure_threads()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -379,6 +380,42 @@ def models_cmd(
                 f"{met.get('recall_at_10', float('nan')):.4f}",
             )
         console.print(table)
+
+
+external_app = typer.Typer(
+    no_args_is_help=True,
+    help="Run the pipeline on public data it was not designed for (see docs/external-data.md).",
+)
+app.add_typer(external_app, name="external")
+
+
+@external_app.command("xuetangx")
+def external_xuetangx(
+    train: Annotated[
+        Path, typer.Option("--train", help="Train file: username, course_id, ... (CSV or .gz).")
+    ],
+    test: Annotated[Path, typer.Option("--test", help="Test file: each learner's later courses.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Interactions-only mode on XuetangX-format files: fit the ranker on the train file, rank
+    every untaken course for learners in both files; model vs popularity and item_knn."""
+    from training.external import xuetangx
+
+    key = _settings().pseudonym_key.get_secret_value()
+    bar, step = _steps()
+    try:
+        with bar:
+            result = xuetangx.run(train, test, key, step=step)
+    except xuetangx.ExternalDataError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from exc
+    if as_json:
+        print(json.dumps(xuetangx.headline(result)))
+        return
+    table, lines = xuetangx.report_table(result)
+    console.print(table)
+    for line in lines:
+        console.print(escape(line), highlight=False)
 
 
 def main() -> None:

@@ -197,7 +197,7 @@ def program_features(cat: Catalog, year: int) -> pd.DataFrame:
     gain = cat.gain
     return pd.DataFrame(
         {
-            "modality_code": modality_codes(p),
+            "modality_code": modality_codes(p).astype(float),
             "classical": p["classical"].astype(float).to_numpy(),
             "self_paced": p["modality"].isin(SELF_PACED).astype(float).to_numpy(),
             "jp": p["jp"].astype(float).to_numpy(),

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.table import Table as RichTable
 
 from recommender.data.schema import TABLES
 from recommender.data.validate import Problem, check_table
@@ -51,6 +52,8 @@ TO_CONTRACT = {
     "interaction_strength": "strength",
 }
 K = 10
+#: Below this many fitting rows LightGBM runs on one thread: extra threads only add overhead.
+SMALL_FIT = 100_000
 BASELINES = ("popularity", "item_knn")
 HEADLINE = ("ndcg@5", "ndcg@10", "recall@10", "map@10", "mrr")
 FEATURES = (
@@ -78,14 +81,17 @@ class ExternalDataError(ValueError):
 @dataclass(frozen=True)
 class XuetangxConfig:
     """Settings of a run. ``holdout``: pseudo-targets per learner in the train file;
-    ``valid_share``: share of learners used for early stopping; the rest are LightGBM's."""
+    ``valid_share``: share of learners kept for early stopping (all their candidates);
+    ``train_negatives``: random untaken courses kept per fitting learner (None: all), which
+    only makes fitting cheaper: the test always ranks every untaken course."""
 
     holdout: int = 1
     valid_share: float = 0.15
+    train_negatives: int | None = 50
     seed: int = 7
     n_boot: int = 300
-    n_estimators: int = 400
-    learning_rate: float = 0.05
+    n_estimators: int = 300
+    learning_rate: float = 0.1
     num_leaves: int = 31
     min_child_samples: int = 100
     early_stopping_rounds: int = 30
@@ -176,13 +182,15 @@ def load_interactions(path: str | Path, key: str) -> Interactions:
             "_pos": np.arange(len(mapped)),
         }
     )[~bad]
-    frame = frame.sort_values(["employee_id", "_when", "_pos"], kind="stable")
+    frame["_learner"] = frame.groupby("employee_id")["_pos"].transform("min")
+    order = ["_learner", "_when", "_pos"]  # learners in file order, each in time order
+    frame = frame.sort_values(order, kind="stable")
     frame = frame.groupby(["employee_id", "program_id"], sort=False, as_index=False).agg(
-        strength=("strength", "max"), _pos=("_pos", "first")
+        strength=("strength", "max"), **{c: (c, "first") for c in order}
     )
-    frame = frame.sort_values(["employee_id", "_pos"], kind="stable")  # already in time order
+    frame = frame.sort_values(order, kind="stable")
     frame["seq"] = frame.groupby("employee_id").cumcount()
-    frame = frame.drop(columns="_pos").reset_index(drop=True)
+    frame = frame.drop(columns=order).reset_index(drop=True)
     return Interactions(
         str(path), frame, len(raw), len(raw) - len(frame), _problem_counts(problems)
     )
@@ -236,12 +244,11 @@ def build_history(frame: pd.DataFrame, learners: pd.Index, courses: pd.Index) ->
     return History(taken, strength, last, length, transitions, position)
 
 
-def _knn_max(taken: np.ndarray, sim: np.ndarray, chunk: int = 256) -> np.ndarray:
+def _knn_max(taken: np.ndarray, sim: np.ndarray) -> np.ndarray:
     """Per learner and course, the largest similarity to one of the learner's courses."""
     out = np.zeros(taken.shape, dtype=np.float32)
-    for start in range(0, len(taken), chunk):
-        t = taken[start : start + chunk]
-        out[start : start + chunk] = np.where(t[:, :, None], sim[None, :, :], 0.0).max(axis=1)
+    u, c = np.nonzero(taken)
+    np.maximum.at(out, u, sim[c])
     return out
 
 
@@ -261,9 +268,9 @@ def pair_features(hist: History) -> dict[str, np.ndarray]:
     last = np.where(has_last, hist.last, 0)
     mean_strength = hist.strength.sum(axis=1) / np.maximum(hist.length, 1)
     last_strength = np.where(has_last, hist.strength[np.arange(n_u), last], 0.0)
-    with np.errstate(invalid="ignore"):
-        course_position = np.nanmean(np.where(hist.taken, hist.position, np.nan), axis=0)
-        course_strength = hist.strength.sum(axis=0) / np.maximum(counts, 1)
+    position_sum = np.where(hist.taken, hist.position, 0.0).sum(axis=0)
+    course_position = np.where(counts > 0, position_sum / np.maximum(counts, 1), 0.5)
+    course_strength = hist.strength.sum(axis=0) / np.maximum(counts, 1)
 
     def row(v: np.ndarray) -> np.ndarray:
         return np.broadcast_to(np.asarray(v, dtype=np.float32)[None, :], (n_u, n_c))
@@ -275,7 +282,7 @@ def pair_features(hist: History) -> dict[str, np.ndarray]:
         "pop_log": row(np.log1p(counts)),
         "pop_next": row(np.log1p(non_first)),
         "pop_last": row(np.log1p(ended)),
-        "course_position": row(np.nan_to_num(course_position, nan=0.5)),
+        "course_position": row(course_position),
         "course_strength": row(course_strength),
         "knn_sum": taken @ sim,
         "knn_max": _knn_max(hist.taken, sim),
@@ -312,7 +319,7 @@ def candidate_frame(
 def baseline_scores(feats: dict[str, np.ndarray], frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """``popularity`` (learners per course) and ``item_knn`` (sum of cosine similarities to the
     learner's courses, ties broken by popularity), on the rows of ``frame``."""
-    pop = np.expm1(frame["pop_log"].to_numpy(float))
+    pop = np.rint(np.expm1(frame["pop_log"].to_numpy(float)))
     tie = 1e-6 * pop / (1 + pop.max(initial=0.0))
     return {"popularity": pop, "item_knn": frame["knn_sum"].to_numpy(float) + tie}
 
@@ -348,6 +355,15 @@ def _codes(
     return learners.get_indexer(frame["employee_id"]), courses.get_indexer(frame["program_id"])
 
 
+def _sample_negatives(
+    frame: pd.DataFrame, y: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Mask keeping every positive and ``n`` random negatives per learner (order kept)."""
+    draw = pd.Series(rng.random(len(frame)), index=frame.index).where(y == 0)
+    pick = draw.groupby(frame["employee_id"].to_numpy()).rank(method="first") <= n
+    return (y > 0) | pick.to_numpy()
+
+
 def _groups(frame: pd.DataFrame) -> np.ndarray:
     """Sizes of consecutive learner groups (``frame`` is sorted by learner)."""
     return frame.groupby("employee_id", sort=False).size().to_numpy()
@@ -372,6 +388,9 @@ def fit_model(
     t_u, t_c = _codes(targets, learners, courses)
     shape = (len(learners), len(courses))
     fit_y = _labels(fit_frame, t_u, t_c, shape)
+    if config.train_negatives is not None:
+        keep = _sample_negatives(fit_frame, fit_y, config.train_negatives, rng)
+        fit_frame, fit_y = fit_frame[keep].reset_index(drop=True), fit_y[keep]
     valid_y = _labels(valid_frame, t_u, t_c, shape)
     ranker = ProgramRanker(
         n_estimators=config.n_estimators,
@@ -381,7 +400,7 @@ def fit_model(
         early_stopping_rounds=config.early_stopping_rounds,
         eval_at=K,
         random_state=config.seed,
-        n_jobs=config.n_jobs,
+        n_jobs=config.n_jobs if len(fit_frame) >= SMALL_FIT else 1,
     )
     ranker.fit(
         fit_frame[list(FEATURES)],
@@ -460,7 +479,7 @@ def run(
     say("reading files")
     train = load_interactions(train_path, key)
     test = load_interactions(test_path, key)
-    learners = pd.Index(sorted(train.frame["employee_id"].unique()))
+    learners = pd.Index(train.frame["employee_id"].unique())  # file order: key-independent
     courses = pd.Index(sorted(train.frame["program_id"].unique()))
     if len(courses) < 2 or len(learners) < 2:
         raise ExternalDataError(f"{train_path}: too few learners or courses to train on")
@@ -524,3 +543,40 @@ def headline(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for base in BASELINES:
         model[f"diff_ci_vs_{base}"] = rankers["model"][f"vs_{base}"]["diff_ci"]
     return out
+
+
+def report_table(result: dict[str, Any]) -> tuple[RichTable, list[str]]:
+    """The rich table printed by ``jenjang external xuetangx`` and the lines under it."""
+    head = headline(result)
+    cols = ("ndcg@10", "recall@10", "map@10", "mrr", "coverage")
+    table = RichTable(title="XuetangX test file (every untaken course ranked, interactions only)")
+    table.add_column("ranker")
+    for c in cols:
+        table.add_column(c, justify="right")
+    table.add_column("ndcg@10 CI", justify="right")
+    for name, figures in head.items():
+        lo, hi = figures["ndcg@10_ci"]
+        table.add_row(name, *(f"{figures[c]:.4f}" for c in cols), f"[{lo:.4f}, {hi:.4f}]")
+    data, fit = result["data"], result["fit"]
+    lines = [
+        f"{data['query_learners']:,} query learners (in both files); "
+        f"{data['catalogue_courses']:,} courses; {data['candidates']:,} candidates",
+    ]
+    for base in BASELINES:
+        lo, hi = head["model"][f"diff_ci_vs_{base}"]
+        lift = result["rankers"]["model"][f"vs_{base}"]["lift"]
+        lines.append(
+            f"model vs {base}: {100 * lift:+.1f} % NDCG@10, difference 95 % CI [{lo:.4f}, {hi:.4f}]"
+        )
+    for part in ("train", "test"):
+        d = data[part]
+        problems = ", ".join(f"{k} x{v}" for k, v in d["problems"].items()) or "none"
+        lines.append(
+            f"{part}: {d['rows']:,} rows, {d['dropped']:,} dropped, {d['learners']:,} learners; "
+            f"contract problems: {problems}"
+        )
+    lines.append(
+        f"fit: {fit['fit_learners']:,} learners ({fit['fit_rows']:,} rows), early stopping on "
+        f"{fit['early_stopping_learners']:,} at iteration {fit['best_iteration']}"
+    )
+    return table, lines
