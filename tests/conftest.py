@@ -10,9 +10,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-import pytest  # noqa: E402
+import pytest
 
-from training.synthetic.generate import generate  # noqa: E402
+from training.synthetic.generate import generate
 
 TEST_KEY = "test-pseudonym-key-0123456789abcdef"
 TINY_EMPLOYEES = 300
