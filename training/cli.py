@@ -397,8 +397,11 @@ def external_xuetangx(
     test: Annotated[Path, typer.Option("--test", help="Test file: each learner's later courses.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Interactions-only mode on XuetangX-format files: fit the ranker on the train file, rank
-    every untaken course for learners in both files; model vs popularity and item_knn."""
+    """Interactions-only mode on XuetangX-format files: model vs popularity and item_knn.
+
+    Fits the ranker on the train file only, ranks every untaken course for the learners in
+    both files and scores the rankings against the test file (NDCG@10, Recall@10, ...).
+    """
     from training.external import xuetangx
 
     key = _settings().pseudonym_key.get_secret_value()

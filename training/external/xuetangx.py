@@ -217,8 +217,7 @@ class History:
 def build_history(frame: pd.DataFrame, learners: pd.Index, courses: pd.Index) -> History:
     """Matrices of ``frame`` (clean interactions) over ``learners`` x ``courses``; rows of other
     learners or courses are ignored."""
-    u = learners.get_indexer(frame["employee_id"])
-    c = courses.get_indexer(frame["program_id"])
+    u, c = _codes(frame, learners, courses)
     keep = (u >= 0) & (c >= 0)
     df = pd.DataFrame(
         {"u": u[keep], "c": c[keep], "s": frame["strength"].to_numpy(float)[keep]},
@@ -299,8 +298,8 @@ def pair_features(hist: History) -> dict[str, np.ndarray]:
 def _first_courses(hist: History) -> np.ndarray:
     """Index of each learner's first course (learners with no history left out)."""
     pos = np.where(hist.taken, hist.position, np.inf)
-    first = np.argmin(pos, axis=1)
-    return first[hist.length > 0]
+    first: np.ndarray = np.argmin(pos, axis=1)[hist.length > 0]
+    return first
 
 
 def candidate_frame(
@@ -345,14 +344,18 @@ def _labels(
     hits = np.zeros(shape, dtype=bool)
     ok = (u >= 0) & (c >= 0)
     hits[u[ok], c[ok]] = True
-    return hits[frame["employee_id"].to_numpy(), frame["program_id"].to_numpy()].astype(int)
+    labels: np.ndarray = hits[frame["employee_id"].to_numpy(), frame["program_id"].to_numpy()]
+    return labels.astype(int)
 
 
 def _codes(
     frame: pd.DataFrame, learners: pd.Index, courses: pd.Index
 ) -> tuple[np.ndarray, np.ndarray]:
     """Learner and course codes of ``frame`` (-1 when outside ``learners`` / ``courses``)."""
-    return learners.get_indexer(frame["employee_id"]), courses.get_indexer(frame["program_id"])
+    return (
+        learners.get_indexer(pd.Index(frame["employee_id"])),
+        courses.get_indexer(pd.Index(frame["program_id"])),
+    )
 
 
 def _sample_negatives(
@@ -378,7 +381,7 @@ def fit_model(
     past, targets = split_last(train, config.holdout)
     hist = build_history(past, learners, courses)
     feats = pair_features(hist)
-    with_target = np.unique(learners.get_indexer(targets["employee_id"]))
+    with_target = np.unique(learners.get_indexer(pd.Index(targets["employee_id"])))
     rng = np.random.default_rng(config.seed)
     order = rng.permutation(with_target)
     n_valid = max(1, round(config.valid_share * len(order)))
@@ -460,7 +463,12 @@ def score_rankers(
         figures["queries"] = len(q)
         out[name] = figures
     for base in BASELINES:
-        out["model"][f"vs_{base}"] = compare(per_query["model"], per_query[base], n_boot)
+        vs: dict[str, Any] = dict(compare(per_query["model"], per_query[base], n_boot))
+        model_q = per_query["model"]
+        recall_diff = model_q["recall@10"] - per_query[base]["recall@10"].reindex(model_q.index)
+        vs["recall@10_diff"] = float(recall_diff.mean())
+        vs["recall@10_diff_ci"] = list(bootstrap_ci(recall_diff.to_numpy(), n_boot))
+        out["model"][f"vs_{base}"] = vs
     return out
 
 
@@ -542,6 +550,7 @@ def headline(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     model["lift_vs_popularity"] = rankers["model"]["vs_popularity"]["lift"]
     for base in BASELINES:
         model[f"diff_ci_vs_{base}"] = rankers["model"][f"vs_{base}"]["diff_ci"]
+        model[f"recall@10_diff_ci_vs_{base}"] = rankers["model"][f"vs_{base}"]["recall@10_diff_ci"]
     return out
 
 
@@ -565,8 +574,10 @@ def report_table(result: dict[str, Any]) -> tuple[RichTable, list[str]]:
     for base in BASELINES:
         lo, hi = head["model"][f"diff_ci_vs_{base}"]
         lift = result["rankers"]["model"][f"vs_{base}"]["lift"]
+        r_lo, r_hi = head["model"][f"recall@10_diff_ci_vs_{base}"]
         lines.append(
-            f"model vs {base}: {100 * lift:+.1f} % NDCG@10, difference 95 % CI [{lo:.4f}, {hi:.4f}]"
+            f"model vs {base}: {100 * lift:+.1f} % NDCG@10, difference 95 % CI "
+            f"[{lo:.4f}, {hi:.4f}]; Recall@10 difference 95 % CI [{r_lo:.4f}, {r_hi:.4f}]"
         )
     for part in ("train", "test"):
         d = data[part]
