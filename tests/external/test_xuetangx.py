@@ -18,7 +18,8 @@ from tests.conftest import TEST_KEY
 from training.cli import app
 from training.external import xuetangx as xt
 
-SHARED = Path("/work/shared/data/external/xuetangx")
+#: ``shared/`` lies beside the repository (a clone in CI has a copy beside it too).
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "external" / "xuetangx"
 RANKERS = {"model", "popularity", "item_knn"}
 HEADLINE_KEYS = {"ndcg@10", "recall@10", "map@10", "mrr", "coverage"}
 TRACKS, TRACK_LENGTH = 5, 6
