@@ -26,7 +26,7 @@ app = typer.Typer(
     help="Jenjang: career-path and training recommender for ASN.",
 )
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # never break a path or a message in two
 MAX_PRINTED = 500
 
 
