@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from recommender import domain
 from training.synthetic import catalog_data as cd
@@ -256,16 +255,6 @@ def _elearning_affinity(
 
 
 def _unit_support(rng: np.random.Generator, world: World) -> np.ndarray:
-    """Hidden managerial support for development, per unit (same for every chunk)."""
+    """Hidden managerial support for development, per unit (drawn from the chunk's generator;
+    a unit belongs to exactly one chunk)."""
     return np.random.default_rng([int(rng.integers(1 << 30)), 0]).normal(0, 0.35, len(world.units))
-
-
-def people_frame(world: World, p: People) -> pd.DataFrame:
-    """Debug view of a People state (contract-like column names), without hidden traits."""
-    return pd.DataFrame(
-        {
-            "gid": p.gid,
-            "unit_id": world.units["unit_id"].to_numpy()[p.unit],
-            "position_id": world.positions["position_id"].to_numpy()[p.pos],
-        }
-    )
