@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommender import domain
 from recommender.data.io import read_tables
 from recommender.data.normalize import nip_parts
 from recommender.data.validate import validate
@@ -137,12 +138,5 @@ def test_distributions_within_documented_ranges(
 
 
 def test_every_move_type_happens(demo_stats: dict[str, float]) -> None:
-    for kind in (
-        "vertical",
-        "horizontal",
-        "diagonal",
-        "jf_first_appointment",
-        "jf_tier",
-        "equalisation",
-    ):
+    for kind in domain.MOVE_TYPES:
         assert demo_stats.get(f"moves_{kind}", 0) > 0, kind
