@@ -84,6 +84,9 @@ MOVE_TYPES: Final = (
 )
 ACCREDITATION_GRADES: Final = ("A", "B", "C")
 
+#: Self-paced modalities (completion depends on the learner's own drive and affinity).
+SELF_PACED: Final = ("e_learning", "belajar_mandiri", "pjj")
+
 #: Minimum development per PNS per year (PP 11/2017 as amended by PP 17/2020, Art. 203) [S].
 MIN_JP_PER_YEAR: Final = 20
 

@@ -17,13 +17,11 @@ import numpy as np
 import pandas as pd
 
 from recommender import domain
-from recommender.data.normalize import GRADES
+from recommender.data.normalize import EDUCATION_LEVELS, GRADES
+from recommender.domain import SELF_PACED
 
-SELF_PACED = ("e_learning", "belajar_mandiri", "pjj")
 RATING_SCORE = {"Sangat Baik": 4, "Baik": 3, "Butuh Perbaikan": 2, "Kurang": 1, "Sangat Kurang": 0}
-EDUCATION_RANK = {
-    e: i for i, e in enumerate(("SD", "SMP", "SMA", "D1", "D2", "D3", "D4", "S1", "S2", "S3"))
-}
+EDUCATION_RANK = {e: i for i, e in enumerate(EDUCATION_LEVELS)}
 
 
 @dataclass

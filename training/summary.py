@@ -59,7 +59,7 @@ def training_stats(tables: dict[str, pd.DataFrame], year: int = 2025) -> dict[st
     jp = enr[done].groupby("employee_id")["jp_credited"].sum()
     jp = jp.reindex(whole_year["employee_id"], fill_value=0)
     classical = enr["classical"].astype(bool)
-    self_paced = enr["modality"].isin(["e_learning", "belajar_mandiri", "pjj"])
+    self_paced = enr["modality"].isin(domain.SELF_PACED)
     jp_done = enr.loc[done, "jp_credited"].fillna(0)
     return {
         "enrolments_per_person": float(len(enr) / max(len(whole_year), 1)),

@@ -15,7 +15,6 @@ import pandas as pd
 from recommender import domain
 from recommender.data.normalize import MODALITIES
 
-SELF_PACED = ("e_learning", "belajar_mandiri", "pjj")
 #: Programmes people are sent to by rule (induction, leadership after appointment, JF entry):
 #: planned through the career path, not recommended as free choices.
 ASSIGNMENT_ONLY = ("latsar", "pkp", "pka", "pkn_ii", "pkn_i", "fungsional_dasar")

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from recommender import domain
-from recommender.programs.catalog import ASSIGNMENT_ONLY, SELF_PACED, Catalog, modality_codes
+from recommender.domain import SELF_PACED
+from recommender.programs.catalog import ASSIGNMENT_ONLY, Catalog, modality_codes
 from recommender.snapshot import Snapshot
 
 PERSON_FEATURES = (

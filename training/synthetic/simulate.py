@@ -22,7 +22,6 @@ from training.synthetic.population import PRE_2021_MULTIPLIER, People, allowed_j
 from training.synthetic.sessions import MANDATORY, Schedule, offered
 from training.synthetic.world import EDU, FIRST_YEAR, YEARS, G, World
 
-SELF_PACED = ("e_learning", "belajar_mandiri", "pjj")
 WORKPLACE = ("detasering", "magang", "bimbingan_kerja", "patok_banding", "pertukaran")
 BASE_COMPLETION = {
     "e_learning": 0.1,
@@ -108,7 +107,7 @@ class Simulation:
         prog = world.programs
         self.mod = prog["modality"].to_numpy()
         self.jp = prog["jp"].to_numpy()
-        self.self_paced = np.isin(self.mod, SELF_PACED)
+        self.self_paced = np.isin(self.mod, domain.SELF_PACED)
         self.mandatory = np.isin(self.mod, MANDATORY)
         self.classical = prog["classical"].to_numpy(bool)
         self.mods = sorted(MODALITIES)

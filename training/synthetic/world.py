@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from recommender import domain
-from recommender.data.normalize import GRADES, MODALITIES
+from recommender.data.normalize import EDUCATION_LEVELS, GRADES, MODALITIES
 from training.synthetic import catalog_data as cd
 
 FIRST_YEAR, LAST_YEAR, PLAN_YEAR = 2019, 2025, 2026
 YEARS = tuple(range(FIRST_YEAR, LAST_YEAR + 1))
-EDU = ("SD", "SMP", "SMA", "D1", "D2", "D3", "D4", "S1", "S2", "S3")
+EDU = EDUCATION_LEVELS
 G = {g: i for i, g in enumerate(GRADES)}
 
 #: Grade range by tier (domain.md 2.2; managerial ranges indicative [R]).
