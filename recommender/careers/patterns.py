@@ -1,0 +1,278 @@
+"""Reasons from career patterns: which programmes officers had completed before a given move.
+
+"Of 40 officers who moved from A to B, 65 % had first completed C" is computed from the history
+as it stood at a point in time ``at``: only moves dated before ``at`` count, and for each move
+only completions (status ``completed``) that ended before the move's date. Moves of the types in
+``exclude_types`` (by default ``equalisation``: the 2020 administrative conversion of structural
+posts into functional ones, not a career choice) are left out.
+
+Two levels: the position pair (``from_position_id`` -> ``to_position_id``) and, as a fallback
+when the position pair is too rare, the tier pair (e.g. ``pengawas`` -> ``administrator``). An
+officer counts once per pair (their earliest such move before ``at``).
+
+Suppression, so that no one can be singled out; the table keeps only what may be shown:
+
+* a pair is kept only when ``n_moves >= min_count``;
+* a programme is kept for a pair only when ``completers >= min_cell`` **and** the officers who
+  had not completed it are either none or at least ``min_cell`` (``n_moves - completers`` in
+  ``1 .. min_cell - 1`` would point at a handful of non-completers: "37 of 40" tells the other
+  three's colleagues who they are). "All 40" is kept: it describes the whole group and singles
+  out no one;
+* the median years in the previous post is given only when it rests on at least ``min_count``
+  moves whose start in that post is in the history (``NaN`` otherwise).
+
+Known limit: a tier pair and one of its position pairs can both be shown; their difference could
+in principle describe a small group. :func:`reasons_for` shows the tier pair only for position
+pairs that have nothing to show, which limits but does not rule this out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+POSITION, TIER = "position", "tier"
+DEFAULT_EXCLUDED: tuple[str, ...] = ("equalisation",)
+MOVE_COLUMNS = ("employee_id", "from_position_id", "to_position_id", "move_date", "move_type")
+ENROLLMENT_COLUMNS = ("employee_id", "program_id", "end_date", "status")
+POSITION_COLUMNS = ("position_id", "tier", "title")
+PAIR_COLUMNS = ["level", "from_id", "to_id", "n_moves", "median_years"]
+PROGRAM_COLUMNS = ["level", "from_id", "to_id", "program_id", "completers", "n_moves", "share"]
+_KEY = ["from_id", "to_id"]
+
+
+@dataclass(frozen=True, eq=False)
+class PatternTable:
+    """Publishable career patterns at ``at`` (nothing below the suppression thresholds).
+
+    ``pairs``: one row per pair shown (``level`` "position"/"tier", ``from_id``, ``to_id``,
+    ``n_moves``, ``median_years``); ``programs``: one row per pair and programme (``level``,
+    ``from_id``, ``to_id``, ``program_id``, ``completers``, ``n_moves``, ``share`` 0-1);
+    ``positions``: ``tier`` and ``title`` indexed by ``position_id``.
+    """
+
+    pairs: pd.DataFrame
+    programs: pd.DataFrame
+    positions: pd.DataFrame
+    at: pd.Timestamp
+    min_count: int
+    min_cell: int
+
+
+def move_patterns(
+    moves: pd.DataFrame,
+    enrollments: pd.DataFrame,
+    positions: pd.DataFrame,
+    at: pd.Timestamp,
+    min_count: int = 10,
+    min_cell: int = 5,
+    lookback_years: int | None = None,
+    exclude_types: tuple[str, ...] = DEFAULT_EXCLUDED,
+) -> PatternTable:
+    """Career patterns from the moves before ``at`` (see the module docstring for the rules).
+
+    ``moves``: ``employee_id``, ``from_position_id``, ``to_position_id``, ``move_date``,
+    ``move_type`` (clean ``career_moves``); ``enrollments``: ``employee_id``, ``program_id``,
+    ``end_date``, ``status``; ``positions``: ``position_id``, ``tier``, ``title``.
+    ``lookback_years`` keeps only moves in the last so many years before ``at``. Runs in linear
+    time (merges and group-bys). Raises ValueError on missing columns or thresholds below 1.
+    """
+    _check(moves, enrollments, positions, min_count, min_cell, lookback_years)
+    at = pd.Timestamp(at)
+    moves = moves.assign(move_date=pd.to_datetime(moves["move_date"]))
+    enrollments = enrollments.assign(end_date=pd.to_datetime(enrollments["end_date"]))
+    pos = positions.drop_duplicates("position_id").set_index("position_id")[["tier", "title"]]
+    history = moves.loc[moves["move_date"] < at, list(MOVE_COLUMNS)].reset_index(drop=True)
+    history = history.assign(years=_years_in_previous_post(history))
+    kept = history[~history["move_type"].isin(exclude_types)]
+    if lookback_years is not None:
+        kept = kept[kept["move_date"] >= at - pd.DateOffset(years=lookback_years)]
+    done = enrollments.loc[
+        (enrollments["status"] == "completed") & (enrollments["end_date"] < at),
+        ["employee_id", "program_id", "end_date"],
+    ]
+    pairs, progs = [], []
+    for level, lv_moves in ((POSITION, _position_moves(kept)), (TIER, _tier_moves(kept, pos))):
+        p, g = _level_patterns(lv_moves, done, min_count, min_cell)
+        pairs.append(p.assign(level=level))
+        progs.append(g.assign(level=level))
+    return PatternTable(
+        pd.concat(pairs, ignore_index=True)[PAIR_COLUMNS],
+        pd.concat(progs, ignore_index=True)[PROGRAM_COLUMNS],
+        pos,
+        at,
+        min_count,
+        min_cell,
+    )
+
+
+def reasons_for(
+    table: PatternTable,
+    from_position_id: str,
+    to_position_id: str,
+    titles: Mapping[str, str],
+    top: int = 3,
+) -> list[str]:
+    """Up to ``top`` sentences on the programmes movers from one position to another had
+    completed, most common first, e.g. "Of 40 officers who moved from Pengawas X to
+    Administrator Y, 65 % had first completed Pelatihan Z."
+
+    Uses the position pair when it has a programme to show, else the tier pair, else returns
+    an empty list. ``titles`` maps programme id -> title (the id is shown when missing).
+    """
+    for level, pair, label in _candidate_pairs(table, from_position_id, to_position_id):
+        rows = _rows(table.programs, level, pair)
+        if rows.empty:
+            continue
+        rows = rows.sort_values(
+            ["share", "completers", "program_id"], ascending=[False, False, True]
+        )
+        rows = rows.head(top)
+        return [
+            f"Of {_officers(int(n))} who moved {label}, {_percent(float(share))} "
+            f"had first completed {titles.get(str(pid), str(pid))}."
+            for n, share, pid in zip(
+                rows["n_moves"], rows["share"], rows["program_id"], strict=True
+            )
+        ]
+    return []
+
+
+def tenure_for(table: PatternTable, from_position_id: str, to_position_id: str) -> str | None:
+    """E.g. "Officers who moved from A to B had spent a median of 3.5 years in their previous
+    post." from the position pair, else the tier pair; None when neither has a median."""
+    for level, pair, label in _candidate_pairs(table, from_position_id, to_position_id):
+        rows = _rows(table.pairs, level, pair)
+        if len(rows) and pd.notna(rows["median_years"].iloc[0]):
+            years = float(rows["median_years"].iloc[0])
+            return (
+                f"Officers who moved {label} had spent a median of {years:.1f} years "
+                "in their previous post."
+            )
+    return None
+
+
+# --- building the table ------------------------------------------------------------------------
+
+
+def _check(
+    moves: pd.DataFrame,
+    enrollments: pd.DataFrame,
+    positions: pd.DataFrame,
+    min_count: int,
+    min_cell: int,
+    lookback_years: int | None,
+) -> None:
+    """Raise ValueError on missing columns or thresholds out of range."""
+    for name, frame, cols in (
+        ("moves", moves, MOVE_COLUMNS),
+        ("enrollments", enrollments, ENROLLMENT_COLUMNS),
+        ("positions", positions, POSITION_COLUMNS),
+    ):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name} is missing columns {missing}")
+    if min_count < 1 or min_cell < 1:
+        raise ValueError("min_count and min_cell must be at least 1")
+    if lookback_years is not None and lookback_years < 1:
+        raise ValueError("lookback_years must be at least 1 (or None for all history)")
+
+
+def _years_in_previous_post(history: pd.DataFrame) -> pd.Series:
+    """Years between a move and the same officer's previous move into the post they leave
+    (NaN when that move is not in the history). Index aligned with ``history``."""
+    h = history.sort_values(["employee_id", "move_date"], kind="stable")
+    by = h.groupby("employee_id", sort=False)
+    prev_to, prev_date = by["to_position_id"].shift(), by["move_date"].shift()
+    years = (h["move_date"] - prev_date).dt.days / 365.25
+    return years.where(prev_to == h["from_position_id"]).reindex(history.index)
+
+
+def _position_moves(moves: pd.DataFrame) -> pd.DataFrame:
+    """Moves as (employee_id, from_id, to_id, move_date, years) at the position level."""
+    return moves.rename(columns={"from_position_id": "from_id", "to_position_id": "to_id"})[
+        ["employee_id", "from_id", "to_id", "move_date", "years"]
+    ]
+
+
+def _tier_moves(moves: pd.DataFrame, pos: pd.DataFrame) -> pd.DataFrame:
+    """Moves at the tier level (positions without a known tier are left out)."""
+    tier = pos["tier"]
+    out = moves.assign(
+        from_id=moves["from_position_id"].map(tier), to_id=moves["to_position_id"].map(tier)
+    )[["employee_id", "from_id", "to_id", "move_date", "years"]]
+    return out.dropna(subset=_KEY)
+
+
+def _level_patterns(
+    moves: pd.DataFrame, done: pd.DataFrame, min_count: int, min_cell: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pairs with at least ``min_count`` officers, and their programmes that pass suppression."""
+    first = moves.sort_values("move_date", kind="stable").drop_duplicates(
+        ["employee_id", *_KEY], keep="first"
+    )
+    grouped = first.groupby(_KEY, sort=True)
+    pairs = grouped.agg(n_moves=("employee_id", "size"), n_years=("years", "count"))
+    pairs["median_years"] = grouped["years"].median()
+    pairs = pairs[pairs["n_moves"] >= min_count]
+    pairs["median_years"] = pairs["median_years"].where(pairs["n_years"] >= min_count)
+    pairs = pairs.drop(columns="n_years").reset_index()
+    movers = first.merge(pairs[_KEY], on=_KEY)
+    before = movers.merge(done, on="employee_id")
+    before = before[before["end_date"] < before["move_date"]]
+    completers = (
+        before.drop_duplicates(["employee_id", *_KEY, "program_id"])
+        .groupby([*_KEY, "program_id"], sort=True)
+        .size()
+        .rename("completers")
+        .reset_index()
+        .merge(pairs[[*_KEY, "n_moves"]], on=_KEY)
+    )
+    rest = completers["n_moves"] - completers["completers"]
+    shown = (completers["completers"] >= min_cell) & ((rest == 0) | (rest >= min_cell))
+    progs = completers[shown].assign(share=lambda d: d["completers"] / d["n_moves"])
+    return pairs, progs.reset_index(drop=True)
+
+
+# --- reading the table ------------------------------------------------------------------------
+
+
+def _candidate_pairs(
+    table: PatternTable, from_position_id: str, to_position_id: str
+) -> list[tuple[str, tuple[str, str], str]]:
+    """(level, (from_id, to_id), words) for the position pair, then the tier pair if known."""
+    pos = table.positions
+    title = pos["title"].to_dict()
+    a, b = title.get(from_position_id, from_position_id), title.get(to_position_id, to_position_id)
+    words = f"between units as {a}" if from_position_id == to_position_id else f"from {a} to {b}"
+    out = [(POSITION, (from_position_id, to_position_id), words)]
+    tier = pos["tier"].to_dict()
+    a, b = tier.get(from_position_id), tier.get(to_position_id)
+    if isinstance(a, str) and isinstance(b, str):
+        words = f"within {_words(a)}" if a == b else f"from {_words(a)} to {_words(b)}"
+        out.append((TIER, (a, b), words))
+    return out
+
+
+def _rows(frame: pd.DataFrame, level: str, pair: tuple[str, str]) -> pd.DataFrame:
+    """Rows of one level and pair."""
+    hit = (frame["level"] == level) & (frame["from_id"] == pair[0]) & (frame["to_id"] == pair[1])
+    return frame[hit.to_numpy(dtype=bool, na_value=False)]
+
+
+def _words(tier: str) -> str:
+    """'ahli_muda' -> 'ahli muda'."""
+    return tier.replace("_", " ")
+
+
+def _officers(n: int) -> str:
+    """'1 officer', '40 officers'."""
+    return f"{n} officer" if n == 1 else f"{n} officers"
+
+
+def _percent(share: float) -> str:
+    """0.645 -> '65 %' (half up)."""
+    return f"{int(np.floor(share * 100 + 0.5))} %"
