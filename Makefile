@@ -46,7 +46,12 @@ $(DEMO)/.programs-trained: $(DEMO)/clean/employees.parquet
 	$(BIN)/jenjang promote programs
 	touch $@
 
-models: $(DEMO)/.programs-trained ## Train, register and promote the models on the demo (once)
+$(DEMO)/.careers-trained: $(DEMO)/clean/employees.parquet
+	$(BIN)/jenjang train careers --data $(DEMO)/clean
+	$(BIN)/jenjang promote careers
+	touch $@
+
+models: $(DEMO)/.programs-trained $(DEMO)/.careers-trained ## Train, register and promote both models on the demo (once)
 
 run: install demo models ## Set up, build the demo organisation, train and promote the models
 	$(BIN)/jenjang summary --data $(DEMO)/clean

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str = f"sqlite:///{PROJECT_DIR / 'mlruns.db'}"
     mlflow_artifact_root: str = str(PROJECT_DIR / "mlartifacts")
     database_url: str = f"sqlite:///{PROJECT_DIR / 'jenjang.db'}"
+    #: The career pattern (rules file); None = the packaged Kemnaker demonstration rules.
+    career_rules: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

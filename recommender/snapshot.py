@@ -4,7 +4,8 @@ Training builds one snapshot per decision date; serving builds one for "now". Bo
 module, so a feature can never see the future: every event table is filtered on its date
 ``< at`` before anything is computed (tested in ``tests/model/test_point_in_time.py``).
 
-Shapes: ``people`` has one row per employee active on ``at`` (index ``employee_id``);
+Shapes: ``people`` has one row per employee active on ``at`` (index ``employee_id``; ratings
+as scores 0-4: ``last_rating`` and ``rating_1`` .. ``rating_3`` for the years before ``at``);
 ``levels`` is people x competencies (last assessed level, NaN if never assessed);
 ``completed`` and ``taken`` are people x programmes booleans.
 """
@@ -107,6 +108,10 @@ def _appraisal(
         known = appr[appr["year"] < at.year].sort_values("year")
         last = known.groupby("employee_id")["rating"].last().map(RATING_SCORE)
         people["last_rating"] = last.reindex(people.index)
+        # rating_k: score of year at.year - k (NaN when that year has no rating)
+        for k in (1, 2, 3):
+            year = known[known["year"] == at.year - k].set_index("employee_id")["rating"]
+            people[f"rating_{k}"] = year.map(RATING_SCORE).reindex(people.index)
     box = tables.get("talent_box")
     if box is not None:
         known = box[box["year"] < at.year].sort_values("year")

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -347,6 +347,100 @@ def promote_programs(
     except LookupError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
+    _print_decision(decision)
+
+
+def _fail(exc: Exception) -> NoReturn:
+    err.print(f"[red]error:[/red] {escape(str(exc))}")
+    raise typer.Exit(2) from exc
+
+
+def _str_or_none(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
+
+
+@train_app.command("careers")
+def train_careers(data: DataOpt = None) -> None:
+    """Train the next-position ranker (LambdaRank), evaluate against the markov and similarity
+    baselines, log to MLflow and register it as jenjang-careers@challenger."""
+    from recommender.careers.rules import RulesError
+    from training import careers
+
+    folder = _clean_dir(data)
+    cfg = careers.CareersConfig(rules=_str_or_none(_settings().career_rules))
+    bar, step = _steps()
+    try:
+        with bar:
+            summary = careers.train(_settings(), folder, cfg, step)
+    except RulesError as exc:
+        _fail(exc)
+    _print_careers(careers.headline(summary["test"]))
+    console.print(
+        f"registered {summary['model']} version {summary['version']} "
+        f"(run {summary['run_id']}) as @challenger"
+    )
+
+
+def _print_careers(head: dict[str, dict[str, Any]]) -> None:
+    table = RichTable(title="Test period: next position (full ranking of all positions)")
+    cols = ("hit@1", "hit@5", "mrr", "ndcg@5")
+    table.add_column("ranker")
+    for c in cols:
+        table.add_column(c, justify="right")
+    table.add_column("queries", justify="right")
+    for name, figures in head.items():
+        table.add_row(name, *(f"{figures[c]:.4f}" for c in cols), str(figures["queries"]))
+    console.print(table)
+    for base in ("markov", "similarity"):
+        vs = head["model"][f"vs_{base}"]
+        lo, hi = vs["mrr"]["diff_ci"]
+        console.print(
+            f"model vs {base}: MRR {100 * vs['mrr']['lift']:+.1f} % "
+            f"(difference 95 % CI [{lo:.4f}, {hi:.4f}]), "
+            f"Hit@5 {100 * vs['hit@5']['lift']:+.1f} %"
+        )
+
+
+@evaluate_app.command("careers")
+def evaluate_careers(
+    data: DataOpt = None,
+    model: Annotated[str, typer.Option(help="Alias or version to evaluate.")] = "challenger",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score a registered next-position ranker and the baselines on the test year."""
+    from recommender.careers.rules import RulesError
+    from training import careers
+
+    folder = _clean_dir(data)
+    cfg = careers.CareersConfig(rules=_str_or_none(_settings().career_rules))
+    bar, step = _steps()
+    try:
+        with bar:
+            results = careers.evaluate(_settings(), folder, model, cfg, step)
+    except (LookupError, RulesError) as exc:
+        _fail(exc)
+    head = careers.headline(results)
+    if as_json:
+        print(json.dumps(head))
+    else:
+        _print_careers(head)
+
+
+@promote_app.command("careers")
+def promote_careers(
+    model: Annotated[str, typer.Option(help="Alias or version to promote.")] = "challenger",
+) -> None:
+    """Make the challenger the champion if it beats the champion's MRR and passes parity."""
+    from training import careers
+
+    try:
+        decision = careers.promote(_settings(), careers.CareersConfig(), model)
+    except LookupError as exc:
+        _fail(exc)
+    _print_decision(decision)
+
+
+def _print_decision(decision: dict[str, Any]) -> None:
     colour = {"promoted": "green", "refused": "red"}.get(decision["decision"], "yellow")
     console.print(f"[{colour}]{decision['decision']}[/]: version {decision['version']}")
     for reason in decision["reasons"]:
@@ -368,7 +462,10 @@ def models_cmd(
         console.print("no registered models yet: run `jenjang train programs`")
     for m in models:
         table = RichTable(title=m["name"])
-        for col in ("version", "aliases", "run id", "ndcg@10", "recall@10"):
+        keys = (
+            ("mrr", "hit_at_5") if m["name"].endswith("careers") else ("ndcg_at_10", "recall_at_10")
+        )
+        for col in ("version", "aliases", "run id", *(k.replace("_at_", "@") for k in keys)):
             table.add_column(col)
         for v in m["versions"]:
             met = v["metrics"]
@@ -376,8 +473,7 @@ def models_cmd(
                 str(v["version"]),
                 ", ".join(v["aliases"]),
                 v["run_id"],
-                f"{met.get('ndcg_at_10', float('nan')):.4f}",
-                f"{met.get('recall_at_10', float('nan')):.4f}",
+                *(f"{met.get(k, float('nan')):.4f}" for k in keys),
             )
         console.print(table)
 

@@ -24,14 +24,14 @@ def to_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def groups_figure(results: dict[str, Any]) -> Any:
-    """NDCG@10 of the model by group value, with bootstrap intervals."""
+def groups_figure(results: dict[str, Any], metric: str = "ndcg@10") -> Any:
+    """``metric`` of the model by group value, with bootstrap intervals."""
     groups = results["model"]["groups"]
     fig = Figure(figsize=(4 * len(groups), 3.2))
     axes = fig.subplots(1, len(groups), sharey=True)
     for ax, (name, data) in zip(np.atleast_1d(axes), groups.items(), strict=True):
         labels = list(data["values"])
-        means = [data["values"][v]["ndcg@10"] for v in labels]
+        means = [data["values"][v][metric] for v in labels]
         err = np.array(
             [
                 [m - data["values"][v]["ci"][0], data["values"][v]["ci"][1] - m]
@@ -40,7 +40,7 @@ def groups_figure(results: dict[str, Any]) -> Any:
         ).T
         ax.bar(labels, means, yerr=err, capsize=4, color="#3b7dd8")
         ax.set_title(f"{name} (parity {data['parity_ratio']:.2f})")
-    np.atleast_1d(axes)[0].set_ylabel("NDCG@10, test")
+    np.atleast_1d(axes)[0].set_ylabel(f"{metric.upper()}, test")
     fig.tight_layout()
     return fig
 
@@ -84,3 +84,17 @@ def programs_figures(
         "ndcg_vs_k": metric_vs_k_figure(ranker, test),
     }
     return figs
+
+
+def hit_vs_k_figure(ranks: dict[str, np.ndarray]) -> Any:
+    """Hit@k for k = 1..20 of every ranker, from the rank of the true target per query."""
+    ks = np.arange(1, 21)
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    for name, r in ranks.items():
+        ax.plot(ks, [(r <= k).mean() for k in ks], marker="o", label=name)
+    ax.set_xlabel("k")
+    ax.set_ylabel("Hit@k, test")
+    ax.legend()
+    fig.tight_layout()
+    return fig

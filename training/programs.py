@@ -24,7 +24,7 @@ from recommender.config import Settings
 from recommender.data.io import load_clean
 from recommender.programs.features import FEATURES
 from recommender.programs.ranker import ProgramRanker, sha256_text
-from training import tracking
+from training import registry, tracking
 from training.baselines import baseline_scores
 from training.datasets import SPLITS, YearFrame, build_year, concat
 from training.evaluate import best_baseline, evaluate_all
@@ -190,20 +190,7 @@ def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramR
 
     Raises LookupError when no such alias or version exists.
     """
-    import mlflow
-
-    c = tracking.client(settings)
-    if alias_or_version.isdigit():
-        mv = c.get_model_version(MODEL_NAME, alias_or_version)
-    else:
-        mv = tracking.version_for(settings, MODEL_NAME, alias_or_version)
-        if mv is None:
-            raise LookupError(
-                f"no model {MODEL_NAME}@{alias_or_version}: run `jenjang train programs` first"
-            )
-    meta = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/booster/meta.json")
-    text = mlflow.artifacts.load_text(f"runs:/{mv.run_id}/booster/model.txt")
-    return ProgramRanker.from_text(text, expected_sha256=meta["sha256"]), mv
+    return registry.load_booster(settings, MODEL_NAME, alias_or_version, "jenjang train programs")
 
 
 def evaluate(
@@ -229,62 +216,22 @@ def gate(
 ) -> tuple[bool, list[str]]:
     """Promotion gate on logged test metrics: beat the champion's NDCG@10 by the margin and
     keep every group's parity ratio at or above ``min_parity``. Returns (ok, reasons)."""
-    reasons: list[str] = []
-    ok = True
-    key = "test.model.ndcg_at_10"
-    for name, value in sorted(new.items()):
-        if name.startswith("test.model.parity."):
-            group = name.rsplit(".", 1)[1]
-            if value < cfg.min_parity:
-                ok = False
-                reasons.append(f"parity by {group} is {value:.3f} < {cfg.min_parity}")
-            else:
-                reasons.append(f"parity by {group} {value:.3f} >= {cfg.min_parity}")
-    if champion is None:
-        reasons.append(f"no champion yet; NDCG@10 {new[key]:.4f}")
-    elif new[key] <= champion[key] + cfg.promote_margin:
-        ok = False
-        reasons.append(
-            f"NDCG@10 {new[key]:.4f} does not beat the champion's "
-            f"{champion[key]:.4f} by the margin {cfg.promote_margin}"
-        )
-    else:
-        reasons.append(f"NDCG@10 {new[key]:.4f} beats the champion's {champion[key]:.4f}")
-    return ok, reasons
+    return registry.gate(
+        new, champion, "test.model.ndcg_at_10", "NDCG@10", cfg.promote_margin, cfg.min_parity
+    )
 
 
 def promote(
     settings: Settings, cfg: ProgramsConfig, candidate: str = tracking.CHALLENGER
 ) -> dict[str, Any]:
     """Move ``champion`` to the candidate version if it passes the gate; log the decision."""
-    mv = (
-        tracking.version_for(settings, MODEL_NAME, candidate)
-        if not candidate.isdigit()
-        else tracking.client(settings).get_model_version(MODEL_NAME, candidate)
+    return registry.promote(
+        settings,
+        MODEL_NAME,
+        candidate,
+        lambda new, old: gate(new, old, cfg),
+        "jenjang train programs",
     )
-    if mv is None:
-        raise LookupError(f"no model {MODEL_NAME}@{candidate}: run `jenjang train programs`")
-    champ = tracking.version_for(settings, MODEL_NAME, tracking.CHAMPION)
-    if champ is not None and champ.version == mv.version:
-        decision = {
-            "decision": "unchanged",
-            "version": mv.version,
-            "reasons": [f"version {mv.version} is already the champion"],
-        }
-        return decision
-    new = tracking.run_metrics(settings, mv.run_id)
-    old = tracking.run_metrics(settings, champ.run_id) if champ is not None else None
-    ok, reasons = gate(new, old, cfg)
-    decision = {
-        "decision": "promoted" if ok else "refused",
-        "version": mv.version,
-        "champion_before": champ.version if champ is not None else None,
-        "reasons": reasons,
-    }
-    if ok:
-        tracking.set_alias(settings, MODEL_NAME, tracking.CHAMPION, mv.version)
-    tracking.log_decision(settings, mv.run_id, decision)
-    return decision
 
 
 def headline(results: dict[str, Any]) -> dict[str, dict[str, float]]:

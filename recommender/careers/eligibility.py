@@ -1,0 +1,271 @@
+"""Eligibility of (person, target position) pairs under a career pattern, with reasons in words.
+
+Vectorised over pairs so the ranker can use it as a feature for every candidate, and explained
+for one pair at a time for people. ``pairs`` is a DataFrame with one row per (person, target):
+
+person side  ``p_tier``, ``p_jf`` (JF code or None), ``p_grade_rank`` (index in
+             ``normalize.GRADES``), ``p_education_rank`` (index in ``EDUCATION_LEVELS``),
+             ``p_years_in_position``, ``p_age``, ``p_rating_1`` .. ``p_rating_3`` (rating score
+             0-4 of the last, second-last, third-last year; NaN when missing),
+             ``p_training_mask`` (bitmask of completed training modalities, :func:`modality_mask`),
+             ``p_max_grade_rank`` (top grade of the current post)
+target side  ``t_tier``, ``t_jf``, ``t_min_grade_rank``, ``t_min_education_rank``,
+             ``t_required_mask`` (bitmask of the post's required training), ``t_formasi``,
+             ``t_holders``
+
+A rule *applies* to a pair when the tiers match (and ``tier_step`` / ``same_jf`` hold); its
+conditions then pass or fail. A pair is eligible when some applying rule has no failed
+condition; otherwise the applying rule with the fewest failures explains why not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recommender import domain
+from recommender.careers.rules import RATINGS, Rule, RuleSet
+from recommender.data.normalize import EDUCATION_LEVELS, GRADES, MODALITIES
+
+MODALITY_BIT = {m: i for i, m in enumerate(MODALITIES)}
+KIND_CODE = {"none": 0, "vertical": 1, "horizontal": 2, "diagonal": 3}
+CONDITIONS = ("education", "years_in_post", "rating", "grade", "age", "training", "vacancy")
+_D4, _S1 = EDUCATION_LEVELS.index("D4"), EDUCATION_LEVELS.index("S1")
+
+
+def modality_mask(codes: Iterable[str]) -> int:
+    """Bitmask of training modality codes (unknown codes are ignored)."""
+    mask = 0
+    for code in codes:
+        if code in MODALITY_BIT:
+            mask |= 1 << MODALITY_BIT[code]
+    return mask
+
+
+def _edu(rank: pd.Series | np.ndarray) -> np.ndarray:
+    """Education rank with D4 counted as S1 (the law reads 'S1/D4')."""
+    r = np.asarray(rank, dtype=float)
+    return np.where(r == _D4, _S1, r)
+
+
+def _need_education(rule: Rule, pairs: pd.DataFrame) -> np.ndarray | None:
+    want = rule.conditions.min_education
+    if want is None:
+        return None
+    if want == "position":
+        return _edu(pairs["t_min_education_rank"])
+    return np.full(len(pairs), float(_edu(np.array([EDUCATION_LEVELS.index(want)]))[0]))
+
+
+def _need_grade(rule: Rule, pairs: pd.DataFrame) -> np.ndarray | None:
+    c = rule.conditions
+    if c.grade == "position":
+        need: np.ndarray = np.maximum(pairs["t_min_grade_rank"].to_numpy(float) - c.grade_slack, 0)
+        return need
+    if c.grade == "top_of_current":
+        top: np.ndarray = pairs["p_max_grade_rank"].to_numpy(float)
+        return top
+    return None
+
+
+def _required_mask(rule: Rule, pairs: pd.DataFrame) -> np.ndarray:
+    req = rule.conditions.required_training
+    if req == "position":
+        return pairs["t_required_mask"].to_numpy(np.int64)
+    return np.full(len(pairs), modality_mask(req), dtype=np.int64)
+
+
+def _ratings_ok(rule: Rule, pairs: pd.DataFrame) -> np.ndarray:
+    c = rule.conditions
+    if c.min_rating is None:
+        return np.ones(len(pairs), bool)
+    need = RATINGS.index(c.min_rating)
+    ok = np.ones(len(pairs), bool)
+    for k in range(1, c.rating_years + 1):
+        ok &= pairs[f"p_rating_{k}"].to_numpy(float) >= need  # NaN (no rating) fails
+    return ok
+
+
+def _failures(rule: Rule, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per condition, True where the pair fails it (shape (n_pairs,))."""
+    c = rule.conditions
+    n = len(pairs)
+    fail: dict[str, np.ndarray] = {}
+    need_edu = _need_education(rule, pairs)
+    fail["education"] = (
+        _edu(pairs["p_education_rank"]) < need_edu if need_edu is not None else np.zeros(n, bool)
+    )
+    fail["years_in_post"] = pairs["p_years_in_position"].to_numpy(float) < c.min_years_in_post
+    fail["rating"] = ~_ratings_ok(rule, pairs)
+    need_grade = _need_grade(rule, pairs)
+    fail["grade"] = (
+        pairs["p_grade_rank"].to_numpy(float) < need_grade
+        if need_grade is not None
+        else np.zeros(n, bool)
+    )
+    fail["age"] = (
+        pairs["p_age"].to_numpy(float) > c.max_age if c.max_age is not None else np.zeros(n, bool)
+    )
+    missing = _required_mask(rule, pairs) & ~pairs["p_training_mask"].to_numpy(np.int64)
+    fail["training"] = missing != 0
+    fail["vacancy"] = (
+        pairs["t_formasi"].to_numpy(float) - pairs["t_holders"].to_numpy(float) <= 0
+        if c.vacancy
+        else np.zeros(n, bool)
+    )
+    return fail
+
+
+def applies(rule: Rule, pairs: pd.DataFrame) -> np.ndarray:
+    """Pairs whose move this rule covers (tiers, tier step, same JF), bool (n_pairs,)."""
+    c = rule.conditions
+    out = (
+        pairs["p_tier"].isin(rule.from_tiers).to_numpy()
+        & pairs["t_tier"].isin(rule.to_tiers).to_numpy()
+    )
+    if c.tier_step is not None:
+        step = pairs["t_tier"].map(domain.TIER_LEVEL) - pairs["p_tier"].map(domain.TIER_LEVEL)
+        out &= step.to_numpy() == c.tier_step
+    if c.same_jf is not None:
+        same = (pairs["p_jf"].fillna("") == pairs["t_jf"].fillna("")) & pairs["t_jf"].notna()
+        out &= same.to_numpy() == c.same_jf
+    return out
+
+
+@dataclass(frozen=True)
+class PairChecks:
+    """Vectorised result, one entry per pair: ``rule`` index into ``RuleSet.rules`` (-1 when no
+    rule covers the move), ``eligible``, ``n_failed`` (of the explaining rule; -1 without rule),
+    ``kind`` code (:data:`KIND_CODE`), ``failed`` per condition of the explaining rule."""
+
+    rule: np.ndarray
+    eligible: np.ndarray
+    n_failed: np.ndarray
+    kind: np.ndarray
+    failed: dict[str, np.ndarray]
+
+
+def check_pairs(rules: RuleSet, pairs: pd.DataFrame) -> PairChecks:
+    """Evaluate every rule on every pair and keep, per pair, the best applying rule.
+
+    Raises KeyError naming a missing column of ``pairs``.
+    """
+    n = len(pairs)
+    best = np.full(n, -1)
+    best_failed = np.full(n, 99)
+    failed = {name: np.zeros(n, bool) for name in CONDITIONS}
+    for i, rule in enumerate(rules.rules):
+        mask = applies(rule, pairs)
+        if not mask.any():
+            continue
+        fails = _failures(rule, pairs)
+        count = np.sum([fails[name] for name in CONDITIONS], axis=0)
+        better = mask & (count < best_failed)
+        best[better] = i
+        best_failed[better] = count[better]
+        for name in CONDITIONS:
+            failed[name][better] = fails[name][better]
+    kinds = np.array([KIND_CODE[r.kind] for r in rules.rules] + [0])
+    return PairChecks(
+        rule=best,
+        eligible=(best >= 0) & (best_failed == 0),
+        n_failed=np.where(best >= 0, best_failed, -1),
+        kind=kinds[best],
+        failed=failed,
+    )
+
+
+# ------------------------------------------------------------------ explanations in words
+def _grade(rank: float) -> str:
+    return GRADES[int(rank)] if 0 <= rank < len(GRADES) else "unknown"
+
+
+def _rating_text(row: pd.Series, years: int, year: int) -> str:
+    parts = []
+    for k in range(1, years + 1):
+        score = row[f"p_rating_{k}"]
+        parts.append(f"{year - k}: {'none' if pd.isna(score) else RATINGS[int(score)]}")
+    return ", ".join(parts)
+
+
+def _messages(rule: Rule, row: pd.Series, year: int) -> dict[str, Callable[[], str]]:
+    c = rule.conditions
+    one = pd.DataFrame([row])
+
+    def education() -> str:
+        need = _need_education(rule, one)
+        assert need is not None
+        return (
+            f"needs education {EDUCATION_LEVELS[int(need[0])]} or higher, "
+            f"has {EDUCATION_LEVELS[int(row['p_education_rank'])]}"
+        )
+
+    def grade() -> str:
+        need = _need_grade(rule, one)
+        assert need is not None
+        what = " (top of the current tier)" if c.grade == "top_of_current" else ""
+        return f"needs grade {_grade(need[0])}{what}, has {_grade(row['p_grade_rank'])}"
+
+    def training() -> str:
+        missing = int(_required_mask(rule, one)[0]) & ~int(row["p_training_mask"])
+        names = [MODALITIES[m].label_id for m, b in MODALITY_BIT.items() if missing >> b & 1]
+        return f"needs {', '.join(names)} completed, not on record"
+
+    return {
+        "education": education,
+        "years_in_post": lambda: (
+            f"needs {c.min_years_in_post:g} years in the current post, "
+            f"has {row['p_years_in_position']:.1f}"
+        ),
+        "rating": lambda: (
+            f"needs rating {c.min_rating} or better in each of the last {c.rating_years} "
+            f"year(s), has {_rating_text(row, c.rating_years, year)}"
+        ),
+        "grade": grade,
+        "age": lambda: f"must be at most {c.max_age} years old, is {int(row['p_age'])}",
+        "training": training,
+        "vacancy": lambda: (
+            f"no vacancy: {int(row['t_formasi'])} post(s) planned, {int(row['t_holders'])} filled"
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Eligibility of one pair in words: the rule used (None when no rule covers the move),
+    its kind and legal basis, failed conditions as sentences, and training due after
+    appointment."""
+
+    eligible: bool
+    rule_id: str | None
+    kind: str | None
+    legal_basis: str | None
+    failed: tuple[str, ...]
+    after_appointment: tuple[str, ...]
+
+
+def explain(rules: RuleSet, pair: pd.Series, year: int) -> Verdict:
+    """Explain one pair (a row with the columns of the module docstring); ``year`` is the year
+    of the decision (ratings are named by year). Never raises for a valid row."""
+    checks = check_pairs(rules, pd.DataFrame([pair]))
+    i = int(checks.rule[0])
+    if i < 0:
+        return Verdict(
+            False,
+            None,
+            None,
+            None,
+            (f"no career-pattern rule leads from {pair['p_tier']} to {pair['t_tier']}",),
+            (),
+        )
+    rule = rules.rules[i]
+    texts = _messages(rule, pair, year)
+    failed = tuple(texts[name]() for name in CONDITIONS if checks.failed[name][0])
+    after = tuple(
+        f"{MODALITIES[m].label_id} within a year of appointment"
+        for m in rule.conditions.training_after_appointment
+    )
+    return Verdict(not failed, rule.id, rule.kind, rule.legal_basis, failed, after)

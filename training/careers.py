@@ -1,0 +1,269 @@
+"""The next-position pipeline: frames -> LambdaRank -> baselines -> MLflow ``jenjang-careers``.
+
+``train`` builds point-in-time frames for the global temporal split (train 2020-2023,
+validation 2024, test 2025), fits LambdaRank with early stopping on validation NDCG@5, scores
+the model and the baselines ``markov`` (most frequent transition from the current position,
+ties by recent popularity) and ``similarity`` (cosine between the person's competency profile
+and the target's standard) on the same full candidate lists of the test year, logs everything to
+MLflow and registers ``jenjang-careers@challenger``. ``promote`` moves ``champion`` through the
+gate (MRR over the champion, parity by sex and region); ``evaluate`` re-scores a registered
+version.
+
+Why ranking rather than classification: each query has exactly one right answer among ~370
+positions and what matters is its rank; LambdaRank optimises the order within a query directly.
+On the 2024 validation year it gave MRR 0.63 against 0.57-0.60 for a binary LightGBM classifier
+with the same features (docs/careers-model.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from recommender.careers.features import FEATURES
+from recommender.careers.rules import load_rules
+from recommender.config import Settings
+from recommender.data.io import load_clean
+from recommender.programs.catalog import build_catalog
+from recommender.programs.ranker import ProgramRanker, sha256_text
+from training import registry, tracking
+from training.careers_data import (
+    QUERY,
+    CareerYear,
+    build_year,
+    by_move_type,
+    concat,
+    evaluate_all,
+    target_ranks,
+)
+from training.datasets import SPLITS
+from training.programs import fingerprint
+
+MODEL_NAME = "jenjang-careers"
+EXPERIMENT = "jenjang-careers"
+BASELINES = {"markov": "markov", "similarity": "similarity_score"}
+HEADLINE = ("hit@1", "hit@5", "mrr", "ndcg@5")
+Progress = Callable[[str], None]
+
+
+class CareersConfig(BaseModel):
+    """Everything that shapes a careers run (logged to MLflow as-is). Defaults were chosen on
+    the validation year only."""
+
+    n_estimators: int = Field(2000, ge=1)
+    learning_rate: float = Field(0.02, gt=0)
+    num_leaves: int = Field(31, ge=2)
+    min_child_samples: int = Field(100, ge=1)
+    early_stopping_rounds: int = Field(60, ge=1)
+    max_queries_per_year: int = Field(20_000, ge=10, description="moves sampled per year")
+    n_boot: int = Field(300, ge=10)
+    seed: int = 7
+    rules: str | None = Field(None, description="career rules file; None = packaged default")
+    promote_margin: float = Field(0.0, ge=0, description="MRR points over the champion")
+    min_parity: float = Field(0.8, ge=0, le=1, description="lowest/highest group MRR")
+    parity_groups: tuple[str, ...] = ("sex", "region")
+
+
+def build_split_frames(
+    tables: dict[str, pd.DataFrame], cfg: CareersConfig, progress: Progress
+) -> dict[str, list[CareerYear]]:
+    """Year frames of every split, reporting each year to ``progress``."""
+    cat, rules = build_catalog(tables), load_rules(cfg.rules)
+    out: dict[str, list[CareerYear]] = {}
+    for split, years in SPLITS.items():
+        out[split] = []
+        for year in years:
+            progress(f"features {split} {year}")
+            out[split].append(
+                build_year(tables, cat, rules, year, cfg.max_queries_per_year, cfg.seed)
+            )
+    return out
+
+
+def _groups(df: pd.DataFrame) -> np.ndarray:
+    return df.groupby(QUERY, sort=False).size().to_numpy()
+
+
+def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: CareersConfig) -> ProgramRanker:
+    """Fit LambdaRank (one relevant position per query) with early stopping on NDCG@5."""
+    ranker = ProgramRanker(
+        n_estimators=cfg.n_estimators,
+        learning_rate=cfg.learning_rate,
+        num_leaves=cfg.num_leaves,
+        min_child_samples=cfg.min_child_samples,
+        early_stopping_rounds=cfg.early_stopping_rounds,
+        eval_at=5,
+        random_state=cfg.seed,
+    )
+    f = list(FEATURES)
+    return ranker.fit(
+        train[f],
+        train["label"].to_numpy(),
+        _groups(train),
+        valid[f],
+        valid["label"].to_numpy(),
+        _groups(valid),
+    )
+
+
+def scores_for(df: pd.DataFrame, ranker: ProgramRanker) -> dict[str, np.ndarray]:
+    """Model and baseline scores on the same candidates (model first)."""
+    out = {"model": ranker.predict(df[list(FEATURES)])}
+    out.update({name: df[col].to_numpy(float) for name, col in BASELINES.items()})
+    return out
+
+
+def score_split(
+    years: list[CareerYear], ranker: ProgramRanker, n_boot: int
+) -> dict[str, dict[str, Any]]:
+    """Model and baselines on a split; the model also gets MRR / Hit@5 by move type."""
+    df = concat(years)
+    scores = scores_for(df, ranker)
+    results = evaluate_all(df, scores, n_boot)
+    for name, score in scores.items():
+        results[name]["by_move_type"] = by_move_type(df, score)
+    return results
+
+
+def train(settings: Settings, data: Path, cfg: CareersConfig, progress: Progress) -> dict[str, Any]:
+    """Run the whole pipeline; returns the run id, version and test results.
+
+    Raises RulesError for a broken rules file and FileNotFoundError for missing clean tables.
+    """
+    tables = load_clean(data)
+    frames = build_split_frames(tables, cfg, progress)
+    progress("fitting LambdaRank")
+    ranker = fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
+    progress("evaluating on the test year")
+    results = score_split(frames["test"], ranker, cfg.n_boot)
+    progress("logging to MLflow")
+    registered = _log(settings, data, cfg, ranker, frames, results)
+    return {
+        "run_id": registered.run_id,
+        "version": registered.version,
+        "model": MODEL_NAME,
+        "test": results,
+        "best_iteration": ranker.best_iteration_,
+    }
+
+
+def _log(
+    settings: Settings,
+    data: Path,
+    cfg: CareersConfig,
+    ranker: ProgramRanker,
+    frames: dict[str, list[CareerYear]],
+    results: dict[str, Any],
+) -> tracking.Registered:
+    import mlflow
+
+    from training import plots
+
+    text = ranker.to_text()
+    meta = {
+        "sha256": sha256_text(text),
+        "features": ranker.feature_names_,
+        "best_iteration": ranker.best_iteration_,
+        "format": "lightgbm-text",
+        "rules_version": frames["test"][0].context.rules.version,
+    }
+    test = concat(frames["test"])
+    ranks = {
+        n: target_ranks(test, s)["rank"].to_numpy() for n, s in scores_for(test, ranker).items()
+    }
+    with tracking.run(settings, EXPERIMENT, "careers") as active:
+        mlflow.log_params(
+            {
+                **cfg.model_dump(),
+                "data_fingerprint": fingerprint(data),
+                "splits": json.dumps(SPLITS),
+                "rules_version": meta["rules_version"],
+                **{
+                    f"queries_{k}": int(sum(y.frame["employee_id"].nunique() for y in v))
+                    for k, v in frames.items()
+                },
+            }
+        )
+        mlflow.log_metrics(tracking.flat_metrics(results, "test"))
+        tracking.log_json(results, "evaluation/test.json")
+        tracking.log_figure(plots.groups_figure(results, "mrr"), "plots/mrr_by_group.png")
+        tracking.log_figure(plots.importance_figure(ranker), "plots/feature_importance.png")
+        tracking.log_figure(plots.hit_vs_k_figure(ranks), "plots/hit_vs_k.png")
+        example = test[list(FEATURES)].head(5).astype("float64")
+        version = tracking.log_booster_model(text, meta, MODEL_NAME, example)
+        run_id = active.info.run_id
+    tracking.set_alias(settings, MODEL_NAME, tracking.CHALLENGER, version)
+    return tracking.Registered(run_id, version, MODEL_NAME)
+
+
+def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramRanker, Any]:
+    """Load ``jenjang-careers`` at an alias or version (hash verified); raises LookupError."""
+    return registry.load_booster(settings, MODEL_NAME, alias_or_version, "jenjang train careers")
+
+
+def evaluate(
+    settings: Settings, data: Path, alias_or_version: str, cfg: CareersConfig, progress: Progress
+) -> dict[str, Any]:
+    """Re-score a registered model and the baselines on the test year of ``data``."""
+    ranker, _mv = load_registered(settings, alias_or_version)
+    tables = load_clean(data)
+    cat, rules = build_catalog(tables), load_rules(cfg.rules)
+    years = []
+    for year in SPLITS["test"]:
+        progress(f"features test {year}")
+        years.append(build_year(tables, cat, rules, year, cfg.max_queries_per_year, cfg.seed))
+    return score_split(years, ranker, cfg.n_boot)
+
+
+def gate(
+    new: dict[str, float], champion: dict[str, float] | None, cfg: CareersConfig
+) -> tuple[bool, list[str]]:
+    """Beat the champion's test MRR by the margin; parity (MRR) by sex and region at least
+    ``min_parity``; grade parity is reported, not gated (grade groups differ by the kind of
+    move they make, see docs/careers-model.md)."""
+    return registry.gate(
+        new,
+        champion,
+        "test.model.mrr",
+        "MRR",
+        cfg.promote_margin,
+        cfg.min_parity,
+        cfg.parity_groups,
+    )
+
+
+def promote(
+    settings: Settings, cfg: CareersConfig, candidate: str = tracking.CHALLENGER
+) -> dict[str, Any]:
+    """Move ``champion`` to the candidate if it passes :func:`gate`; the decision is logged."""
+    return registry.promote(
+        settings,
+        MODEL_NAME,
+        candidate,
+        lambda new, old: gate(new, old, cfg),
+        "jenjang train careers",
+    )
+
+
+def headline(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The JSON printed by ``evaluate careers --json``: every ranker with its headline keys,
+    intervals and parity; the model also with its lifts over each baseline."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, figures in results.items():
+        out[name] = {k: figures[k] for k in HEADLINE}
+        out[name]["mrr_ci"] = figures["mrr_ci"]
+        out[name]["hit@5_ci"] = figures["hit@5_ci"]
+        out[name]["queries"] = figures["queries"]
+        out[name]["parity"] = {g: d["parity_ratio"] for g, d in figures["groups"].items()}
+    for base in BASELINES:
+        vs = results["model"][f"vs_{base}"]
+        out["model"][f"vs_{base}"] = {
+            m: {"lift": vs[m]["lift"], "diff_ci": vs[m]["diff_ci"]} for m in ("mrr", "hit@5")
+        }
+    return out

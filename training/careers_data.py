@@ -1,0 +1,186 @@
+"""Labelled next-position frames and their metrics (point in time, one global temporal split).
+
+A query is (employee, year): the person made a career move in the year (not an equalisation,
+the position changed); at ``t`` = 1 January of the year, which position will they move to? All
+positions other than the current one are candidates (full ranking) and exactly one is right: the
+first move's target. Features come from :func:`recommender.careers.features.candidate_frame` on
+the snapshot of ``t`` — the code the service uses. The split is the programmes' one (train
+2020-2023, validation 2024, test 2025).
+
+Metrics per query from the rank r of the true target (ties between equal scores broken by a
+seeded random order, so a baseline gains nothing from catalogue order): Hit@k = [r <= k],
+MRR = 1/r, NDCG@5 = 1/log2(r + 1) if r <= 5 else 0 (one relevant item, ideal DCG = 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender.careers.features import CareerContext, build_context, candidate_frame
+from recommender.careers.features import career_moves as choice_moves
+from recommender.careers.rules import RuleSet
+from recommender.programs.catalog import Catalog
+from recommender.snapshot import build_snapshot
+from training.datasets import GROUPS
+from training.metrics import bootstrap_ci
+
+QUERY = ["year", "employee_id"]
+METRICS = ("hit@1", "hit@5", "mrr", "ndcg@5")
+MIN_GROUP_QUERIES = 20
+
+
+@dataclass
+class CareerYear:
+    """Candidates with features, ``label`` (1 = the position moved to) and group columns."""
+
+    year: int
+    frame: pd.DataFrame
+    context: CareerContext
+
+
+def year_queries(tables: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
+    """First career move of each person in ``year``: employee_id, to_position_id, move_type."""
+    moves = choice_moves(tables, pd.Timestamp(f"{year + 1}-01-01"))
+    moves = moves[moves["move_date"] >= pd.Timestamp(f"{year}-01-01")]
+    first = moves.sort_values("move_date").drop_duplicates("employee_id")
+    return first[["employee_id", "from_position_id", "to_position_id", "move_type"]]
+
+
+def build_year(
+    tables: dict[str, pd.DataFrame],
+    cat: Catalog,
+    rules: RuleSet,
+    year: int,
+    max_queries: int | None = None,
+    seed: int = 0,
+) -> CareerYear:
+    """Snapshot at 1 January ``year`` -> candidates for everyone who moved that year -> labels.
+
+    People whose position on 1 January differs from the move's origin (an earlier move the
+    history does not show) are left out. ``max_queries`` caps the queries with a seeded sample.
+    """
+    snap = build_snapshot(tables, f"{year}-01-01")
+    ctx = build_context(tables, snap, cat, rules)
+    q = year_queries(tables, year)
+    q = q[q["employee_id"].isin(snap.people.index)]
+    q = q[snap.people.loc[q["employee_id"], "position_id"].to_numpy() == q["from_position_id"]]
+    if max_queries is not None and len(q) > max_queries:
+        q = q.sample(max_queries, random_state=seed)
+    rows = np.sort(snap.people.index.get_indexer(pd.Index(q["employee_id"])))
+    frame = candidate_frame(ctx, rows)
+    target = q.set_index("employee_id")["to_position_id"]
+    frame["label"] = (frame["position_id"] == frame["employee_id"].map(target)).astype(int)
+    frame.insert(0, "year", year)
+    people = snap.people.reindex(frame["employee_id"])
+    frame["group_sex"] = np.where(people["female"].to_numpy() == 1, "P", "L")
+    frame["group_region"] = np.where(people["java"].to_numpy() == 1, "java", "outside_java")
+    frame["group_grade"] = people["grade"].str.split("/").str[0].to_numpy()
+    frame["move_type"] = frame["employee_id"].map(q.set_index("employee_id")["move_type"])
+    return CareerYear(year, frame, ctx)
+
+
+def concat(years: list[CareerYear]) -> pd.DataFrame:
+    """One frame for a split, sorted by query so groups are contiguous."""
+    df = pd.concat([y.frame for y in years], ignore_index=True)
+    return df.sort_values(QUERY, kind="stable").reset_index(drop=True)
+
+
+def target_ranks(frame: pd.DataFrame, score: np.ndarray, seed: int = 0) -> pd.DataFrame:
+    """Rank of the true target per query: columns year, employee_id, rank (1-based).
+
+    Queries whose target is not among the candidates get rank = inf (counted as misses).
+    """
+    rng = np.random.default_rng(seed)
+    df = frame[[*QUERY, "label"]].assign(score=np.asarray(score, float), tie=rng.random(len(frame)))
+    df = df.sort_values([*QUERY, "score", "tie"], ascending=[True, True, False, True])
+    df["rank"] = df.groupby(QUERY, sort=False).cumcount() + 1
+    hit = df[df["label"] == 1].set_index(QUERY)["rank"]
+    queries = frame[QUERY].drop_duplicates().set_index(QUERY)
+    return queries.assign(rank=hit.reindex(queries.index).fillna(np.inf)).reset_index()
+
+
+def per_query(frame: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
+    """hit@1, hit@5, mrr, ndcg@5 per query (index year, employee_id)."""
+    r = target_ranks(frame, score).set_index(QUERY)["rank"]
+    return pd.DataFrame(
+        {
+            "hit@1": (r <= 1).astype(float),
+            "hit@5": (r <= 5).astype(float),
+            "mrr": 1.0 / r,
+            "ndcg@5": np.where(r <= 5, 1.0 / np.log2(r.clip(upper=1e9) + 1), 0.0),
+        }
+    )
+
+
+def _groups(pq: pd.DataFrame, frame: pd.DataFrame, n_boot: int) -> dict[str, Any]:
+    attrs = frame.drop_duplicates(QUERY).set_index(QUERY)[list(GROUPS)]
+    joined = pq.join(attrs)
+    out: dict[str, Any] = {}
+    for group in GROUPS:
+        values = {}
+        for value, part in joined.groupby(group):
+            lo, hi = bootstrap_ci(part["mrr"].to_numpy(), n_boot)
+            values[str(value)] = {
+                "mrr": float(part["mrr"].mean()),
+                "hit@5": float(part["hit@5"].mean()),
+                "ci": [lo, hi],
+                "queries": len(part),
+                "judged": bool(len(part) >= MIN_GROUP_QUERIES),
+            }
+        judged = [v["mrr"] for v in values.values() if v["judged"]]
+        ratio = min(judged) / max(judged) if len(judged) > 1 and max(judged) > 0 else float("nan")
+        out[group.removeprefix("group_")] = {"values": values, "parity_ratio": ratio}
+    return out
+
+
+def _compare(model: pd.DataFrame, base: pd.DataFrame, n_boot: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for m in ("mrr", "hit@5"):
+        diff = (model[m] - base[m].reindex(model.index)).to_numpy()
+        b = float(base[m].mean())
+        out[m] = {
+            "lift": float(model[m].mean() / b - 1) if b else float("inf"),
+            "diff_ci": list(bootstrap_ci(diff, n_boot)),
+        }
+    # flat keys for the tracking layer (lift of the gate metric, MRR)
+    out["lift"], out["diff_ci"] = out["mrr"]["lift"], out["mrr"]["diff_ci"]
+    return out
+
+
+def evaluate_all(
+    frame: pd.DataFrame, scores: dict[str, np.ndarray], n_boot: int = 300
+) -> dict[str, dict[str, Any]]:
+    """Every ranker in ``scores`` (``model`` first) on the same candidates: the metrics, 95 %
+    bootstrap intervals of MRR and Hit@5, groups with parity (MRR), and for the model
+    ``vs_<baseline>`` lifts with paired bootstrap intervals of the differences."""
+    out: dict[str, dict[str, Any]] = {}
+    pqs: dict[str, pd.DataFrame] = {}
+    for name, score in scores.items():
+        pq = per_query(frame, score)
+        pqs[name] = pq
+        res: dict[str, Any] = {m: float(pq[m].mean()) for m in METRICS}
+        res["mrr_ci"] = list(bootstrap_ci(pq["mrr"].to_numpy(), n_boot))
+        res["hit@5_ci"] = list(bootstrap_ci(pq["hit@5"].to_numpy(), n_boot))
+        res["queries"] = len(pq)
+        res["groups"] = _groups(pq, frame, n_boot)
+        out[name] = res
+    if "model" in scores:
+        for name in scores:
+            if name != "model":
+                out["model"][f"vs_{name}"] = _compare(pqs["model"], pqs[name], n_boot)
+    return out
+
+
+def by_move_type(frame: pd.DataFrame, score: np.ndarray) -> dict[str, dict[str, float]]:
+    """MRR and Hit@5 per move type of the true move (for the report)."""
+    pq = per_query(frame, score)
+    kinds = frame.drop_duplicates(QUERY).set_index(QUERY)["move_type"]
+    joined = pq.join(kinds)
+    return {
+        str(k): {"mrr": float(p["mrr"].mean()), "hit@5": float(p["hit@5"].mean()), "n": len(p)}
+        for k, p in joined.groupby("move_type")
+    }

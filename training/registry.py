@@ -1,0 +1,115 @@
+"""Registry operations shared by every model: load a verified booster, gate, promote.
+
+A model is registered under a name (``jenjang-programs``, ``jenjang-careers``); ``challenger`` is
+set by training, ``champion`` only by :func:`promote` after the gate (quality over the champion by
+a margin, parity by group). Decisions and their reasons are logged on the candidate's run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from recommender.config import Settings
+from recommender.programs.ranker import ProgramRanker
+from training import tracking
+
+Gate = Callable[[dict[str, float], dict[str, float] | None], tuple[bool, list[str]]]
+
+
+def model_version(settings: Settings, name: str, alias_or_version: str, train_cmd: str) -> Any:
+    """The registered version at an alias or number; raises LookupError naming the command
+    that creates it."""
+    if alias_or_version.isdigit():
+        try:
+            return tracking.client(settings).get_model_version(name, alias_or_version)
+        except Exception as exc:  # MlflowException: no such version
+            raise LookupError(f"no model {name} version {alias_or_version}") from exc
+    mv = tracking.version_for(settings, name, alias_or_version)
+    if mv is None:
+        raise LookupError(f"no model {name}@{alias_or_version}: run `{train_cmd}` first")
+    return mv
+
+
+def load_booster(
+    settings: Settings, name: str, alias_or_version: str, train_cmd: str
+) -> tuple[ProgramRanker, Any]:
+    """Load a registered booster from its text artifact after checking its SHA-256.
+
+    Raises LookupError (no such model) or ModelIntegrityError (hash mismatch).
+    """
+    import mlflow
+
+    mv = model_version(settings, name, alias_or_version, train_cmd)
+    meta = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/booster/meta.json")
+    text = mlflow.artifacts.load_text(f"runs:/{mv.run_id}/booster/model.txt")
+    return ProgramRanker.from_text(text, expected_sha256=meta["sha256"]), mv
+
+
+def gate(
+    new: dict[str, float],
+    champion: dict[str, float] | None,
+    key: str,
+    label: str,
+    margin: float,
+    min_parity: float,
+    parity_groups: tuple[str, ...] | None = None,
+) -> tuple[bool, list[str]]:
+    """Beat the champion's ``key`` metric by ``margin`` and keep each gated group's parity
+    ratio (``test.model.parity.<group>``) at or above ``min_parity`` (all groups when
+    ``parity_groups`` is None). Returns (ok, reasons in words)."""
+    reasons: list[str] = []
+    ok = True
+    for name, value in sorted(new.items()):
+        if not name.startswith("test.model.parity."):
+            continue
+        group = name.rsplit(".", 1)[1]
+        if parity_groups is not None and group not in parity_groups:
+            reasons.append(f"parity by {group} {value:.3f} (reported, not gated)")
+        elif value < min_parity:
+            ok = False
+            reasons.append(f"parity by {group} is {value:.3f} < {min_parity}")
+        else:
+            reasons.append(f"parity by {group} {value:.3f} >= {min_parity}")
+    if champion is None:
+        reasons.append(f"no champion yet; {label} {new[key]:.4f}")
+    elif new[key] <= champion[key] + margin:
+        ok = False
+        reasons.append(
+            f"{label} {new[key]:.4f} does not beat the champion's "
+            f"{champion[key]:.4f} by the margin {margin}"
+        )
+    else:
+        reasons.append(f"{label} {new[key]:.4f} beats the champion's {champion[key]:.4f}")
+    return ok, reasons
+
+
+def promote(
+    settings: Settings, name: str, candidate: str, check: Gate, train_cmd: str
+) -> dict[str, Any]:
+    """Move ``champion`` to the candidate version if ``check`` passes; log the decision.
+
+    Returns {"decision": promoted | refused | unchanged, "version", "champion_before",
+    "reasons"}. Raises LookupError when the candidate does not exist.
+    """
+    mv = model_version(settings, name, candidate, train_cmd)
+    champ = tracking.version_for(settings, name, tracking.CHAMPION)
+    if champ is not None and champ.version == mv.version:
+        return {
+            "decision": "unchanged",
+            "version": mv.version,
+            "reasons": [f"version {mv.version} is already the champion"],
+        }
+    new = tracking.run_metrics(settings, mv.run_id)
+    old = tracking.run_metrics(settings, champ.run_id) if champ is not None else None
+    ok, reasons = check(new, old)
+    decision = {
+        "decision": "promoted" if ok else "refused",
+        "version": mv.version,
+        "champion_before": champ.version if champ is not None else None,
+        "reasons": reasons,
+    }
+    if ok:
+        tracking.set_alias(settings, name, tracking.CHAMPION, mv.version)
+    tracking.log_decision(settings, mv.run_id, decision)
+    return decision
