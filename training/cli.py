@@ -25,7 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Jenjang: career-path and training recommender for ASN.",
 )
-console = Console()
+console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)  # never break a path or a message in two
 MAX_PRINTED = 500
 
@@ -445,6 +445,102 @@ def _print_decision(decision: dict[str, Any]) -> None:
     console.print(f"[{colour}]{decision['decision']}[/]: version {decision['version']}")
     for reason in decision["reasons"]:
         console.print(f"  - {escape(reason)}", highlight=False)
+
+
+def _employee_key(identifier: str) -> str:
+    """A NIP (any spelling) -> its pseudonym; a pseudonym (e_...) as is. Never echoes a NIP."""
+    import pandas as pd
+
+    from recommender.data.normalize import normalize_nip
+    from recommender.pseudonym import PREFIX, pseudonymise
+
+    if identifier.startswith(PREFIX):
+        return identifier
+    parsed = normalize_nip(pd.Series([identifier]))
+    nip = parsed.values.iloc[0]
+    if nip is None:
+        err.print(
+            "[red]error:[/red] EMPLOYEE is neither a valid 18-digit NIP nor a pseudonym (e_...)"
+        )
+        raise typer.Exit(2)
+    return pseudonymise(str(nip), _settings().pseudonym_key.get_secret_value())
+
+
+@app.command("next-positions")
+def next_positions_cmd(
+    employee: Annotated[str, typer.Argument(help="NIP (any spelling) or pseudonym (e_...).")],
+    data: DataOpt = None,
+    date: Annotated[
+        str | None, typer.Option(help="Decision date YYYY-MM-DD (default: today).")
+    ] = None,
+    k: Annotated[int, typer.Option(min=1, max=50, help="How many positions.")] = 5,
+    eligible_only: Annotated[
+        bool, typer.Option("--eligible-only", help="Only positions allowed now.")
+    ] = False,
+    jp_limit: Annotated[int, typer.Option(min=1, help="JP limit of a path to eligible.")] = 80,
+    budget: Annotated[
+        float | None, typer.Option(min=0, help="Budget limit of a path (IDR).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Next positions for one employee: eligibility in words, readiness, reasons and the
+    programmes that close the gap (champion models; standards-only without a careers model)."""
+    import pandas as pd
+
+    from recommender.careers.rules import RulesError
+    from training import advice
+
+    key = _employee_key(employee)
+    folder = _clean_dir(data)
+    try:
+        at = pd.Timestamp(date) if date else pd.Timestamp.today().normalize()
+    except ValueError:
+        err.print(f"[red]error:[/red] --date {escape(str(date))!s} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(2) from None
+    try:
+        result = advice.next_positions(
+            _settings(), folder, key, at, k, eligible_only, jp_limit, budget
+        )
+    except (RulesError, LookupError) as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(result, default=str))
+        return
+    _print_next(result)
+
+
+def _print_next(result: dict[str, Any]) -> None:
+    console.print(
+        f"Next positions on {result['date']} ({result['mode']} ranking; "
+        f"career rules {escape(result['rules_version'])})",
+        highlight=False,
+    )
+    if not result["suggestions"]:
+        console.print("no position qualifies with these options")
+    for s in result["suggestions"]:
+        r = s["readiness"]
+        jpm = "not assessed" if r["jpm"] is None else f"JPM {r['jpm']:.1f} % ({r['category']})"
+        state = "[green]eligible[/]" if s["eligible"] else "[yellow]not yet eligible[/]"
+        console.print(
+            f"\n{s['rank']}. {escape(s['title'])} ({s['tier']}) — {state}; {jpm}", highlight=False
+        )
+        if s["rule"]:
+            console.print(f"   rule {s['rule']} ({escape(s['legal_basis'])})", highlight=False)
+        for line in s["not_yet"]:
+            console.print(f"   - {escape(line)}", highlight=False)
+        for line in s["reasons"]:
+            console.print(f"   · {escape(line)}", highlight=False)
+        p = s["path"]
+        if p:
+            if p["programs"]:
+                console.print(
+                    f"   path: JPM {p['jpm_before']} → {p['jpm_after']} in {p['jp_total']} JP",
+                    highlight=False,
+                )
+                for prog in p["programs"]:
+                    console.print(f"     + {escape(prog['title'])}: {escape(prog['why'])}")
+            elif p["message"]:
+                console.print(f"   path: {escape(p['message'])}", highlight=False)
 
 
 @app.command("models")

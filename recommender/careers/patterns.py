@@ -6,8 +6,10 @@ only completions (status ``completed``) that ended before the move's date. Moves
 ``exclude_types`` (by default ``equalisation``: the 2020 administrative conversion of structural
 posts into functional ones, not a career choice) are left out.
 
-Two levels: the position pair (``from_position_id`` -> ``to_position_id``) and, as a fallback
-when the position pair is too rare, the tier pair (e.g. ``pengawas`` -> ``administrator``). An
+Three levels, most specific first: the position pair (``from_position_id`` ->
+``to_position_id``), the origin tier into the target position (e.g. ``pelaksana`` -> Analis
+Hukum Ahli Pertama: "into"), and the tier pair (e.g. ``pengawas`` -> ``administrator``); a
+coarser level is used when the finer one has nothing to show. An
 officer counts once per pair (their earliest such move before ``at``).
 
 Suppression, so that no one can be singled out; the table keeps only what may be shown:
@@ -34,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-POSITION, TIER = "position", "tier"
+POSITION, INTO, TIER = "position", "into", "tier"
 DEFAULT_EXCLUDED: tuple[str, ...] = ("equalisation",)
 MOVE_COLUMNS = ("employee_id", "from_position_id", "to_position_id", "move_date", "move_type")
 ENROLLMENT_COLUMNS = ("employee_id", "program_id", "end_date", "status")
@@ -48,7 +50,7 @@ _KEY = ["from_id", "to_id"]
 class PatternTable:
     """Publishable career patterns at ``at`` (nothing below the suppression thresholds).
 
-    ``pairs``: one row per pair shown (``level`` "position"/"tier", ``from_id``, ``to_id``,
+    ``pairs``: one row per pair shown (``level`` "position"/"into"/"tier", ``from_id``, ``to_id``,
     ``n_moves``, ``median_years``); ``programs``: one row per pair and programme (``level``,
     ``from_id``, ``to_id``, ``program_id``, ``completers``, ``n_moves``, ``share`` 0-1);
     ``positions``: ``tier`` and ``title`` indexed by ``position_id``.
@@ -95,7 +97,12 @@ def move_patterns(
         ["employee_id", "program_id", "end_date"],
     ]
     pairs, progs = [], []
-    for level, lv_moves in ((POSITION, _position_moves(kept)), (TIER, _tier_moves(kept, pos))):
+    levels = (
+        (POSITION, _position_moves(kept)),
+        (INTO, _into_moves(kept, pos)),
+        (TIER, _tier_moves(kept, pos)),
+    )
+    for level, lv_moves in levels:
         p, g = _level_patterns(lv_moves, done, min_count, min_cell)
         pairs.append(p.assign(level=level))
         progs.append(g.assign(level=level))
@@ -198,6 +205,14 @@ def _position_moves(moves: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
+def _into_moves(moves: pd.DataFrame, pos: pd.DataFrame) -> pd.DataFrame:
+    """Moves from a tier into one position (e.g. pelaksana -> Analis Hukum Ahli Pertama)."""
+    out = moves.assign(
+        from_id=moves["from_position_id"].map(pos["tier"]), to_id=moves["to_position_id"]
+    )[["employee_id", "from_id", "to_id", "move_date", "years"]]
+    return out.dropna(subset=_KEY)
+
+
 def _tier_moves(moves: pd.DataFrame, pos: pd.DataFrame) -> pd.DataFrame:
     """Moves at the tier level (positions without a known tier are left out)."""
     tier = pos["tier"]
@@ -251,6 +266,9 @@ def _candidate_pairs(
     out = [(POSITION, (from_position_id, to_position_id), words)]
     tier = pos["tier"].to_dict()
     a, b = tier.get(from_position_id), tier.get(to_position_id)
+    if isinstance(a, str) and from_position_id != to_position_id:
+        into = title.get(to_position_id, to_position_id)
+        out.append((INTO, (a, to_position_id), f"from {_words(a)} to {into}"))
     if isinstance(a, str) and isinstance(b, str):
         words = f"within {_words(a)}" if a == b else f"from {_words(a)} to {_words(b)}"
         out.append((TIER, (a, b), words))

@@ -1,0 +1,242 @@
+"""Next positions for one person: candidates -> ranker -> eligibility, readiness, reasons, path.
+
+The same candidate and feature code as training (:mod:`recommender.careers.features`). With a
+learned ranker and move history the ranker orders the positions; without either (an agency
+with positions and standards only) the standards-only score orders them
+(:mod:`recommender.careers.standards`: competency-profile similarity and tier step). Each
+suggestion carries:
+
+- the career-pattern verdict (eligible, or each failed condition in words, with the rule's
+  legal basis);
+- readiness for the target (JPM %, MS / MMS / KMS, gaps);
+- reasons: history ("12 officers moved from your post to this one"), vacancies, and career
+  patterns shown only above minimum counts (:mod:`recommender.careers.patterns`);
+- the path to eligible: the few programmes from the programme ranker's list that raise
+  readiness for the target most within a JP and budget limit (:mod:`recommender.careers.path`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+from recommender.careers import standards
+from recommender.careers.eligibility import Verdict, explain
+from recommender.careers.features import FEATURES, CareerContext, candidate_frame
+from recommender.careers.path import Path, path_to_eligible
+from recommender.careers.patterns import PatternTable, reasons_for
+from recommender.careers.readiness import MS, Readiness, readiness
+
+Mode = Literal["learned", "standards"]
+
+
+class Scorer(Protocol):
+    """What the recommender needs from a model."""
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """One score per candidate row."""
+        ...
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One next position with everything needed to act on it (see the module docstring)."""
+
+    rank: int
+    position_id: str
+    title: str
+    tier: str
+    unit_id: str | None
+    score: float
+    mode: Mode
+    verdict: Verdict
+    readiness: Readiness
+    reasons: tuple[str, ...]
+    path: Path | None
+
+
+@dataclass(frozen=True)
+class PathOptions:
+    """Inputs of the path to eligible: the programme ranker's list for the person
+    (``program_id``, ``title``, ``jp``, ``cost_idr``, ``score``), the JP and budget limits, and
+    competency names (id -> name) for the reasons."""
+
+    programmes: pd.DataFrame
+    jp_limit: int = 80
+    budget_limit: float | None = None
+    competency_names: Mapping[str, str] | None = None
+
+
+def standards_only_scores(ctx: CareerContext, current_row: int) -> np.ndarray:
+    """Standards-only score of every position for someone in position row ``current_row``."""
+    return standards.standards_scores(
+        ctx.cat.req, ctx.cat.req_weight, ctx.positions["tier_level"].to_numpy(float), current_row
+    )
+
+
+def _history_reasons(row: pd.Series) -> list[str]:
+    out = []
+    n = int(row["trans_count"])
+    if n >= 1:
+        out.append(
+            f"{n} officer(s) moved from the same post to this one before"
+            if n < 5
+            else f"{n} officers moved from the same post to this one before"
+        )
+    vacancy = int(row["vacancy"])
+    if vacancy > 0:
+        out.append(f"{vacancy} post(s) vacant in the staffing plan (formasi)")
+    elif row["vacancy_expected"] > 0:
+        out.append("a holder reaches retirement age this year")
+    if row["same_unit"] == 1.0:
+        out.append("in your own unit")
+    return out
+
+
+def next_positions(
+    ctx: CareerContext,
+    scorer: Scorer | None,
+    employee_id: str,
+    k: int = 5,
+    patterns: PatternTable | None = None,
+    path: PathOptions | None = None,
+    eligible_only: bool = False,
+) -> list[Suggestion]:
+    """Top ``k`` next positions for ``employee_id`` on ``ctx.snap.at``.
+
+    ``scorer`` None, or no move history in ``ctx``, switches to the standards-only score.
+    Without ``path`` no path to eligible is computed. ``eligible_only`` keeps only positions
+    the career pattern allows now. Returns fewer than ``k`` (possibly none) when
+    fewer qualify. Raises KeyError when the person is not active on the snapshot date and
+    ValueError for ``k`` < 1.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    row = ctx.snap.row(employee_id)
+    frame = candidate_frame(ctx, np.array([row]), detail=True)
+    learned = scorer is not None and ctx.history.trans.sum() > 0
+    if learned:
+        assert scorer is not None
+        score = scorer.predict(frame[list(FEATURES)])
+    else:
+        score = standards_only_scores(ctx, int(frame["p_row"].to_numpy()[0]))[
+            frame["t_row"].to_numpy()
+        ]
+    frame = frame.assign(score=score)
+    if eligible_only:
+        frame = frame[frame["eligible"] == 1.0]
+    frame = frame.sort_values("score", ascending=False, kind="stable").head(k)
+    return [
+        _suggest(ctx, r, i + 1, "learned" if learned else "standards", patterns, path)
+        for i, (_, r) in enumerate(frame.iterrows())
+    ]
+
+
+def _path(ctx: CareerContext, t: int, person: int, options: PathOptions) -> Path:
+    cat = ctx.cat
+    rows = cat.ids.get_indexer(pd.Index(options.programmes["program_id"]))
+    known = options.programmes[rows >= 0].reset_index(drop=True)
+    rows = rows[rows >= 0]
+    return path_to_eligible(
+        cat.req[t],
+        cat.req_weight[t],
+        ctx.snap.levels[person],
+        list(cat.competencies),
+        known,
+        cat.gain[rows],
+        cat.target[rows],
+        jp_limit=options.jp_limit,
+        budget_limit=options.budget_limit,
+        competency_names=options.competency_names,
+    )
+
+
+def _suggest(
+    ctx: CareerContext,
+    r: pd.Series,
+    rank: int,
+    mode: Mode,
+    patterns: PatternTable | None,
+    options: PathOptions | None,
+) -> Suggestion:
+    cat, snap = ctx.cat, ctx.snap
+    t = int(r["t_row"])
+    person = snap.row(str(r["employee_id"]))
+    ids = list(cat.competencies)
+    ready = readiness(cat.req[t], cat.req_weight[t], snap.levels[person], ids)
+    verdict = explain(ctx.rules, r, snap.at.year)
+    reasons = _history_reasons(r)
+    if patterns is not None:
+        titles = dict(zip(cat.programs["program_id"], cat.programs["title"], strict=True))
+        reasons += reasons_for(
+            patterns, str(r["current_position_id"]), str(r["position_id"]), titles
+        )
+    path = None
+    if options is not None and ready.category != MS and ready.jpm is not None:
+        path = _path(ctx, t, person, options)
+    pos = ctx.positions.iloc[t]
+    return Suggestion(
+        rank=rank,
+        position_id=str(pos["position_id"]),
+        title=str(pos["title"]),
+        tier=str(pos["tier"]),
+        unit_id=None if pd.isna(pos["unit_id"]) else str(pos["unit_id"]),
+        score=float(r["score"]),
+        mode=mode,
+        verdict=verdict,
+        readiness=ready,
+        reasons=tuple(reasons),
+        path=path,
+    )
+
+
+def as_dict(s: Suggestion) -> dict[str, object]:
+    """A suggestion as plain JSON-able data (for the CLI and the API)."""
+    r = s.readiness
+    out: dict[str, object] = {
+        "rank": s.rank,
+        "position_id": s.position_id,
+        "title": s.title,
+        "tier": s.tier,
+        "unit_id": s.unit_id,
+        "score": round(s.score, 6),
+        "mode": s.mode,
+        "eligible": s.verdict.eligible,
+        "rule": s.verdict.rule_id,
+        "move_kind": s.verdict.kind,
+        "legal_basis": s.verdict.legal_basis,
+        "not_yet": list(s.verdict.failed),
+        "after_appointment": list(s.verdict.after_appointment),
+        "readiness": {
+            "jpm": r.jpm,
+            "category": r.category,
+            "coverage": round(r.coverage, 3),
+            "gaps": [
+                {"competency_id": g.competency_id, "required": g.required, "assessed": g.assessed}
+                for g in r.gaps
+            ],
+            "not_assessed": list(r.unknown),
+        },
+        "reasons": list(s.reasons),
+        "path": None,
+    }
+    if s.path is not None:
+        p = s.path
+        out["path"] = {
+            "jpm_before": p.before.jpm,
+            "jpm_after": p.after.jpm,
+            "category_after": p.after.category,
+            "jp_total": p.jp_total,
+            "cost_total": p.cost_total,
+            "message": p.message,
+            "notes": list(p.notes),
+            "programs": [
+                {"program_id": st.program_id, "title": st.title, "jp": st.jp, "why": st.reason}
+                for st in p.steps
+            ],
+        }
+    return out
