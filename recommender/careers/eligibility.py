@@ -130,7 +130,9 @@ def applies(rule: Rule, pairs: pd.DataFrame) -> np.ndarray:
         step = pairs["t_tier"].map(domain.TIER_LEVEL) - pairs["p_tier"].map(domain.TIER_LEVEL)
         out &= step.to_numpy() == c.tier_step
     if c.same_jf is not None:
-        same = (pairs["p_jf"].fillna("") == pairs["t_jf"].fillna("")) & pairs["t_jf"].notna()
+        same = pairs["t_jf"].notna() & (
+            pairs["p_jf"].astype(object) == pairs["t_jf"].astype(object)
+        )
         out &= same.to_numpy() == c.same_jf
     return out
 
