@@ -31,7 +31,7 @@ from recommender.careers.rules import load_rules
 from recommender.config import Settings
 from recommender.data.io import load_clean
 from recommender.programs.catalog import build_catalog
-from recommender.programs.ranker import ProgramRanker, sha256_text
+from recommender.programs.ranker import ProgramRanker
 from training import registry, tracking
 from training.careers_data import (
     QUERY,
@@ -161,45 +161,40 @@ def _log(
     frames: dict[str, list[CareerYear]],
     results: dict[str, Any],
 ) -> tracking.Registered:
-    import mlflow
-
     from training import plots
 
-    text = ranker.to_text()
-    meta = {
-        "sha256": sha256_text(text),
-        "features": ranker.feature_names_,
-        "best_iteration": ranker.best_iteration_,
-        "format": "lightgbm-text",
-        "rules_version": frames["test"][0].context.rules.version,
-    }
+    rules_version = frames["test"][0].context.rules.version
     test = concat(frames["test"])
     ranks = {
         n: target_ranks(test, s)["rank"].to_numpy() for n, s in scores_for(test, ranker).items()
     }
-    with tracking.run(settings, EXPERIMENT, "careers") as active:
-        mlflow.log_params(
-            {
-                **cfg.model_dump(),
-                "data_fingerprint": fingerprint(data),
-                "splits": json.dumps(SPLITS),
-                "rules_version": meta["rules_version"],
-                **{
-                    f"queries_{k}": int(sum(y.frame["employee_id"].nunique() for y in v))
-                    for k, v in frames.items()
-                },
-            }
-        )
-        mlflow.log_metrics(tracking.flat_metrics(results, "test"))
-        tracking.log_json(results, "evaluation/test.json")
-        tracking.log_figure(plots.groups_figure(results, "mrr"), "plots/mrr_by_group.png")
-        tracking.log_figure(plots.importance_figure(ranker), "plots/feature_importance.png")
-        tracking.log_figure(plots.hit_vs_k_figure(ranks), "plots/hit_vs_k.png")
-        example = test[list(FEATURES)].head(5).astype("float64")
-        version = tracking.log_booster_model(text, meta, MODEL_NAME, example)
-        run_id = active.info.run_id
-    tracking.set_alias(settings, MODEL_NAME, tracking.CHALLENGER, version)
-    return tracking.Registered(run_id, version, MODEL_NAME)
+    params = {
+        **cfg.model_dump(),
+        "data_fingerprint": fingerprint(data),
+        "splits": json.dumps(SPLITS),
+        "rules_version": rules_version,
+        **{
+            f"queries_{k}": int(sum(y.frame["employee_id"].nunique() for y in v))
+            for k, v in frames.items()
+        },
+    }
+    figures = {
+        "mrr_by_group": plots.groups_figure(results, "mrr"),
+        "feature_importance": plots.importance_figure(ranker),
+        "hit_vs_k": plots.hit_vs_k_figure(ranks),
+    }
+    example = test[list(FEATURES)].head(5).astype("float64")
+    return registry.log_and_register(
+        settings,
+        EXPERIMENT,
+        MODEL_NAME,
+        ranker,
+        params,
+        results,
+        figures,
+        example,
+        {"rules_version": rules_version},
+    )
 
 
 def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramRanker, Any]:

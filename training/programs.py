@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from recommender.config import Settings
 from recommender.data.io import load_clean
 from recommender.programs.features import FEATURES
-from recommender.programs.ranker import ProgramRanker, sha256_text
+from recommender.programs.ranker import ProgramRanker
 from training import registry, tracking
 from training.baselines import baseline_scores
 from training.datasets import SPLITS, YearFrame, build_year, concat
@@ -154,35 +154,19 @@ def _log(
     frames: dict[str, list[YearFrame]],
     results: dict[str, Any],
 ) -> tracking.Registered:
-    import mlflow
-
     from training import plots
 
-    text = ranker.to_text()
-    meta = {
-        "sha256": sha256_text(text),
-        "features": ranker.feature_names_,
-        "best_iteration": ranker.best_iteration_,
-        "format": "lightgbm-text",
+    params = {
+        **cfg.model_dump(),
+        "data_fingerprint": fingerprint(data),
+        "splits": json.dumps(SPLITS),
+        **{f"rows_{k}": int(sum(len(f.frame) for f in v)) for k, v in frames.items()},
     }
-    with tracking.run(settings, EXPERIMENT, "programs") as active:
-        mlflow.log_params(
-            {
-                **cfg.model_dump(),
-                "data_fingerprint": fingerprint(data),
-                "splits": json.dumps(SPLITS),
-                **{f"rows_{k}": int(sum(len(f.frame) for f in v)) for k, v in frames.items()},
-            }
-        )
-        mlflow.log_metrics(tracking.flat_metrics(results, "test"))
-        tracking.log_json(results, "evaluation/test.json")
-        for name, fig in plots.programs_figures(results, ranker, frames["test"]).items():
-            tracking.log_figure(fig, f"plots/{name}.png")
-        example = concat(frames["test"])[list(FEATURES)].head(5).astype("float64")
-        version = tracking.log_booster_model(text, meta, MODEL_NAME, example)
-        run_id = active.info.run_id
-    tracking.set_alias(settings, MODEL_NAME, tracking.CHALLENGER, version)
-    return tracking.Registered(run_id, version, MODEL_NAME)
+    example = concat(frames["test"])[list(FEATURES)].head(5).astype("float64")
+    figures = plots.programs_figures(results, ranker, frames["test"])
+    return registry.log_and_register(
+        settings, EXPERIMENT, MODEL_NAME, ranker, params, results, figures, example
+    )
 
 
 def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramRanker, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from recommender.config import Settings
-from recommender.programs.ranker import ProgramRanker
+from recommender.programs.ranker import ProgramRanker, sha256_text
 from training import tracking
 
 Gate = Callable[[dict[str, float], dict[str, float] | None], tuple[bool, list[str]]]
@@ -113,3 +113,39 @@ def promote(
         tracking.set_alias(settings, name, tracking.CHAMPION, mv.version)
     tracking.log_decision(settings, mv.run_id, decision)
     return decision
+
+
+def log_and_register(
+    settings: Settings,
+    experiment: str,
+    model_name: str,
+    ranker: ProgramRanker,
+    params: dict[str, Any],
+    results: dict[str, Any],
+    figures: dict[str, Any],
+    example: Any,
+    extra_meta: dict[str, Any] | None = None,
+) -> tracking.Registered:
+    """One MLflow run: params, test metrics of every ranker (flattened), the evaluation JSON,
+    figures (``plots/<name>.png``), the booster text with its SHA-256 and a models-from-code
+    pyfunc; registered under ``model_name`` and aliased ``challenger``."""
+    import mlflow
+
+    text = ranker.to_text()
+    meta = {
+        "sha256": sha256_text(text),
+        "features": ranker.feature_names_,
+        "best_iteration": ranker.best_iteration_,
+        "format": "lightgbm-text",
+        **(extra_meta or {}),
+    }
+    with tracking.run(settings, experiment, experiment.removeprefix("jenjang-")) as active:
+        mlflow.log_params(params)
+        mlflow.log_metrics(tracking.flat_metrics(results, "test"))
+        tracking.log_json(results, "evaluation/test.json")
+        for name, fig in figures.items():
+            tracking.log_figure(fig, f"plots/{name}.png")
+        version = tracking.log_booster_model(text, meta, model_name, example)
+        run_id = active.info.run_id
+    tracking.set_alias(settings, model_name, tracking.CHALLENGER, version)
+    return tracking.Registered(run_id, version, model_name)
