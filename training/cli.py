@@ -543,6 +543,27 @@ def _print_next(result: dict[str, Any]) -> None:
                 console.print(f"   path: {escape(p['message'])}", highlight=False)
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Start the recommendation service (FastAPI on uvicorn); OpenAPI docs at /docs."""
+    import uvicorn
+
+    _clean_dir(None)
+    uvicorn.run(
+        "recommender.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,  # paths carry NIPs: no access log
+    )
+
+
 @app.command("models")
 def models_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recommender.config import Settings, disable_telemetry
+from recommender.bundles import mlflow_client
+from recommender.config import Settings
 
 PYFUNC_CODE = Path(__file__).with_name("pyfunc_programs.py")
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -24,12 +25,7 @@ CHAMPION, CHALLENGER = "champion", "challenger"
 
 def client(settings: Settings) -> Any:
     """An MlflowClient on the configured tracking store (telemetry disabled first)."""
-    disable_telemetry()
-    import mlflow
-
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
-    return mlflow.MlflowClient()
+    return mlflow_client(settings)
 
 
 def _artifact_uri(settings: Settings, experiment: str) -> str:

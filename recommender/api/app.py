@@ -1,0 +1,213 @@
+"""FastAPI application factory: ``create_app(settings)``; the service is built in ``lifespan``.
+
+The identifier in paths is what the LMS knows, the NIP; it is turned into the keyed pseudonym on
+arrival (:func:`employee_key`) and never logged or stored. Responses echo the identifier as sent.
+Errors map to HTTP in one place: unknown employee 404, bad parameters 422, model missing 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+from recommender.config import Settings, get_settings
+from recommender.data.normalize import normalize_nip
+from recommender.programs.reasons import language
+from recommender.pseudonym import PREFIX, pseudonymise
+from recommender.service import (
+    ModelUnavailableError,
+    Service,
+    UnknownEmployeeError,
+    build_world,
+    load_models,
+)
+
+log = logging.getLogger(__name__)
+NOT_FOUND = "no active employee with this identifier"
+
+
+def employee_key(identifier: str, settings: Settings) -> str:
+    """NIP (any spelling) -> pseudonym; raises UnknownEmployeeError when it is not a valid NIP."""
+    if identifier.startswith(PREFIX) and settings.env != "production":
+        return identifier  # development convenience: pseudonyms from the clean tables
+    nip = normalize_nip(pd.Series([identifier])).values.iloc[0]
+    if nip is None:
+        raise UnknownEmployeeError("invalid identifier")
+    return pseudonymise(str(nip), settings.pseudonym_key.get_secret_value())
+
+
+class Metrics:
+    """Prometheus request counters and latency histograms (one registry per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "jenjang_requests_total", "HTTP requests", ["route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "jenjang_request_seconds",
+            "HTTP request latency",
+            ["route"],
+            buckets=(0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+
+
+def get_service(request: Request) -> Service:
+    """The service built in ``lifespan``."""
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+EmployeeId = Annotated[str, Path(min_length=1, max_length=64, description="NIP of the employee")]
+
+
+def _lang(accept_language: Annotated[str | None, Header()] = None) -> str:
+    return language(accept_language)
+
+
+LangDep = Annotated[str, Depends(_lang)]
+
+
+def _envelope(request: Request, sent_id: str, answer: dict[str, Any], lang: str) -> dict[str, Any]:
+    return {
+        "request_id": request.state.request_id,
+        "employee": sent_id,
+        "language": lang,
+        **answer,
+    }
+
+
+def _routes() -> APIRouter:
+    r = APIRouter(prefix="/v1")
+
+    @r.get("/employees/{employee}/recommendations/programs", tags=["recommendations"])
+    def programs(
+        request: Request,
+        service: ServiceDep,
+        lang: LangDep,
+        employee: EmployeeId,
+        k: Annotated[int, Query(ge=1, le=50)] = 10,
+        modality: Annotated[str | None, Query(max_length=40)] = None,
+        accredited_only: bool = False,
+        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    ) -> dict[str, Any]:
+        """Ranked programmes for one employee, with scores, reason codes and reasons."""
+        key = employee_key(employee, service.settings)
+        answer = service.programs(key, k, modality, accredited_only, year, lang)
+        return _envelope(request, employee, answer, lang)
+
+    @r.get("/employees/{employee}/recommendations/positions", tags=["recommendations"])
+    def positions(
+        request: Request,
+        service: ServiceDep,
+        lang: LangDep,
+        employee: EmployeeId,
+        k: Annotated[int, Query(ge=1, le=20)] = 5,
+    ) -> dict[str, Any]:
+        """Next positions with eligibility in words, readiness (JPM, category, gaps), reasons."""
+        key = employee_key(employee, service.settings)
+        return _envelope(request, employee, service.positions(key, k, lang), lang)
+
+    @r.get("/models", tags=["operations"])
+    def models(service: ServiceDep) -> dict[str, Any]:
+        """Loaded models: name, registry version, MLflow run id, hash, source, load time."""
+        return service.describe_models()
+
+    @r.post("/admin/reload", tags=["operations"])
+    def reload(service: ServiceDep) -> dict[str, Any]:
+        """Reload the champions and the organisation; a model failing verification is kept at
+        its previous version."""
+        return service.reload()
+
+    return r
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(UnknownEmployeeError)
+    async def _unknown(request: Request, exc: UnknownEmployeeError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": NOT_FOUND, "request_id": request.state.request_id}, status_code=404
+        )
+
+    @app.exception_handler(ModelUnavailableError)
+    async def _unavailable(request: Request, exc: ModelUnavailableError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc), "request_id": request.state.request_id}, status_code=503
+        )
+
+
+def _install_observability(app: FastAPI, metrics: Metrics) -> None:
+    @app.middleware("http")
+    async def _observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = uuid.uuid4().hex
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        metrics.requests.labels(name, str(response.status_code)).inc()
+        metrics.latency.labels(name).observe(time.perf_counter() - start)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz(request: Request) -> JSONResponse:
+        """Readiness: the organisation and the programme model are loaded."""
+        service: Service | None = getattr(request.app.state, "service", None)
+        ready = service is not None and bool(service.models.rankers)
+        body = {"ready": ready, **(service.describe_models() if service else {})}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"])
+    def prometheus() -> Response:
+        """Prometheus metrics of this process."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
+    """The FastAPI app. Without ``service`` one is built at start-up from ``settings``
+    (organisation as of today, champions from MLflow or the verified local copies)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if service is None:
+            app.state.service = Service(settings, build_world(settings), load_models(settings))
+        else:
+            app.state.service = service
+        yield
+
+    app = FastAPI(
+        title="Jenjang",
+        version="1",
+        summary="Training and career-path recommendations for civil servants (ASN)",
+        lifespan=lifespan,
+    )
+    metrics = Metrics()
+    _install_observability(app, metrics)
+    _install_errors(app)
+    app.include_router(_routes())
+    return app

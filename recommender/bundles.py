@@ -1,0 +1,160 @@
+"""Model bundles for serving: the registered champion from MLflow, kept as a verified local copy.
+
+A bundle is a LightGBM booster in its text format plus ``meta.json`` (SHA-256 of the text,
+feature names). The service asks MLflow for ``<name>@champion``, checks the hash, and writes a
+copy under ``models/<name>/<version>/`` with ``models/<name>/current.json`` pointing at it
+(written atomically). When MLflow is unreachable it starts from the local copy, verified again.
+Nothing is unpickled; MLflow is imported lazily and only here on the serving side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from recommender.config import Settings, disable_telemetry
+from recommender.programs.ranker import ModelIntegrityError, ProgramRanker, sha256_text
+
+PROGRAMS, CAREERS = "jenjang-programs", "jenjang-careers"
+MODEL_NAMES = (PROGRAMS, CAREERS)
+CHAMPION = "champion"
+
+
+class BundleError(RuntimeError):
+    """A model could be neither fetched from the registry nor loaded from the local copy."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One verified model: registry name and version, MLflow run id, hash, features, text."""
+
+    name: str
+    version: str
+    run_id: str
+    sha256: str
+    features: tuple[str, ...]
+    text: str = field(repr=False)
+    source: Literal["mlflow", "local"]
+    loaded_at: datetime
+
+    def ranker(self) -> ProgramRanker:
+        """The booster, parsed after checking its hash (raises ModelIntegrityError)."""
+        return ProgramRanker.from_text(self.text, expected_sha256=self.sha256)
+
+    def describe(self) -> dict[str, Any]:
+        """Name, version, run id, hash, source and load time (for ``GET /v1/models``)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "run_id": self.run_id,
+            "sha256": self.sha256,
+            "source": self.source,
+            "loaded_at": self.loaded_at.isoformat(),
+        }
+
+
+def mlflow_client(settings: Settings) -> Any:
+    """An MlflowClient on the configured tracking store and registry (telemetry off)."""
+    disable_telemetry()
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+    return mlflow.MlflowClient()
+
+
+def _verified(
+    name: str, version: str, run_id: str, text: str, meta: dict[str, Any], source: Any
+) -> Bundle:
+    digest = sha256_text(text)
+    if digest != meta.get("sha256"):
+        raise ModelIntegrityError(
+            f"{name} version {version}: model text SHA-256 does not match its metadata"
+        )
+    return Bundle(
+        name,
+        str(version),
+        run_id,
+        digest,
+        tuple(meta.get("features", ())),
+        text,
+        source,
+        datetime.now(UTC),
+    )
+
+
+def fetch(settings: Settings, name: str, alias: str = CHAMPION) -> Bundle:
+    """``name@alias`` from the MLflow registry, verified. Raises BundleError (registry
+    unreachable, no such alias, artifacts missing) or ModelIntegrityError (hash mismatch)."""
+    try:
+        import mlflow
+
+        c = mlflow_client(settings)
+        mv = c.get_model_version_by_alias(name, alias)
+        meta = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/booster/meta.json")
+        text = mlflow.artifacts.load_text(f"runs:/{mv.run_id}/booster/model.txt")
+    except ModelIntegrityError:
+        raise
+    except Exception as exc:  # MlflowException, OSError, connection errors
+        raise BundleError(f"cannot fetch {name}@{alias} from MLflow: {exc}") from exc
+    return _verified(name, str(mv.version), str(mv.run_id), text, meta, "mlflow")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def save_local(models_dir: Path, bundle: Bundle) -> Path:
+    """Write the bundle under ``models_dir/<name>/<version>/`` and point ``current.json`` at
+    it (atomic replace). Returns the bundle folder."""
+    folder = Path(models_dir) / bundle.name / bundle.version
+    meta = {
+        "name": bundle.name,
+        "version": bundle.version,
+        "run_id": bundle.run_id,
+        "sha256": bundle.sha256,
+        "features": list(bundle.features),
+        "format": "lightgbm-text",
+    }
+    _write_atomic(folder / "model.txt", bundle.text)
+    _write_atomic(folder / "meta.json", json.dumps(meta, indent=2))
+    _write_atomic(Path(models_dir) / bundle.name / "current.json", json.dumps(meta, indent=2))
+    return folder
+
+
+def load_local(models_dir: Path, name: str) -> Bundle:
+    """The local copy ``current.json`` points at, verified. Raises BundleError when there is
+    none and ModelIntegrityError when its text does not match its hash."""
+    pointer = Path(models_dir) / name / "current.json"
+    try:
+        meta = json.loads(pointer.read_text(encoding="utf-8"))
+        text = (pointer.parent / str(meta["version"]) / "model.txt").read_text(encoding="utf-8")
+    except (OSError, KeyError, ValueError) as exc:
+        raise BundleError(f"no usable local copy of {name} under {pointer.parent}") from exc
+    return _verified(name, str(meta["version"]), str(meta.get("run_id", "")), text, meta, "local")
+
+
+def resolve(settings: Settings, name: str, alias: str = CHAMPION) -> Bundle:
+    """The registry's ``name@alias`` (saved locally), else the verified local copy.
+
+    Raises BundleError when neither is available; a registry model failing verification is
+    never used (the local copy is tried instead).
+    """
+    try:
+        bundle = fetch(settings, name, alias)
+    except (BundleError, ModelIntegrityError) as first:
+        try:
+            return load_local(settings.models_dir, name)
+        except (BundleError, ModelIntegrityError) as second:
+            raise BundleError(f"{first}; and {second}") from second
+    save_local(settings.models_dir, bundle)
+    return bundle
