@@ -1,0 +1,94 @@
+"""Fixtures of the API tests: the tiny organisation served by a real app with real models
+(small LightGBM rankers trained once per session, wrapped as verified bundles)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from recommender import bundles
+from recommender.bundles import Bundle
+from recommender.config import Settings
+from recommender.programs.ranker import ProgramRanker, sha256_text
+from recommender.service import Models, Service, build_world
+from tests.conftest import TEST_KEY
+from tests.model.conftest import clean_tables_once, trained  # noqa: F401 (shared fixtures)
+
+AT = pd.Timestamp("2026-03-01")
+
+
+def bundle_of(name: str, ranker: ProgramRanker, version: str = "1") -> Bundle:
+    """A verified bundle around a fitted ranker."""
+    text = ranker.to_text()
+    return Bundle(
+        name,
+        version,
+        f"run-{version}",
+        sha256_text(text),
+        tuple(ranker.feature_names_),
+        text,
+        "local",
+        datetime.now(UTC),
+    )
+
+
+@pytest.fixture(scope="session")
+def api_settings(tiny_clean: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings on the tiny organisation with an isolated (empty) MLflow store and models dir."""
+    tmp = tmp_path_factory.mktemp("api")
+    return Settings(
+        pseudonym_key=TEST_KEY,  # type: ignore[arg-type]
+        data_dir=tiny_clean.parent,
+        models_dir=tmp / "models",
+        mlflow_tracking_uri=f"sqlite:///{tmp / 'mlruns.db'}",
+        mlflow_artifact_root=str(tmp / "art"),
+        database_url=f"sqlite:///{tmp / 'app.db'}",
+    )
+
+
+@pytest.fixture(scope="session")
+def careers_ranker(clean_tables_once: dict[str, pd.DataFrame]) -> ProgramRanker:  # noqa: F811
+    """A small next-position ranker fitted on the tiny organisation."""
+    from training.careers import CareersConfig, build_split_frames, fit_ranker
+    from training.careers_data import concat
+
+    cfg = CareersConfig(n_estimators=40, n_boot=10)
+    frames = build_split_frames(clean_tables_once, cfg, lambda _: None)
+    return fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
+
+
+@pytest.fixture(scope="session")
+def service(api_settings: Settings, trained, careers_ranker: ProgramRanker) -> Service:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The serving state on the tiny organisation as of :data:`AT`."""
+    programs = bundle_of(bundles.PROGRAMS, trained.ranker)
+    careers = bundle_of(bundles.CAREERS, careers_ranker)
+    models = Models(
+        {programs.name: programs, careers.name: careers},
+        {programs.name: programs.ranker(), careers.name: careers.ranker()},
+    )
+    return Service(api_settings, build_world(api_settings, AT), models)
+
+
+@pytest.fixture
+def client(api_settings: Settings, service: Service) -> Iterator[TestClient]:
+    """A test client of the app serving :func:`service`."""
+    from recommender.api.app import create_app
+
+    service.cache.clear()
+    with TestClient(create_app(api_settings, service)) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def nips(tiny_raw: Path, service: Service) -> list[str]:
+    """NIPs (as the LMS knows them) of people active in the served snapshot."""
+    from recommender.pseudonym import pseudonymise
+
+    raw = pd.read_parquet(tiny_raw / "employees.parquet")
+    active = set(service.world.snap.people.index)
+    return [n for n in raw["nip"].astype(str) if pseudonymise(n, TEST_KEY) in active]
