@@ -235,33 +235,25 @@ class Service:
         self, frame: pd.DataFrame, row: int, year: int, lang: str
     ) -> list[dict[str, Any]]:
         w = self.world
-        progs = w.cat.programs.set_index("program_id")
-        pos = w.cat.positions.index[
-            w.cat.positions["position_id"] == w.snap.people["position_id"].iat[row]
-        ]
-        p = int(pos[0]) if len(pos) else -1
+        info = w.cat.memo("program_info", lambda: _program_info(w.cat))
+        names = w.cat.memo("competency_names", lambda: _competency_names(w))
+        posidx = w.cat.memo("position_index", lambda: pd.Index(w.cat.positions["position_id"]))
+        p = int(posidx.get_indexer(pd.Index([w.snap.people["position_id"].iat[row]]))[0])
         nxt = int(w.cat.next_position[p]) if p >= 0 else -1
-        names = w.tables["competencies"].set_index("competency_id")["name"]
         levels = w.snap.levels[row]
+        prows = w.cat.ids.get_indexer(pd.Index(frame["program_id"]))
+        cols = frame[[*reasons.REASON_FEATURES, "score", "rank"]].to_numpy(float)
         items = []
-        rows = w.cat.ids.get_indexer(pd.Index(frame["program_id"]))
-        records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
-        for prow, r in zip(rows.tolist(), records, strict=True):
-            pid = str(r["program_id"])
-            codes = reasons.codes_for(r)[:3]
+        for prow, values in zip(prows.tolist(), cols, strict=True):
+            feats = dict(zip(reasons.REASON_FEATURES, values, strict=False))
+            codes = reasons.codes_for(feats)[:3]
             cur = _competency(w.cat, prow, p, levels, names)
             tgt = _competency(w.cat, prow, nxt, levels, names) if nxt != p else ""
-            info: dict[str, Any] = progs.loc[pid].to_dict()  # type: ignore[assignment]
             items.append(
                 {
-                    "rank": int(r["rank"]),
-                    "program_id": pid,
-                    "title": str(info["title"]),
-                    "modality": str(info["modality"]),
-                    "jp": int(info["jp"]),
-                    "cost_idr": int(info["cost_idr"]),
-                    "lan_accredited": bool(info["lan_accredited"]),
-                    "score": round(float(r["score"]), 6),
+                    "rank": int(values[-1]),
+                    **info[prow],
+                    "score": round(float(values[-2]), 6),
                     "reason_codes": codes,
                     "reasons": reasons.render(codes, lang, cur, tgt, year),
                 }
@@ -287,7 +279,38 @@ class Service:
         return dict(answer)
 
 
-def _competency(cat: Catalog, prog: int, pos: int, levels: np.ndarray, names: pd.Series) -> str:
+def _program_info(cat: Catalog) -> list[dict[str, Any]]:
+    """Per programme row: the fields an answer shows."""
+    p = cat.programs
+    return [
+        {
+            "program_id": str(pid),
+            "title": str(title),
+            "modality": str(mod),
+            "jp": int(jp),
+            "cost_idr": int(cost),
+            "lan_accredited": bool(acc),
+        }
+        for pid, title, mod, jp, cost, acc in zip(
+            p["program_id"],
+            p["title"],
+            p["modality"],
+            p["jp"],
+            p["cost_idr"],
+            p["lan_accredited"],
+            strict=True,
+        )
+    ]
+
+
+def _competency_names(w: World) -> dict[str, str]:
+    comps = w.tables["competencies"]
+    return dict(zip(comps["competency_id"].astype(str), comps["name"].astype(str), strict=True))
+
+
+def _competency(
+    cat: Catalog, prog: int, pos: int, levels: np.ndarray, names: dict[str, str]
+) -> str:
     if pos < 0:
         return ""
     c = reasons.top_gap_competency(cat.gain[prog], cat.req[pos], cat.req_weight[pos], levels)

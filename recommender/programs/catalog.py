@@ -7,7 +7,9 @@ positions x competencies; ``priority`` is years x competencies (the year's weigh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,6 +34,9 @@ NEXT_TIER = {
 }
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Catalog:
     """Programmes, standards and priorities as aligned arrays (see module docstring)."""
@@ -47,6 +52,15 @@ class Catalog:
     tiers_ok: np.ndarray  # programmes x tiers (domain.TIERS)
     prereq: list[np.ndarray]
     next_position: np.ndarray  # position row -> likely target position row (or itself)
+    #: derived read-only values (per year features, indexes), computed once: see :meth:`memo`
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: Any, build: Callable[[], T]) -> T:
+        """``build()`` once per ``key``; later calls return the same (read-only) value."""
+        if key not in self.cache:
+            self.cache[key] = build()
+        value: T = self.cache[key]
+        return value
 
     @property
     def ids(self) -> pd.Index:

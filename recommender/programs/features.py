@@ -115,8 +115,19 @@ def _share(enr: pd.DataFrame, snap: Snapshot, key: str, progs: pd.Index) -> pd.D
     """Share of the people in each group (position or unit) who took each programme."""
     pairs = enr.drop_duplicates(["employee_id", "program_id"])
     table = pd.crosstab(pairs[key], pairs["program_id"]).reindex(columns=progs, fill_value=0)
-    size = snap.people[key].value_counts()
-    return table.div(size.reindex(table.index).clip(lower=1), axis=0).astype(np.float32)
+    size = snap.people[key].value_counts().reindex(table.index).clip(lower=1).to_numpy(float)
+    values = (table.to_numpy(float) / size[:, None]).astype(np.float32)
+    return pd.DataFrame(values, index=table.index, columns=progs)  # one block: fast row lookups
+
+
+def _lookup(shares: pd.DataFrame, keys: pd.Series) -> np.ndarray:
+    """Rows of ``shares`` for ``keys`` (zeros for keys it does not have), shape (len(keys), P)."""
+    idx = shares.index.get_indexer(pd.Index(keys))
+    values = shares.to_numpy()
+    out = np.zeros((len(idx), values.shape[1]), dtype=values.dtype)
+    found = idx >= 0
+    out[found] = values[idx[found]]
+    return out
 
 
 def _similarity(taken: np.ndarray) -> np.ndarray:
@@ -136,8 +147,11 @@ def _similarity(taken: np.ndarray) -> np.ndarray:
 def eligible(snap: Snapshot, cat: Catalog, year: int, rows: np.ndarray) -> np.ndarray:
     """Eligibility (len(rows) x programmes): offered, tier, not completed, prerequisites."""
     tiers = pd.Index(domain.TIERS).get_indexer(pd.Index(snap.people["tier"].iloc[rows]))
-    free = ~cat.programs["modality"].isin(ASSIGNMENT_ONLY).to_numpy()
-    ok: np.ndarray = (cat.offered(year) & free)[None, :]
+    open_ = cat.memo(
+        ("open", year),
+        lambda: cat.offered(year) & ~cat.programs["modality"].isin(ASSIGNMENT_ONLY).to_numpy(),
+    )
+    ok: np.ndarray = open_[None, :]
     ok = ok & cat.tiers_ok[:, tiers].T & ~snap.completed[rows]
     for p, pre in enumerate(cat.prereq):
         if len(pre):
@@ -147,9 +161,8 @@ def eligible(snap: Snapshot, cat: Catalog, year: int, rows: np.ndarray) -> np.nd
 
 def _gaps(snap: Snapshot, cat: Catalog, rows: np.ndarray, year: int) -> dict[str, np.ndarray]:
     """Pair matrices (len(rows) x programmes) built from competency gaps and levels."""
-    pos = pd.Index(cat.positions["position_id"]).get_indexer(
-        pd.Index(snap.people["position_id"].iloc[rows])
-    )
+    posidx = cat.memo("position_index", lambda: pd.Index(cat.positions["position_id"]))
+    pos = posidx.get_indexer(pd.Index(snap.people["position_id"].iloc[rows]))
     req, wts = cat.req[pos], cat.req_weight[pos]
     treq = cat.req[cat.next_position[pos]]
     lvl = snap.levels[rows]
@@ -177,7 +190,7 @@ def _usage_pairs(
 ) -> dict[str, np.ndarray]:
     people = snap.people.iloc[rows]
     taken = snap.taken[rows].astype(np.float32)
-    codes = modality_codes(cat.programs)
+    codes = cat.memo("modality_codes", lambda: modality_codes(cat.programs))
     onehot = np.eye(codes.max() + 1, dtype=np.float32)[codes]
     mix = taken @ onehot
     habit = (mix / np.maximum(mix.sum(axis=1, keepdims=True), 1))[:, codes]
@@ -186,14 +199,19 @@ def _usage_pairs(
         "modality_habit": habit,
         "item_knn": taken @ usage.similarity,
         "pop_global": np.broadcast_to(usage.global_, (n, len(cat.programs))),
-        "pop_position": usage.by_position.reindex(people["position_id"]).fillna(0).to_numpy(),
-        "pop_unit": usage.by_unit.reindex(people["unit_id"]).fillna(0).to_numpy(),
-        "pop_tier": usage.by_tier.reindex(people["tier"]).fillna(0).to_numpy(),
+        "pop_position": _lookup(usage.by_position, people["position_id"]),
+        "pop_unit": _lookup(usage.by_unit, people["unit_id"]),
+        "pop_tier": _lookup(usage.by_tier, people["tier"]),
     }
 
 
 def program_features(cat: Catalog, year: int) -> pd.DataFrame:
-    """Per-programme features for ``year`` (one row per programme, catalogue order)."""
+    """Per-programme features for ``year`` (one row per programme, catalogue order); computed
+    once per catalogue and year."""
+    return cat.memo(("program_features", year), lambda: _program_features(cat, year))
+
+
+def _program_features(cat: Catalog, year: int) -> pd.DataFrame:
     p = cat.programs
     gain = cat.gain
     return pd.DataFrame(

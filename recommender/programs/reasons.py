@@ -55,6 +55,16 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 PEERS_MIN_SHARE = 0.05
+#: the candidate features the codes are read from
+REASON_FEATURES = (
+    "gap_coverage",
+    "target_gap_coverage",
+    "priority_alignment",
+    "pop_position",
+    "item_knn",
+    "classical",
+    "accredited",
+)
 
 
 def language(accept_language: str | None) -> Language:
