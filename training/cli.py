@@ -634,6 +634,58 @@ def external_xuetangx(
         console.print(escape(line), highlight=False)
 
 
+@external_app.command("onet")
+def external_onet(
+    truth: Annotated[
+        Path,
+        typer.Option(
+            "--truth",
+            help="Ranked occupation pairs: O*NET-SOC Code, Related O*NET-SOC Code, Index.",
+        ),
+    ],
+    onet_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--onet-dir",
+            help="O*NET files (default: ../shared/data/external/onet beside the repo).",
+        ),
+    ] = None,
+    retune: Annotated[
+        bool, typer.Option("--tune", help="Re-choose the parameters on the tune half first.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Standards-only mode on O*NET: model vs cosine on related occupations.
+
+    Maps occupations to positions, skills and knowledge to requirements and job zones to tiers,
+    ranks every other position for each source occupation of the truth file and reports
+    Recall@10 and MRR on the held-out half and on all sources.
+    """
+    from training.external import onet
+
+    folder = onet_dir or onet.default_onet_dir()
+    if not folder.is_dir():
+        err.print(
+            f"[red]error:[/red] O*NET folder '{escape(str(folder))}' not found (pass --onet-dir)",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    bar, step = _steps()
+    try:
+        with bar:
+            result = onet.run(truth, folder, retune=retune, step=step)
+    except onet.ExternalDataError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from exc
+    if as_json:
+        print(json.dumps(onet.headline(result)))
+        return
+    table, lines = onet.report_table(result)
+    console.print(table)
+    for line in lines:
+        console.print(escape(line), highlight=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
