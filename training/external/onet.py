@@ -544,7 +544,7 @@ def _ci(figures: dict[str, Any], metric: str) -> str:
     if figures[f"{metric}_ci"] is None:
         return "-"
     lo, hi = figures[f"{metric}_ci"]
-    return f"{lo:.3f}-{hi:.3f}"
+    return f"{lo:.3f}-{hi:.3f}".replace("0.", ".")
 
 
 def _num(value: float | None) -> str:
@@ -552,12 +552,13 @@ def _num(value: float | None) -> str:
 
 
 def report_table(result: dict[str, Any]) -> tuple[RichTable, list[str]]:
-    """The rich table printed by ``jenjang external onet`` and the lines under it."""
+    """The rich table printed by ``jenjang external onet`` (fits 80 columns) and the lines
+    under it."""
     head = headline(result)
-    table = RichTable(title="O*NET related occupations (standards only, every position ranked)")
+    table = RichTable(title="O*NET related occupations: standards only, every position ranked")
     table.add_column("ranker")
     table.add_column("sources")
-    for col in ("Recall@10", "95 % CI", "MRR", "95 % CI", "NDCG@10", "queries"):
+    for col in ("R@10", "95 % CI", "MRR", "95 % CI", "NDCG@10"):
         table.add_column(col, justify="right")
     for name in ("model", "cosine"):
         for label, figures in (("held-out", head[name]["held_out"]), ("all", head[name])):
@@ -569,9 +570,11 @@ def report_table(result: dict[str, Any]) -> tuple[RichTable, list[str]]:
                 _num(figures["mrr"]),
                 _ci(figures, "mrr"),
                 _num(figures["ndcg@10"]),
-                f"{figures['queries']:,}",
             )
-    lines = []
+    lines = [
+        f"queries (source occupations): {head['model']['held_out']['queries']:,} held-out, "
+        f"{head['model']['queries']:,} all; R@10 = Recall@10"
+    ]
     for scope in ("held_out", "all"):
         vs = head["model"]["vs_cosine"][scope]
         if vs["mrr"]["diff"] is None:
