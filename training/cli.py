@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -593,6 +595,176 @@ def models_cmd(
                 *(f"{met.get(k, float('nan')):.4f}" for k in keys),
             )
         console.print(table)
+
+
+db_app = typer.Typer(no_args_is_help=True, help="The application database (docs/store.md).")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service (scopes lms, admin).")
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+UrlOpt = Annotated[
+    str | None, typer.Option("--url", help="Database URL (default: JENJANG_DATABASE_URL).")
+]
+
+
+def _db_fail(exc: Exception, url: str) -> NoReturn:
+    """A database error in one line, with the URL's password hidden; exit 2."""
+    from recommender.store.db import display_url
+
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    err.print(
+        f"[red]error:[/red] database {escape(display_url(url))}: {escape(reason)}", highlight=False
+    )
+    raise typer.Exit(2) from exc
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: UrlOpt = None) -> None:
+    """Create or migrate the application tables to the newest revision (Alembic)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from recommender.store import db
+
+    target = url or _settings().database_url
+    try:
+        before = db.current_revision(target)
+        db.upgrade(target)
+    except SQLAlchemyError as exc:
+        _db_fail(exc, target)
+    head = db.head_revision()
+    state = "already at" if before == head else f"upgraded from {before or 'empty'} to"
+    console.print(f"database {escape(db.display_url(target))} {state} revision {head}")
+
+
+@contextlib.contextmanager
+def _keys_session(url: str | None) -> Iterator[Any]:
+    """A transaction on the database at ``url``, which must be migrated to the newest revision."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from recommender.store import db
+
+    target = url or _settings().database_url
+    path = db.sqlite_file(target)
+    if path is not None and not path.exists():
+        err.print(
+            f"[red]error:[/red] no database at {escape(str(path))}: run `jenjang db upgrade` first",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    try:
+        current = db.current_revision(target)
+    except SQLAlchemyError as exc:
+        _db_fail(exc, target)
+    if current != db.head_revision():
+        err.print(
+            f"[red]error:[/red] database {escape(db.display_url(target))} is at revision "
+            f"{current or 'none'}, not {db.head_revision()}: run `jenjang db upgrade` first",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    engine = db.make_engine(target)
+    try:
+        with db.make_sessionmaker(engine).begin() as session:
+            yield session
+    except SQLAlchemyError as exc:
+        _db_fail(exc, target)
+    finally:
+        engine.dispose()
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[
+        list[str],
+        typer.Option("--scope", help="lms or admin (repeat for both).", show_default=False),
+    ],
+    unit: Annotated[
+        list[str] | None,
+        typer.Option("--unit", help="Limit the key to this unit (repeatable; default: all)."),
+    ] = None,
+    label: Annotated[str, typer.Option(help="What the key is for (shown in the list).")] = "",
+    url: UrlOpt = None,
+) -> None:
+    """Make an API key. The key is printed alone on the last line, once: store it now."""
+    from recommender.store import keys
+
+    try:
+        scopes = keys.check_scopes(scope)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] --scope: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from exc
+    with _keys_session(url) as session:
+        key = keys.create_key(session, scopes, unit, label)
+    units = ", ".join(sorted(set(unit or ()))) or "all"
+    console.print(
+        f"created key {keys.key_id_of(key)}: scopes {', '.join(scopes)}; units {escape(units)}"
+        + (f"; label {escape(label)}" if label else ""),
+        highlight=False,
+    )
+    console.print("the key is shown only this once; only its hash is stored:", highlight=False)
+    print(key, flush=True)
+
+
+@keys_app.command("list")
+def keys_list(
+    url: UrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """List API keys (id, display prefix, scopes, units, label, dates); never the keys."""
+    from recommender.store import keys
+
+    with _keys_session(url) as session:
+        records = keys.list_keys(session)
+    if as_json:
+        rows = [
+            {
+                "key_id": r.key_id,
+                "prefix": r.prefix,
+                "scopes": list(r.scopes),
+                "units": None if r.units is None else list(r.units),
+                "label": r.label,
+                "created_at": r.created_at.isoformat(),
+                "revoked_at": None if r.revoked_at is None else r.revoked_at.isoformat(),
+            }
+            for r in records
+        ]
+        print(json.dumps({"keys": rows}))
+        return
+    if not records:
+        console.print("no API keys yet: `jenjang keys create --scope lms`")
+        return
+    table = RichTable(title="API keys")
+    table.add_column("key id", no_wrap=True, min_width=14)
+    table.add_column("prefix", no_wrap=True, min_width=12)
+    for col in ("scopes", "units", "label", "created", "revoked"):
+        table.add_column(col)
+    for r in records:
+        table.add_row(
+            r.key_id,
+            r.prefix + "…",
+            ", ".join(r.scopes),
+            "all" if r.units is None else ", ".join(r.units),
+            escape(r.label),
+            f"{r.created_at:%Y-%m-%d}",
+            "" if r.revoked_at is None else f"{r.revoked_at:%Y-%m-%d}",
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="Key id (k_..., from `jenjang keys list`).")],
+    url: UrlOpt = None,
+) -> None:
+    """Revoke an API key: it stops working at once."""
+    from recommender.store import keys
+
+    with _keys_session(url) as session:
+        known = {r.key_id: r for r in keys.list_keys(session)}
+        changed = keys.revoke(session, key_id)
+    if key_id not in known:
+        err.print(f"[red]error:[/red] no API key {escape(key_id)}", highlight=False)
+        raise typer.Exit(2)
+    console.print(f"key {escape(key_id)} " + ("revoked" if changed else "was already revoked"))
 
 
 external_app = typer.Typer(
