@@ -89,34 +89,34 @@ def _ratings_ok(rule: Rule, pairs: pd.DataFrame) -> np.ndarray:
     return ok
 
 
+def _below(value: pd.Series | np.ndarray, need: np.ndarray | float) -> np.ndarray:
+    """True where ``value`` is under ``need`` or unknown (NaN): a missing fact never passes."""
+    v = np.asarray(value, dtype=float)
+    out: np.ndarray = ~(v >= need)
+    return out
+
+
 def _failures(rule: Rule, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per condition, True where the pair fails it (shape (n_pairs,))."""
+    """Per condition, True where the pair fails it (shape (n_pairs,)); unknown values fail."""
     c = rule.conditions
     n = len(pairs)
-    fail: dict[str, np.ndarray] = {}
+    none = np.zeros(n, bool)
     need_edu = _need_education(rule, pairs)
-    fail["education"] = (
-        _edu(pairs["p_education_rank"]) < need_edu if need_edu is not None else np.zeros(n, bool)
-    )
-    fail["years_in_post"] = pairs["p_years_in_position"].to_numpy(float) < c.min_years_in_post
-    fail["rating"] = ~_ratings_ok(rule, pairs)
     need_grade = _need_grade(rule, pairs)
-    fail["grade"] = (
-        pairs["p_grade_rank"].to_numpy(float) < need_grade
-        if need_grade is not None
-        else np.zeros(n, bool)
-    )
-    fail["age"] = (
-        pairs["p_age"].to_numpy(float) > c.max_age if c.max_age is not None else np.zeros(n, bool)
-    )
+    age = pairs["p_age"].to_numpy(float)
     missing = _required_mask(rule, pairs) & ~pairs["p_training_mask"].to_numpy(np.int64)
-    fail["training"] = missing != 0
-    fail["vacancy"] = (
-        pairs["t_formasi"].to_numpy(float) - pairs["t_holders"].to_numpy(float) <= 0
-        if c.vacancy
-        else np.zeros(n, bool)
-    )
-    return fail
+    open_posts = pairs["t_formasi"].to_numpy(float) - pairs["t_holders"].to_numpy(float)
+    return {
+        "education": _below(_edu(pairs["p_education_rank"]), need_edu)
+        if need_edu is not None
+        else none,
+        "years_in_post": _below(pairs["p_years_in_position"], c.min_years_in_post),
+        "rating": ~_ratings_ok(rule, pairs),
+        "grade": _below(pairs["p_grade_rank"], need_grade) if need_grade is not None else none,
+        "age": ~(age <= c.max_age) if c.max_age is not None else none,
+        "training": missing != 0,
+        "vacancy": ~(open_posts > 0) if c.vacancy else none,
+    }
 
 
 def applies(rule: Rule, pairs: pd.DataFrame) -> np.ndarray:
@@ -182,7 +182,15 @@ def check_pairs(rules: RuleSet, pairs: pd.DataFrame) -> PairChecks:
 
 # ------------------------------------------------------------------ explanations in words
 def _grade(rank: float) -> str:
-    return GRADES[int(rank)] if 0 <= rank < len(GRADES) else "unknown"
+    return GRADES[int(rank)] if not pd.isna(rank) and 0 <= rank < len(GRADES) else "none on record"
+
+
+def _education(rank: float) -> str:
+    return EDUCATION_LEVELS[int(rank)] if not pd.isna(rank) else "none on record"
+
+
+def _number(value: float, fmt: str = ".1f") -> str:
+    return "none on record" if pd.isna(value) else format(value, fmt)
 
 
 def _rating_text(row: pd.Series, years: int, year: int) -> str:
@@ -202,7 +210,7 @@ def _messages(rule: Rule, row: pd.Series, year: int) -> dict[str, Callable[[], s
         assert need is not None
         return (
             f"needs education {EDUCATION_LEVELS[int(need[0])]} or higher, "
-            f"has {EDUCATION_LEVELS[int(row['p_education_rank'])]}"
+            f"has {_education(row['p_education_rank'])}"
         )
 
     def grade() -> str:
@@ -220,17 +228,18 @@ def _messages(rule: Rule, row: pd.Series, year: int) -> dict[str, Callable[[], s
         "education": education,
         "years_in_post": lambda: (
             f"needs {c.min_years_in_post:g} years in the current post, "
-            f"has {row['p_years_in_position']:.1f}"
+            f"has {_number(row['p_years_in_position'])}"
         ),
         "rating": lambda: (
             f"needs rating {c.min_rating} or better in each of the last {c.rating_years} "
             f"year(s), has {_rating_text(row, c.rating_years, year)}"
         ),
         "grade": grade,
-        "age": lambda: f"must be at most {c.max_age} years old, is {int(row['p_age'])}",
+        "age": lambda: f"must be at most {c.max_age} years old, is {_number(row['p_age'], '.0f')}",
         "training": training,
         "vacancy": lambda: (
-            f"no vacancy: {int(row['t_formasi'])} post(s) planned, {int(row['t_holders'])} filled"
+            f"no vacancy: {_number(row['t_formasi'], '.0f')} post(s) planned, "
+            f"{_number(row['t_holders'], '.0f')} filled"
         ),
     }
 

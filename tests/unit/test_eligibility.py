@@ -246,18 +246,44 @@ def test_first_appointment_to_pemula_also_needs_basic_functional_training(
     rules: RuleSet,
 ) -> None:
     """docs/careers-model.md: 'first appointment to a JF (basic functional training
-    required)'; jf-pengangkatan-pertama lists pemula among its targets. Pelaksana and pemula are
-    both tier level 1, so rotasi-setingkat (tier_step 0, no training, no rating, no vacancy)
-    also applies to pelaksana -> pemula and, having fewer failures, wins."""
+    required)'; pelaksana and pemula are both tier level 1. Found by this test: the rotation
+    rule used to cover pelaksana -> pemula and, having fewer failures, won; rotation now leads
+    only to administrative and managerial posts, and entering a JF at the same level goes
+    through perpindahan-ke-jf (training, rating, vacancy)."""
     v = verdict(
         rules,
         **{**FIRST_JF, "t_tier": "pemula", "t_min_grade_rank": grade("II/a"), "p_training_mask": 0},
     )
     assert not v.eligible, (
-        "BUG (pola_karier.yaml rotasi-setingkat): a pelaksana without Pelatihan Dasar "
-        "Fungsional is eligible for a first JF appointment at tier pemula through "
-        f"{v.rule_id!r}, bypassing jf-pengangkatan-pertama's required_training"
+        "a pelaksana without Pelatihan Dasar Fungsional is eligible for a first JF appointment "
+        f"at tier pemula through {v.rule_id!r}"
     )
+    assert any("Pelatihan Dasar Fungsional" in f for f in v.failed)
+
+
+def test_rotation_into_a_jf_goes_through_the_jf_rule(rules: RuleSet) -> None:
+    # a pengawas (level 3) moving to ahli_muda (level 3) of a JF: transfer rule, not rotation
+    over = {"p_tier": "pengawas", "t_tier": "ahli_muda", "t_jf": "JF_ANALIS", "t_holders": 2}
+    v = verdict(rules, **over)
+    assert v.rule_id == "perpindahan-ke-jf" and not v.eligible
+    assert "needs Pelatihan Dasar Fungsional completed, not on record" in v.failed
+    assert "no vacancy: 2 post(s) planned, 2 filled" in v.failed
+    ok = verdict(rules, **{**over, "t_holders": 1, "p_training_mask": FIRST_JF["p_training_mask"]})
+    assert ok.eligible and ok.kind == "horizontal"
+
+
+@pytest.mark.parametrize(
+    ("column", "sentence"),
+    [
+        ("p_education_rank", "needs education S1 or higher, has none on record"),
+        ("p_years_in_position", "needs 4 years in the current post, has none on record"),
+        ("p_grade_rank", "needs grade III/c, has none on record"),
+        ("t_formasi", "no vacancy: none on record post(s) planned, 1 filled"),
+    ],
+)
+def test_unknown_facts_fail_their_condition(rules: RuleSet, column: str, sentence: str) -> None:
+    v = verdict(rules, **{column: float("nan")})
+    assert not v.eligible and sentence in v.failed
 
 
 # ---------------------------------------------------------------------- several at once

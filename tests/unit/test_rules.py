@@ -31,6 +31,7 @@ DEFAULT_IDS = [
     "jpt-pratama-dari-jf",
     "jpt-madya-dari-jf",
     "rotasi-setingkat",
+    "perpindahan-ke-jf",
 ]
 
 
@@ -84,7 +85,7 @@ def test_default_file_loads() -> None:
     assert rules.version == "kemnaker-demo-2026.1"
     assert rules.title.startswith("Pola karier PNS")
     assert rules.path == str(DEFAULT_RULES)
-    assert len(rules.rules) == 12
+    assert len(rules.rules) == 13
     assert [r.id for r in rules.rules] == DEFAULT_IDS
     for rule in rules.rules:
         assert len(rule.legal_basis) >= 3 and rule.legal_basis.strip(), rule.id
