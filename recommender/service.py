@@ -9,30 +9,41 @@ when models are (re)loaded, never on the request path.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from recommender import bundles
+from recommender.api.events import ItemError, identity_functions, parse_batch
 from recommender.careers.features import CareerContext, build_context
 from recommender.careers.patterns import PatternTable, move_patterns
-from recommender.careers.recommend import as_dict, next_positions
+from recommender.careers.recommend import Suggestion, as_dict, next_positions
 from recommender.careers.rules import load_rules
 from recommender.config import Settings
 from recommender.data.io import load_clean
+from recommender.plans import plan_for
 from recommender.programs import reasons
 from recommender.programs.catalog import Catalog, build_catalog
 from recommender.programs.features import Usage, build_usage
 from recommender.programs.ranker import ModelIntegrityError, ProgramRanker
 from recommender.programs.recommend import recommend
 from recommender.snapshot import Snapshot, build_snapshot
+from recommender.store import repo
+from recommender.store.models import Event
 
 log = logging.getLogger(__name__)
+
+
+NOT_VISIBLE = "no active employee with this identifier"
 
 
 class UnknownEmployeeError(LookupError):
@@ -149,15 +160,153 @@ class AnswerCache:
             self._data.clear()
 
 
-class Service:
-    """What the routes call: holds the current world and models, answers, caches, reloads."""
+class LogWriter:
+    """Writes served lists to the recommendation log from a background thread, in batches, so
+    the audit trail never slows an answer down. ``flush()`` waits until everything queued is
+    written."""
 
-    def __init__(self, settings: Settings, world: World, models: Models) -> None:
+    def __init__(self, factory: sessionmaker[Session], batch: int = 200) -> None:
+        self.factory = factory
+        self.batch = batch
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="jenjang-log", daemon=True)
+        self._thread.start()
+
+    def put(self, record: dict[str, Any]) -> None:
+        """Queue one served list (the keyword arguments of ``repo.log_recommendation``)."""
+        self._queue.put(record)
+
+    def flush(self) -> None:
+        """Block until every queued list is written."""
+        self._queue.join()
+
+    def close(self) -> None:
+        """Write what is queued and stop the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            records = [first]
+            while len(records) < self.batch:
+                try:
+                    records.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write([r for r in records if r is not None])
+            for _ in records:
+                self._queue.task_done()
+            if any(r is None for r in records):
+                return
+
+    def _write(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        try:
+            with self.factory.begin() as session:
+                for record in records:
+                    repo.log_recommendation(session, **record)
+        except Exception as exc:  # the audit trail must never take the service down
+            log.error("could not write %d served lists: %s", len(records), type(exc).__name__)
+
+
+def unit_ancestors(units: pd.DataFrame) -> dict[str, frozenset[str]]:
+    """Unit -> itself and every unit above it (a key limited to a unit covers its sub-units)."""
+    parent = dict(zip(units["unit_id"], units["parent_id"], strict=True))
+    out: dict[str, frozenset[str]] = {}
+    for unit in parent:
+        chain, u = [unit], parent.get(unit)
+        while isinstance(u, str) and u not in chain:
+            chain.append(u)
+            u = parent.get(u)
+        out[str(unit)] = frozenset(chain)
+    return out
+
+
+class Service:
+    """What the routes call: holds the current world and models, answers, caches, reloads;
+    with a store, logs every served list and keeps completions from events."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        world: World,
+        models: Models,
+        store: sessionmaker[Session] | None = None,
+    ) -> None:
         self.settings = settings
         self.world = world
         self.models = models
         self.cache = AnswerCache()
+        self.store = store
+        self.log = LogWriter(store) if store is not None else None
         self._lock = threading.Lock()
+        self._ancestors = unit_ancestors(world.tables["units"])
+        self.apply_stored_completions()
+
+    # ----------------------------------------------------------------- people and units
+    def unit_of(self, employee_id: str) -> str:
+        """Unit of an active employee; raises UnknownEmployeeError."""
+        row = self._row(employee_id)
+        return str(self.world.snap.people["unit_id"].iat[row])
+
+    def visible(self, employee_id: str, units: frozenset[str] | None) -> None:
+        """Raise UnknownEmployeeError unless the person is active and in one of ``units`` (or a
+        unit below one of them); ``units`` None = every unit."""
+        unit = self.unit_of(employee_id)
+        if units is not None and not (self._ancestors.get(unit, frozenset({unit})) & units):
+            raise UnknownEmployeeError(employee_id)
+
+    # ----------------------------------------------------------------- events and the log
+    def apply_stored_completions(self) -> int:
+        """Mark every stored, not voided programme completion in the served snapshot."""
+        if self.store is None:
+            return 0
+        with self.store() as session:
+            rows = session.execute(
+                select(Event.employee_id, Event.item_id).where(
+                    Event.type.in_(repo.COMPLETION_TYPES),
+                    Event.item_kind == "program",
+                    Event.voided.is_(False),
+                    Event.employee_id.is_not(None),
+                )
+            ).all()
+        for employee_id, program_id in rows:
+            self.mark_completed(str(employee_id), str(program_id))
+        return len(rows)
+
+    def record(
+        self,
+        request_id: str,
+        employee_id: str,
+        endpoint: str,
+        answer: dict[str, Any],
+        item_key: str,
+        lang: str,
+    ) -> None:
+        """Queue a served list for the audit trail (ids, scores, reason codes)."""
+        if self.log is None:
+            return
+        model = answer.get("model", {})
+        self.log.put(
+            {
+                "request_id": request_id,
+                "employee_id": employee_id,
+                "model_name": str(model.get("name")),
+                "model_version": str(model.get("version")),
+                "endpoint": endpoint,
+                "items": [
+                    {
+                        "item_id": str(i[item_key]),
+                        "score": i.get("score"),
+                        "reasons": i.get("reason_codes", ()),
+                    }
+                    for i in answer.get("items", [])
+                ],
+                "language": lang,
+            }
+        )
 
     # ----------------------------------------------------------------- lifecycle
     def reload(self) -> dict[str, Any]:
@@ -167,7 +316,9 @@ class Service:
         world = build_world(self.settings, self.world.snap.at)
         with self._lock:
             self.models, self.world = models, world
+            self._ancestors = unit_ancestors(world.tables["units"])
             self.cache.clear()
+        self.apply_stored_completions()
         return self.describe_models()
 
     def describe_models(self) -> dict[str, Any]:
@@ -199,6 +350,58 @@ class Service:
         if name not in models.rankers:
             raise ModelUnavailableError(f"model {name} is not loaded: train and promote it first")
         return models.rankers[name], models.bundles[name].version
+
+    def ingest_events(self, items: list[Any], units: frozenset[str] | None) -> dict[str, Any]:
+        """Store a batch of simple events / xAPI statements; every bad item is reported with its
+        index while the good ones are kept; a replayed event id changes nothing. Completions
+        show in the person's next answers. Raises BatchTooLargeError (a ValueError)."""
+        if self.store is None:
+            raise ModelUnavailableError("no application database is configured")
+        ids = identity_functions(self.settings.pseudonym_key.get_secret_value())
+        parsed = parse_batch(items, ids.pseudonymise, datetime.now(UTC), hash_ifi=ids.hash_ifi)
+        errors = list(parsed.errors)
+        accepted = [i for i in range(parsed.received) if i not in set(parsed.rejected)]
+        new: list[tuple[int, repo.NewEvent]] = []
+        for index, event in zip(accepted, parsed.events, strict=True):
+            problem = self._event_problem(index, event.employee_id, units, event.event_id)
+            if problem is not None:
+                errors.append(problem)
+                continue
+            record = repo.NewEvent(**event.model_dump(exclude={"program_id"}))
+            try:
+                repo.check_event(record, f"items[{index}]")
+            except ValueError as exc:
+                errors.append(ItemError(index=index, event_id=None, field="", message=str(exc)))
+                continue
+            new.append((index, record))
+        with self.store.begin() as session:
+            results = repo.add_events(session, [e for _, e in new])
+        for (_index, stored), result in zip(new, results, strict=True):
+            if result.status == "inserted" and stored.employee_id and stored.item_id:
+                if stored.type in repo.COMPLETION_TYPES and stored.item_kind == "program":
+                    self.mark_completed(stored.employee_id, stored.item_id)
+                self.cache.forget(stored.employee_id)
+        return {
+            "received": parsed.received,
+            "inserted": sum(r.status == "inserted" for r in results),
+            "duplicates": sum(r.status == "duplicate" for r in results),
+            "results": [
+                {"index": i, "event_id": r.event_id, "status": r.status}
+                for (i, _), r in zip(new, results, strict=True)
+            ],
+            "errors": [e.model_dump() for e in sorted(errors, key=lambda e: e.index)],
+        }
+
+    def _event_problem(
+        self, index: int, employee_id: str | None, units: frozenset[str] | None, event_id: str
+    ) -> ItemError | None:
+        if units is None or employee_id is None:
+            return None
+        try:
+            self.visible(employee_id, units)
+        except UnknownEmployeeError:
+            return ItemError(index=index, event_id=event_id, field="employee", message=NOT_VISIBLE)
+        return None
 
     # ----------------------------------------------------------------- answers
     def programs(
@@ -260,6 +463,47 @@ class Service:
             )
         return items
 
+    def plan(
+        self, employee_id: str, year: int | None, budget: float | None, lang: str = "id"
+    ) -> dict[str, Any]:
+        """The yearly development plan (>= 20 JP within the budget, priority-weighted gaps of
+        the current and the most likely next position); an infeasible plan says why."""
+        key = (employee_id, "plan", year, budget, lang)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return dict(hit)
+        w = self.world
+        self._row(employee_id)
+        year = year or w.year
+        scores = None
+        version = None
+        if bundles.PROGRAMS in self.models.rankers:
+            ranker, version = self._ranker(bundles.PROGRAMS)
+            ranked = recommend(w.snap, w.cat, w.usage, ranker, employee_id, year, 150)
+            scores = ranked.set_index("program_id")["score"]
+        found = next_positions(w.careers, self.models.rankers.get(bundles.CAREERS), employee_id, 1)
+        plan = plan_for(
+            w.snap,
+            w.cat,
+            w.tables["sessions"],
+            employee_id,
+            year,
+            budget,
+            likely_target_row=_likely_target(found, w.cat.positions),
+            scores=scores,
+            language=lang,
+            competency_names=w.cat.memo("competency_names", lambda: _competency_names(w)),
+        )
+        answer = {
+            "model": {"name": bundles.PROGRAMS, "version": version},
+            "year": year,
+            "budget": budget,
+            "likely_target": found[0].position_id if found else None,
+            **plan.to_dict(),
+        }
+        self.cache.put(key, answer)
+        return dict(answer)
+
     def positions(self, employee_id: str, k: int = 5, lang: str = "id") -> dict[str, Any]:
         """Top ``k`` next positions with eligibility, readiness and reasons. Raises
         UnknownEmployeeError (the careers model is optional: standards-only ranking without it)."""
@@ -277,6 +521,13 @@ class Service:
         }
         self.cache.put(key, answer)
         return dict(answer)
+
+
+def _likely_target(found: list[Suggestion], positions: pd.DataFrame) -> int | None:
+    if not found:
+        return None
+    rows = pd.Index(positions["position_id"]).get_indexer(pd.Index([found[0].position_id]))
+    return int(rows[0]) if rows[0] >= 0 else None
 
 
 def _program_info(cat: Catalog) -> list[dict[str, Any]]:

@@ -15,7 +15,18 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    FastAPI,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.responses import JSONResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,6 +36,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from recommender.api.auth import KeyChecker, require
+from recommender.api.events import BatchTooLargeError
 from recommender.config import Settings, get_settings
 from recommender.data.normalize import normalize_nip
 from recommender.programs.reasons import language
@@ -36,6 +49,8 @@ from recommender.service import (
     build_world,
     load_models,
 )
+from recommender.store.db import make_engine, make_sessionmaker, upgrade
+from recommender.store.keys import KeyInfo
 
 log = logging.getLogger(__name__)
 NOT_FOUND = "no active employee with this identifier"
@@ -83,6 +98,16 @@ def _lang(accept_language: Annotated[str | None, Header()] = None) -> str:
 
 
 LangDep = Annotated[str, Depends(_lang)]
+LmsKey = Annotated[KeyInfo, Depends(require("lms"))]
+AdminKey = Annotated[KeyInfo, Depends(require("admin"))]
+AnyKey = Annotated[KeyInfo, Depends(require(None))]
+
+
+def _visible_key(employee: str, key: KeyInfo, service: Service) -> str:
+    """Pseudonym of a person the key may see; UnknownEmployeeError (404) otherwise."""
+    pid = employee_key(employee, service.settings)
+    service.visible(pid, key.units)
+    return pid
 
 
 def _envelope(request: Request, sent_id: str, answer: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -101,6 +126,7 @@ def _routes() -> APIRouter:
     def programs(
         request: Request,
         service: ServiceDep,
+        key: LmsKey,
         lang: LangDep,
         employee: EmployeeId,
         k: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -109,29 +135,65 @@ def _routes() -> APIRouter:
         year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     ) -> dict[str, Any]:
         """Ranked programmes for one employee, with scores, reason codes and reasons."""
-        key = employee_key(employee, service.settings)
-        answer = service.programs(key, k, modality, accredited_only, year, lang)
+        pid = _visible_key(employee, key, service)
+        answer = service.programs(pid, k, modality, accredited_only, year, lang)
+        service.record(request.state.request_id, pid, "programs", answer, "program_id", lang)
         return _envelope(request, employee, answer, lang)
 
     @r.get("/employees/{employee}/recommendations/positions", tags=["recommendations"])
     def positions(
         request: Request,
         service: ServiceDep,
+        key: LmsKey,
         lang: LangDep,
         employee: EmployeeId,
         k: Annotated[int, Query(ge=1, le=20)] = 5,
     ) -> dict[str, Any]:
         """Next positions with eligibility in words, readiness (JPM, category, gaps), reasons."""
-        key = employee_key(employee, service.settings)
-        return _envelope(request, employee, service.positions(key, k, lang), lang)
+        pid = _visible_key(employee, key, service)
+        answer = service.positions(pid, k, lang)
+        service.record(request.state.request_id, pid, "positions", answer, "position_id", lang)
+        return _envelope(request, employee, answer, lang)
+
+    @r.get("/employees/{employee}/development-plan", tags=["recommendations"])
+    def development_plan(
+        request: Request,
+        service: ServiceDep,
+        key: LmsKey,
+        lang: LangDep,
+        employee: EmployeeId,
+        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+        budget: Annotated[float | None, Query(ge=0, le=1e12, description="IDR")] = None,
+    ) -> dict[str, Any]:
+        """A yearly plan of at least 20 JP within the budget; when none fits, why not."""
+        pid = _visible_key(employee, key, service)
+        answer = service.plan(pid, year, budget, lang)
+        service.record(request.state.request_id, pid, "plan", answer, "program_id", lang)
+        return _envelope(request, employee, answer, lang)
+
+    @r.post("/events", tags=["feedback"])
+    def events(
+        service: ServiceDep,
+        key: LmsKey,
+        batch: Annotated[list[Any] | dict[str, Any], Body()],
+    ) -> dict[str, Any]:
+        """A batch of simple events or xAPI statements (a JSON array, or ``{"events": [...]}``);
+        bad items are reported one by one, the good ones kept; replays change nothing."""
+        items = batch.get("events") if isinstance(batch, dict) else batch
+        if not isinstance(items, list):
+            raise HTTPException(422, 'send a JSON array of events, or {"events": [...]}')
+        try:
+            return service.ingest_events(items, key.units)
+        except BatchTooLargeError as exc:
+            raise HTTPException(413, str(exc)) from exc
 
     @r.get("/models", tags=["operations"])
-    def models(service: ServiceDep) -> dict[str, Any]:
+    def models(service: ServiceDep, _key: AnyKey) -> dict[str, Any]:
         """Loaded models: name, registry version, MLflow run id, hash, source, load time."""
         return service.describe_models()
 
     @r.post("/admin/reload", tags=["operations"])
-    def reload(service: ServiceDep) -> dict[str, Any]:
+    def reload(service: ServiceDep, _key: AdminKey) -> dict[str, Any]:
         """Reload the champions and the organisation; a model failing verification is kept at
         its previous version."""
         return service.reload()
@@ -194,11 +256,20 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if service is None:
-            app.state.service = Service(settings, build_world(settings), load_models(settings))
-        else:
-            app.state.service = service
+        current = service
+        if current is None:
+            engine = make_engine(settings.database_url)
+            upgrade(engine)
+            current = Service(
+                settings, build_world(settings), load_models(settings), make_sessionmaker(engine)
+            )
+        if current.store is None:
+            raise RuntimeError("the service needs an application database (JENJANG_DATABASE_URL)")
+        app.state.service = current
+        app.state.keys = KeyChecker(current.store)
         yield
+        if current.log is not None:
+            current.log.flush()
 
     app = FastAPI(
         title="Jenjang",

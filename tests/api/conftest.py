@@ -63,7 +63,33 @@ def careers_ranker(clean_tables_once: dict[str, pd.DataFrame]) -> ProgramRanker:
 
 
 @pytest.fixture(scope="session")
-def service(api_settings: Settings, trained, careers_ranker: ProgramRanker) -> Service:  # type: ignore[no-untyped-def]  # noqa: F811
+def store(api_settings: Settings):  # type: ignore[no-untyped-def]
+    """The application database (SQLite file, migrated)."""
+    from recommender.store.db import make_engine, make_sessionmaker, upgrade
+
+    engine = make_engine(api_settings.database_url)
+    upgrade(engine)
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(scope="session")
+def keys(store, service: Service) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """API keys: ``lms`` (all units), ``admin``, ``unit`` (lms limited to one unit) and the
+    ``unit_id`` that key covers."""
+    from recommender.store.keys import create_key
+
+    unit = str(service.world.snap.people["unit_id"].value_counts().index[0])
+    with store.begin() as session:
+        return {
+            "lms": create_key(session, ["lms"]),
+            "admin": create_key(session, ["admin"]),
+            "unit": create_key(session, ["lms"], units=[unit]),
+            "unit_id": unit,
+        }
+
+
+@pytest.fixture(scope="session")
+def service(api_settings: Settings, trained, careers_ranker: ProgramRanker, store) -> Service:  # type: ignore[no-untyped-def]  # noqa: F811
     """The serving state on the tiny organisation as of :data:`AT`."""
     programs = bundle_of(bundles.PROGRAMS, trained.ranker)
     careers = bundle_of(bundles.CAREERS, careers_ranker)
@@ -71,16 +97,16 @@ def service(api_settings: Settings, trained, careers_ranker: ProgramRanker) -> S
         {programs.name: programs, careers.name: careers},
         {programs.name: programs.ranker(), careers.name: careers.ranker()},
     )
-    return Service(api_settings, build_world(api_settings, AT), models)
+    return Service(api_settings, build_world(api_settings, AT), models, store)
 
 
 @pytest.fixture
-def client(api_settings: Settings, service: Service) -> Iterator[TestClient]:
-    """A test client of the app serving :func:`service`."""
+def client(api_settings: Settings, service: Service, keys: dict[str, str]) -> Iterator[TestClient]:
+    """A test client of the app serving :func:`service`, sending the ``lms`` key."""
     from recommender.api.app import create_app
 
     service.cache.clear()
-    with TestClient(create_app(api_settings, service)) as c:
+    with TestClient(create_app(api_settings, service), headers={"X-API-Key": keys["lms"]}) as c:
         yield c
 
 
