@@ -514,7 +514,7 @@ class Service:
         self._row(employee_id)
         w = self.world
         ranker = self.models.rankers.get(bundles.CAREERS)
-        found = next_positions(w.careers, ranker, employee_id, k, w.patterns)
+        found = next_positions(w.careers, ranker, employee_id, k, w.patterns, lang=lang)
         answer = {
             "model": {"name": bundles.CAREERS, "version": self.models.version(bundles.CAREERS)},
             "items": [as_dict(s) for s in found],

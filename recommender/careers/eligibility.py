@@ -181,65 +181,130 @@ def check_pairs(rules: RuleSet, pairs: pd.DataFrame) -> PairChecks:
 
 
 # ------------------------------------------------------------------ explanations in words
-def _grade(rank: float) -> str:
-    return GRADES[int(rank)] if not pd.isna(rank) and 0 <= rank < len(GRADES) else "none on record"
+#: Sentences per language ("en", "id"); ``{...}`` are filled by :func:`_messages`.
+TEXTS: dict[str, dict[str, str]] = {
+    "education": {
+        "en": "needs education {need} or higher, has {has}",
+        "id": "perlu pendidikan minimal {need}, saat ini {has}",
+    },
+    "years_in_post": {
+        "en": "needs {need} years in the current post, has {has}",
+        "id": "perlu {need} tahun pada jabatan saat ini, baru {has}",
+    },
+    "rating": {
+        "en": "needs rating {need} or better in each of the last {years} year(s), has {has}",
+        "id": "perlu predikat kinerja minimal {need} pada {years} tahun terakhir, tercatat {has}",
+    },
+    "grade": {
+        "en": "needs grade {need}{what}, has {has}",
+        "id": "perlu golongan {need}{what}, saat ini {has}",
+    },
+    "top_of_tier": {"en": " (top of the current tier)", "id": " (puncak jenjang saat ini)"},
+    "age": {
+        "en": "must be at most {need} years old, is {has}",
+        "id": "usia paling tinggi {need} tahun, saat ini {has}",
+    },
+    "training": {
+        "en": "needs {need} completed, not on record",
+        "id": "perlu menyelesaikan {need}, belum tercatat",
+    },
+    "vacancy": {
+        "en": "no vacancy: {need} post(s) planned, {has} filled",
+        "id": "tidak ada formasi kosong: {need} formasi, {has} terisi",
+    },
+    "no_rule": {
+        "en": "no career-pattern rule leads from {need} to {has}",
+        "id": "tidak ada aturan pola karier dari {need} ke {has}",
+    },
+    "after": {
+        "en": "{need} within a year of appointment",
+        "id": "{need} paling lambat setahun setelah pengangkatan",
+    },
+    "unknown": {"en": "none on record", "id": "tidak tercatat"},
+    "none": {"en": "none", "id": "tidak ada"},
+}
 
 
-def _education(rank: float) -> str:
-    return EDUCATION_LEVELS[int(rank)] if not pd.isna(rank) else "none on record"
+def text(key: str, lang: str, **values: object) -> str:
+    """One sentence of :data:`TEXTS` in ``lang`` ("id" or "en"; anything else is English)."""
+    return TEXTS[key]["id" if lang == "id" else "en"].format(**values)
 
 
-def _number(value: float, fmt: str = ".1f") -> str:
-    return "none on record" if pd.isna(value) else format(value, fmt)
+def _grade(rank: float, lang: str) -> str:
+    ok = not pd.isna(rank) and 0 <= rank < len(GRADES)
+    return GRADES[int(rank)] if ok else text("unknown", lang)
 
 
-def _rating_text(row: pd.Series, years: int, year: int) -> str:
+def _education(rank: float, lang: str) -> str:
+    return EDUCATION_LEVELS[int(rank)] if not pd.isna(rank) else text("unknown", lang)
+
+
+def _number(value: float, lang: str, fmt: str = ".1f") -> str:
+    return text("unknown", lang) if pd.isna(value) else format(value, fmt)
+
+
+def _rating_text(row: pd.Series, years: int, year: int, lang: str) -> str:
     parts = []
     for k in range(1, years + 1):
         score = row[f"p_rating_{k}"]
-        parts.append(f"{year - k}: {'none' if pd.isna(score) else RATINGS[int(score)]}")
+        parts.append(f"{year - k}: {text('none', lang) if pd.isna(score) else RATINGS[int(score)]}")
     return ", ".join(parts)
 
 
-def _messages(rule: Rule, row: pd.Series, year: int) -> dict[str, Callable[[], str]]:
+def _messages(rule: Rule, row: pd.Series, year: int, lang: str) -> dict[str, Callable[[], str]]:
     c = rule.conditions
     one = pd.DataFrame([row])
 
     def education() -> str:
         need = _need_education(rule, one)
         assert need is not None
-        return (
-            f"needs education {EDUCATION_LEVELS[int(need[0])]} or higher, "
-            f"has {_education(row['p_education_rank'])}"
+        return text(
+            "education",
+            lang,
+            need=EDUCATION_LEVELS[int(need[0])],
+            has=_education(row["p_education_rank"], lang),
         )
 
     def grade() -> str:
         need = _need_grade(rule, one)
         assert need is not None
-        what = " (top of the current tier)" if c.grade == "top_of_current" else ""
-        return f"needs grade {_grade(need[0])}{what}, has {_grade(row['p_grade_rank'])}"
+        what = text("top_of_tier", lang) if c.grade == "top_of_current" else ""
+        return text(
+            "grade",
+            lang,
+            need=_grade(need[0], lang),
+            what=what,
+            has=_grade(row["p_grade_rank"], lang),
+        )
 
     def training() -> str:
         missing = int(_required_mask(rule, one)[0]) & ~int(row["p_training_mask"])
         names = [MODALITIES[m].label_id for m, b in MODALITY_BIT.items() if missing >> b & 1]
-        return f"needs {', '.join(names)} completed, not on record"
+        return text("training", lang, need=", ".join(names))
 
     return {
         "education": education,
-        "years_in_post": lambda: (
-            f"needs {c.min_years_in_post:g} years in the current post, "
-            f"has {_number(row['p_years_in_position'])}"
+        "years_in_post": lambda: text(
+            "years_in_post",
+            lang,
+            need=f"{c.min_years_in_post:g}",
+            has=_number(row["p_years_in_position"], lang),
         ),
-        "rating": lambda: (
-            f"needs rating {c.min_rating} or better in each of the last {c.rating_years} "
-            f"year(s), has {_rating_text(row, c.rating_years, year)}"
+        "rating": lambda: text(
+            "rating",
+            lang,
+            need=c.min_rating,
+            years=c.rating_years,
+            has=_rating_text(row, c.rating_years, year, lang),
         ),
         "grade": grade,
-        "age": lambda: f"must be at most {c.max_age} years old, is {_number(row['p_age'], '.0f')}",
+        "age": lambda: text("age", lang, need=c.max_age, has=_number(row["p_age"], lang, ".0f")),
         "training": training,
-        "vacancy": lambda: (
-            f"no vacancy: {_number(row['t_formasi'], '.0f')} post(s) planned, "
-            f"{_number(row['t_holders'], '.0f')} filled"
+        "vacancy": lambda: text(
+            "vacancy",
+            lang,
+            need=_number(row["t_formasi"], lang, ".0f"),
+            has=_number(row["t_holders"], lang, ".0f"),
         ),
     }
 
@@ -258,25 +323,20 @@ class Verdict:
     after_appointment: tuple[str, ...]
 
 
-def explain(rules: RuleSet, pair: pd.Series, year: int) -> Verdict:
-    """Explain one pair (a row with the columns of the module docstring); ``year`` is the year
-    of the decision (ratings are named by year). Never raises for a valid row."""
+def explain(rules: RuleSet, pair: pd.Series, year: int, lang: str = "en") -> Verdict:
+    """Explain one pair (a row with the columns of the module docstring) in ``lang`` ("en" or
+    "id"); ``year`` is the year of the decision (ratings are named by year). Never raises for
+    a valid row."""
     checks = check_pairs(rules, pd.DataFrame([pair]))
     i = int(checks.rule[0])
     if i < 0:
-        return Verdict(
-            False,
-            None,
-            None,
-            None,
-            (f"no career-pattern rule leads from {pair['p_tier']} to {pair['t_tier']}",),
-            (),
-        )
+        why = text("no_rule", lang, need=pair["p_tier"], has=pair["t_tier"])
+        return Verdict(False, None, None, None, (why,), ())
     rule = rules.rules[i]
-    texts = _messages(rule, pair, year)
+    texts = _messages(rule, pair, year, lang)
     failed = tuple(texts[name]() for name in CONDITIONS if checks.failed[name][0])
     after = tuple(
-        f"{MODALITIES[m].label_id} within a year of appointment"
+        text("after", lang, need=MODALITIES[m].label_id)
         for m in rule.conditions.training_after_appointment
     )
     return Verdict(not failed, rule.id, rule.kind, rule.legal_basis, failed, after)

@@ -78,22 +78,36 @@ def standards_only_scores(ctx: CareerContext, current_row: int) -> np.ndarray:
     )
 
 
-def _history_reasons(row: pd.Series) -> list[str]:
+HISTORY_TEXTS: dict[str, dict[str, str]] = {
+    "moved": {
+        "en": "{n} officer(s) moved from the same post to this one before",
+        "id": "{n} pegawai pernah pindah dari jabatan yang sama ke jabatan ini",
+    },
+    "vacant": {
+        "en": "{n} post(s) vacant in the staffing plan (formasi)",
+        "id": "{n} formasi kosong",
+    },
+    "retiring": {
+        "en": "a holder reaches retirement age this year",
+        "id": "seorang pemangku jabatan mencapai batas usia pensiun tahun ini",
+    },
+    "own_unit": {"en": "in your own unit", "id": "di unit kerja Anda sendiri"},
+}
+
+
+def _history_reasons(row: pd.Series, lang: str) -> list[str]:
+    def say(key: str, **values: object) -> str:
+        return HISTORY_TEXTS[key]["id" if lang == "id" else "en"].format(**values)
+
     out = []
-    n = int(row["trans_count"])
-    if n >= 1:
-        out.append(
-            f"{n} officer(s) moved from the same post to this one before"
-            if n < 5
-            else f"{n} officers moved from the same post to this one before"
-        )
-    vacancy = int(row["vacancy"])
-    if vacancy > 0:
-        out.append(f"{vacancy} post(s) vacant in the staffing plan (formasi)")
+    if int(row["trans_count"]) >= 1:
+        out.append(say("moved", n=int(row["trans_count"])))
+    if int(row["vacancy"]) > 0:
+        out.append(say("vacant", n=int(row["vacancy"])))
     elif row["vacancy_expected"] > 0:
-        out.append("a holder reaches retirement age this year")
+        out.append(say("retiring"))
     if row["same_unit"] == 1.0:
-        out.append("in your own unit")
+        out.append(say("own_unit"))
     return out
 
 
@@ -105,14 +119,15 @@ def next_positions(
     patterns: PatternTable | None = None,
     path: PathOptions | None = None,
     eligible_only: bool = False,
+    lang: str = "en",
 ) -> list[Suggestion]:
     """Top ``k`` next positions for ``employee_id`` on ``ctx.snap.at``.
 
     ``scorer`` None, or no move history in ``ctx``, switches to the standards-only score.
     Without ``path`` no path to eligible is computed. ``eligible_only`` keeps only positions
-    the career pattern allows now. Returns fewer than ``k`` (possibly none) when
-    fewer qualify. Raises KeyError when the person is not active on the snapshot date and
-    ValueError for ``k`` < 1.
+    the career pattern allows now. ``lang`` ("en" or "id") words the reasons. Returns fewer
+    than ``k`` (possibly none) when fewer qualify. Raises KeyError when the person is not
+    active on the snapshot date and ValueError for ``k`` < 1.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
@@ -131,7 +146,7 @@ def next_positions(
         frame = frame[frame["eligible"] == 1.0]
     frame = frame.sort_values("score", ascending=False, kind="stable").head(k)
     return [
-        _suggest(ctx, r, i + 1, "learned" if learned else "standards", patterns, path)
+        _suggest(ctx, r, i + 1, "learned" if learned else "standards", patterns, path, lang)
         for i, (_, r) in enumerate(frame.iterrows())
     ]
 
@@ -162,14 +177,15 @@ def _suggest(
     mode: Mode,
     patterns: PatternTable | None,
     options: PathOptions | None,
+    lang: str,
 ) -> Suggestion:
     cat, snap = ctx.cat, ctx.snap
     t = int(r["t_row"])
     person = snap.row(str(r["employee_id"]))
     ids = list(cat.competencies)
     ready = readiness(cat.req[t], cat.req_weight[t], snap.levels[person], ids)
-    verdict = explain(ctx.rules, r, snap.at.year)
-    reasons = _history_reasons(r)
+    verdict = explain(ctx.rules, r, snap.at.year, lang)
+    reasons = _history_reasons(r, lang)
     if patterns is not None:
         titles = dict(zip(cat.programs["program_id"], cat.programs["title"], strict=True))
         reasons += reasons_for(

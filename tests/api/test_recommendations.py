@@ -115,3 +115,14 @@ def test_no_nip_in_logs(
     server = [rec for rec in caplog.records if not rec.name.startswith("httpx")]
     assert all(nips[5] not in rec.getMessage() for rec in server)
     assert all("199901012020011001" not in rec.getMessage() for rec in server)
+
+
+def test_position_reasons_follow_the_language(client: TestClient, nips: list[str]) -> None:
+    url = f"/v1/employees/{nips[3]}/recommendations/positions"
+    idn = client.get(url, params={"k": 5}).json()["items"]
+    eng = client.get(url, params={"k": 5}, headers={"Accept-Language": "en"}).json()["items"]
+    id_lines = [line for item in idn for line in item["not_yet"]]
+    en_lines = [line for item in eng for line in item["not_yet"]]
+    assert id_lines and len(id_lines) == len(en_lines)
+    assert all(line.startswith(("perlu", "tidak", "usia")) for line in id_lines), id_lines
+    assert all(line.startswith(("needs", "no ", "must")) for line in en_lines), en_lines
