@@ -53,9 +53,10 @@ $(DEMO)/.careers-trained: $(DEMO)/clean/employees.parquet
 
 models: $(DEMO)/.programs-trained $(DEMO)/.careers-trained ## Train, register and promote both models on the demo (once)
 
-run: install demo models ## Set up, build the demo organisation, train and promote the models
+run: install demo models ## Set up, build the demo organisation, train and promote the models, serve on :8000
 	$(BIN)/jenjang summary --data $(DEMO)/clean
 	$(BIN)/jenjang models
+	$(BIN)/jenjang serve --demo
 
 test: install-dev ## Run the whole test suite (lint, types, tests)
 	$(BIN)/ruff check recommender training tests benchmarks

@@ -550,11 +550,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Print a demo API key and example requests first.")
+    ] = False,
 ) -> None:
     """Start the recommendation service (FastAPI on uvicorn); OpenAPI docs at /docs."""
     import uvicorn
 
     _clean_dir(None)
+    if demo:
+        _print_demo(host, port)
     uvicorn.run(
         "recommender.api.app:create_app",
         factory=True,
@@ -564,6 +569,46 @@ def serve(
         log_level="warning",
         access_log=False,  # paths carry NIPs: no access log
     )
+
+
+def _print_demo(host: str, port: int) -> None:
+    """Migrate the database, make (once) an lms and an admin demo key kept in the demo folder,
+    and print example requests for a demo employee (by pseudonym: no NIP on screen)."""
+    import pandas as pd
+
+    from recommender.store.db import make_engine, make_sessionmaker, upgrade
+    from recommender.store.keys import create_key
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    keyfile = settings.data_dir / ".demo-keys.json"
+    if keyfile.exists():
+        keys = json.loads(keyfile.read_text())
+    else:
+        with make_sessionmaker(engine).begin() as session:
+            keys = {
+                "lms": create_key(session, ["lms"], label="demo lms"),
+                "admin": create_key(session, ["admin"], label="demo admin"),
+            }
+        keyfile.write_text(json.dumps(keys))
+        keyfile.chmod(0o600)
+    emp = pd.read_parquet(settings.clean_dir / "employees.parquet", columns=["employee_id"])
+    who = str(emp["employee_id"].iloc[0])
+    base = f"http://{host}:{port}"
+    console.print(f"Jenjang is starting on {base} (OpenAPI docs: {base}/docs)", highlight=False)
+    console.print(f"demo API keys (also in {keyfile}):", highlight=False)
+    console.print(f"  lms   {keys['lms']}\n  admin {keys['admin']}", highlight=False)
+    h = f"-H 'X-API-Key: {keys['lms']}'"
+    examples = (
+        f"curl {h} {base}/v1/employees/{who}/recommendations/programs?k=5",
+        f"curl {h} -H 'Accept-Language: en' {base}/v1/employees/{who}/recommendations/positions",
+        f"curl {h} '{base}/v1/employees/{who}/development-plan?budget=15000000'",
+        f"curl -H 'X-API-Key: {keys['admin']}' -X POST {base}/v1/admin/reload",
+    )
+    console.print("try (the demo accepts pseudonyms as ids; the LMS sends NIPs):", highlight=False)
+    for line in examples:
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
 @app.command("models")
