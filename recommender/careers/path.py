@@ -21,6 +21,11 @@ them by ranker score are searched exactly: every set of at most ``max_programs``
 <= ``jp_limit`` and total cost <= ``budget_limit``, in every order. The best set has the highest
 JPM after; ties go to fewer programmes, then fewer JP, then the higher summed ranker score, then
 the better-ranked programmes.
+
+Words. Messages, notes and step reasons are in English (``language="en"``, the default) or
+Indonesian (``"id"``), all from the templates of :data:`TEXTS`; numbers follow the language
+(``2.5``, ``85.0 %``, ``Rp 5,000,000`` in English; ``2,5``, ``85,0 %``, ``Rp5.000.000`` in
+Indonesian).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations, permutations
 from math import comb, perm
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -39,6 +45,74 @@ from recommender.domain import MAX_LEVEL
 #: Most (set, order) pairs the exact search may evaluate; larger searches are refused.
 MAX_ORDERINGS = 1_000_000
 PROGRAM_COLUMNS = ("program_id", "title", "jp", "cost_idr", "score")
+#: Languages of the words: English and Indonesian.
+LANGUAGES: Final = ("en", "id")
+
+#: Every sentence of a path, per language; ``{...}`` are filled by :func:`_say`.
+TEXTS: Final[dict[str, dict[str, str]]] = {
+    # --- messages (the path is empty) -----------------------------------------------------
+    "nothing_assessed": {
+        "en": (
+            "nothing assessed yet: readiness for this position cannot be measured, "
+            "so no path can be projected"
+        ),
+        "id": (
+            "belum pernah dinilai: kesiapan untuk jabatan ini belum dapat diukur, "
+            "sehingga jalur belum dapat diproyeksikan"
+        ),
+    },
+    "already_meets": {
+        "en": "already meets the standard (JPM {jpm} %, {category}); no path needed",
+        "id": "sudah memenuhi standar (JPM {jpm} %, {category}); tidak perlu jalur",
+    },
+    "none_fits": {
+        "en": "no programme that closes these gaps ({gaps}) fits {within}",
+        "id": "tidak ada program penutup kesenjangan ini ({gaps}) yang masih {within}",
+    },
+    "none_closes": {
+        "en": "no programme in the ranker's list closes these gaps ({gaps})",
+        "id": "tidak ada program dalam daftar pemeringkat yang menutup kesenjangan ini ({gaps})",
+    },
+    "none_raises": {
+        "en": "no programme {within} raises the JPM",
+        "id": "tidak ada program {within} yang menaikkan JPM",
+    },
+    "within": {"en": "within {jp} JP", "id": "dalam batas {jp} JP"},
+    "rupiah": {"en": "Rp {amount}", "id": "Rp{amount}"},
+    "within_budget": {
+        "en": "within {jp} JP and {budget}",
+        "id": "dalam batas {jp} JP dan anggaran {budget}",
+    },
+    # --- notes ----------------------------------------------------------------------------
+    "unassessed": {
+        "en": (
+            "never assessed, so not projected and not in the JPM: {competencies}; "
+            "an assessment would show whether they are gaps"
+        ),
+        "id": (
+            "belum pernah dinilai, sehingga tidak diproyeksikan dan tidak masuk JPM: "
+            "{competencies}; penilaian akan menunjukkan apakah ada kesenjangan"
+        ),
+    },
+    "still_below": {
+        "en": "still below {ms} after this path (JPM {jpm} %, {category})",
+        "id": "belum mencapai {ms} setelah jalur ini (JPM {jpm} %, {category})",
+    },
+    # --- step reasons ---------------------------------------------------------------------
+    "raises": {
+        "en": "raises {competency} from {frm} to {to} ({needs})",
+        "id": "menaikkan {competency} dari {frm} ke {to} ({needs})",
+    },
+    "needs": {"en": "target needs {level}", "id": "jabatan tujuan memerlukan {level}"},
+    "needs_met": {
+        "en": "target needs {level}, now met",
+        "id": "jabatan tujuan memerlukan {level}, kini terpenuhi",
+    },
+    "ranked": {
+        "en": "ranked {ordinal} by the programme ranker",
+        "id": "peringkat ke-{ordinal} dari pemeringkat program",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +185,8 @@ def path_to_eligible(
     max_programs: int = 3,
     pool: int = 15,
     competency_names: Mapping[str, str] | None = None,
+    *,
+    language: str = "en",
 ) -> Path:
     """The set of at most ``max_programs`` programmes that raises JPM for a position the most.
 
@@ -119,12 +195,15 @@ def path_to_eligible(
     ``programs`` the ranker's list, one row per programme: ``program_id``, ``title``, ``jp``,
     ``cost_idr``, ``score`` (higher = better) and optionally ``rank`` (1 = best; else ranked by
     score); ``gain``/``target`` (len(programs), C) aligned with its rows.
-    ``competency_names`` (id -> name) is used in the reasons when given.
+    ``competency_names`` (id -> name) is used in the reasons when given. ``language`` ("en"
+    or "id") is the language of the messages, notes and reasons.
 
     Returns an empty path with a ``message`` when nothing was assessed, the person already
     meets the standard or no programme helps within the limits. Raises ValueError on
-    inconsistent shapes, missing columns, negative limits or a search too large to be exact.
+    inconsistent shapes, missing columns, negative limits, a search too large to be exact or
+    an unknown ``language``.
     """
+    _check_language(language)
     _check(programs, gain, target, len(competency_ids), jp_limit, budget_limit, max_programs, pool)
     before = readiness(required, weight, assessed, competency_ids)
     case = _Case(
@@ -139,24 +218,31 @@ def path_to_eligible(
         programs["score"].to_numpy(float),
         _ranks(programs),
     )
-    empty = _empty_reason(before)
+    lang = language
+    empty = _empty_reason(before, lang)
     if empty is not None:
-        return Path(before, before, (), 0, 0.0, empty, _unknown_notes(before))
+        return Path(before, before, (), 0, 0.0, empty, _unknown_notes(before, lang))
     helps = _helps(case)
     fits = _fits(case, jp_limit, budget_limit)
     cands = np.flatnonzero(helps & fits)
     cands = cands[np.argsort(-case.score[cands], kind="stable")][:pool]
     if len(cands) == 0:
-        msg = _no_candidate_message(helps, before, jp_limit, budget_limit, competency_names)
-        return Path(before, before, (), 0, 0.0, msg, _unknown_notes(before))
+        msg = _no_candidate_message(helps, before, jp_limit, budget_limit, competency_names, lang)
+        return Path(before, before, (), 0, 0.0, msg, _unknown_notes(before, lang))
     rows = _best_sequence(case, cands, jp_limit, budget_limit, max_programs)
     if not rows:
-        msg = f"no programme {_within(jp_limit, budget_limit)} raises the JPM"
-        return Path(before, before, (), 0, 0.0, msg, _unknown_notes(before))
-    return _build_path(case, before, programs, rows, competency_names)
+        msg = _say("none_raises", lang, within=_within(jp_limit, budget_limit, lang))
+        return Path(before, before, (), 0, 0.0, msg, _unknown_notes(before, lang))
+    return _build_path(case, before, programs, rows, competency_names, lang)
 
 
 # --- checks and empty paths ------------------------------------------------------------------
+
+
+def _check_language(language: str) -> None:
+    """Raise ValueError unless ``language`` is one of :data:`LANGUAGES`."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
 
 
 def _check(
@@ -192,26 +278,20 @@ def _check(
         )
 
 
-def _empty_reason(before: Readiness) -> str | None:
+def _empty_reason(before: Readiness, lang: str) -> str | None:
     """Why no path is needed or possible before any search, else None."""
     if before.jpm is None:
-        return (
-            "nothing assessed yet: readiness for this position cannot be measured, "
-            "so no path can be projected"
-        )
+        return _say("nothing_assessed", lang)
     if before.category == MS:
-        return f"already meets the standard (JPM {before.jpm:.1f} %, {MS}); no path needed"
+        return _say("already_meets", lang, jpm=_jpm(before.jpm, lang), category=MS)
     return None
 
 
-def _unknown_notes(r: Readiness) -> tuple[str, ...]:
+def _unknown_notes(r: Readiness, lang: str) -> tuple[str, ...]:
     """A note on the competencies that cannot be projected, if any."""
     if not r.unknown:
         return ()
-    return (
-        f"never assessed, so not projected and not in the JPM: {', '.join(r.unknown)}; "
-        "an assessment would show whether they are gaps",
-    )
+    return (_say("unassessed", lang, competencies=", ".join(r.unknown)),)
 
 
 def _no_candidate_message(
@@ -220,20 +300,21 @@ def _no_candidate_message(
     jp_limit: int,
     budget_limit: float | None,
     names: Mapping[str, str] | None,
+    lang: str,
 ) -> str:
     """Message for a person no candidate programme helps."""
     gaps = ", ".join(_name(g.competency_id, names) for g in before.gaps)
     if helps.any():
-        return (
-            f"no programme that closes these gaps ({gaps}) fits {_within(jp_limit, budget_limit)}"
-        )
-    return f"no programme in the ranker's list closes these gaps ({gaps})"
+        return _say("none_fits", lang, gaps=gaps, within=_within(jp_limit, budget_limit, lang))
+    return _say("none_closes", lang, gaps=gaps)
 
 
-def _within(jp_limit: int, budget_limit: float | None) -> str:
-    """'within 80 JP' or 'within 80 JP and Rp 5,000,000'."""
-    text = f"within {jp_limit} JP"
-    return text if budget_limit is None else f"{text} and Rp {budget_limit:,.0f}"
+def _within(jp_limit: int, budget_limit: float | None, lang: str) -> str:
+    """'within 80 JP' or 'within 80 JP and Rp 5,000,000' (en); 'dalam batas 80 JP' or
+    'dalam batas 80 JP dan anggaran Rp5.000.000' (id)."""
+    if budget_limit is None:
+        return _say("within", lang, jp=jp_limit)
+    return _say("within_budget", lang, jp=jp_limit, budget=_money(budget_limit, lang))
 
 
 # --- candidates and the exact search ----------------------------------------------------------
@@ -343,6 +424,7 @@ def _build_path(
     programs: pd.DataFrame,
     rows: list[int],
     names: Mapping[str, str] | None,
+    lang: str,
 ) -> Path:
     """Apply the chosen programmes in order and describe each step."""
     levels = case.assessed
@@ -354,7 +436,7 @@ def _build_path(
         )
         closes = tuple((case.ids[c], float(levels[c]), float(new[c])) for c in raised)
         cost = None if np.isnan(case.cost[r]) else float(case.cost[r])
-        why = _reason(closes, case, int(case.rank[r]), names)
+        why = _reason(closes, case, int(case.rank[r]), names, lang)
         row = programs.iloc[r]
         steps.append(
             Step(
@@ -369,9 +451,10 @@ def _build_path(
         )
         levels = new
     after = readiness(case.required, case.weight, levels, case.ids)
-    notes = _unknown_notes(after)
+    notes = _unknown_notes(after, lang)
     if after.category != MS:
-        notes += (f"still below {MS} after this path (JPM {after.jpm:.1f} %, {after.category})",)
+        jpm = _jpm(float(after.jpm or 0.0), lang)
+        notes += (_say("still_below", lang, ms=MS, jpm=jpm, category=after.category),)
     cost_total = float(sum(s.cost_idr or 0.0 for s in steps))
     return Path(before, after, tuple(steps), sum(s.jp for s in steps), cost_total, None, notes)
 
@@ -381,15 +464,20 @@ def _reason(
     case: _Case,
     rank: int,
     names: Mapping[str, str] | None,
+    lang: str,
 ) -> str:
     """E.g. 'raises Integritas from 2 to 3 (target needs 4); ranked 3rd by the programme
-    ranker'."""
+    ranker' (en) or 'menaikkan Integritas dari 2 ke 3 (jabatan tujuan memerlukan 4); peringkat
+    ke-3 dari pemeringkat program' (id)."""
     parts = []
     for cid, lo, hi in closes:
         need = float(case.required[case.ids.index(cid)])
-        tail = f"target needs {_lvl(need)}" + (", now met" if hi >= need else "")
-        parts.append(f"raises {_name(cid, names)} from {_lvl(lo)} to {_lvl(hi)} ({tail})")
-    parts.append(f"ranked {_ordinal(rank)} by the programme ranker")
+        needs = _say("needs_met" if hi >= need else "needs", lang, level=_lvl(need, lang))
+        frm, to = _lvl(lo, lang), _lvl(hi, lang)
+        parts.append(
+            _say("raises", lang, competency=_name(cid, names), frm=frm, to=to, needs=needs)
+        )
+    parts.append(_say("ranked", lang, ordinal=_ordinal(rank, lang)))
     return "; ".join(parts)
 
 
@@ -398,12 +486,42 @@ def _name(cid: str, names: Mapping[str, str] | None) -> str:
     return names.get(cid, cid) if names else cid
 
 
-def _lvl(x: float) -> str:
-    """A level as people read it: 3, 2.5, 2.75."""
-    return f"{round(x, 2):g}"
+# --- words and numbers ------------------------------------------------------------------------
 
 
-def _ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st..."""
+def _say(key: str, lang: str, **values: object) -> str:
+    """The sentence ``key`` of :data:`TEXTS` in ``lang`` with ``values`` filled in."""
+    return TEXTS[key][lang].format(**values)
+
+
+_ID_DIGITS: Final = str.maketrans(",.", ".,")
+
+
+def _decimal(text: str, lang: str) -> str:
+    """English number text in the language: Indonesian swaps ',' (thousands) and '.'."""
+    if lang != "id":
+        return text
+    return text.translate(_ID_DIGITS)
+
+
+def _lvl(x: float, lang: str) -> str:
+    """A level as people read it: 3, 2.5, 2.75 (en); 3, 2,5, 2,75 (id)."""
+    return _decimal(f"{round(x, 2):g}", lang)
+
+
+def _jpm(jpm: float, lang: str) -> str:
+    """A JPM with one decimal: 85.0 (en), 85,0 (id)."""
+    return _decimal(f"{jpm:.1f}", lang)
+
+
+def _money(amount: float, lang: str) -> str:
+    """Whole rupiah: 'Rp 5,000,000' (en), 'Rp5.000.000' (id)."""
+    return _say("rupiah", lang, amount=_decimal(f"{amount:,.0f}", lang))
+
+
+def _ordinal(n: int, lang: str) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st... (en); the bare number for 'ke-3' (id)."""
+    if lang == "id":
+        return str(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"

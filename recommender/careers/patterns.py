@@ -26,12 +26,18 @@ Suppression, so that no one can be singled out; the table keeps only what may be
 Known limit: a tier pair and one of its position pairs can both be shown; their difference could
 in principle describe a small group. :func:`reasons_for` shows the tier pair only for position
 pairs that have nothing to show, which limits but does not rule this out.
+
+Words: :func:`reasons_for` and :func:`tenure_for` speak English (``language="en"``, the default)
+or Indonesian (``"id"``), all from the templates of :data:`TEXTS` ("Of 40 officers who moved
+from A to B, 65 % had first completed C." / "Dari 40 pegawai yang pindah dari A ke B, 65 % lebih
+dulu menyelesaikan C.").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -44,6 +50,31 @@ POSITION_COLUMNS = ("position_id", "tier", "title")
 PAIR_COLUMNS = ["level", "from_id", "to_id", "n_moves", "median_years"]
 PROGRAM_COLUMNS = ["level", "from_id", "to_id", "program_id", "completers", "n_moves", "share"]
 _KEY = ["from_id", "to_id"]
+#: Languages of the words: English and Indonesian.
+LANGUAGES: Final = ("en", "id")
+
+#: Every sentence and label of the reasons, per language; ``{...}`` are filled by :func:`_say`.
+TEXTS: Final[dict[str, dict[str, str]]] = {
+    "completed": {
+        "en": "Of {officers} who moved {label}, {percent} had first completed {title}.",
+        "id": "Dari {officers} yang pindah {label}, {percent} lebih dulu menyelesaikan {title}.",
+    },
+    "tenure": {
+        "en": (
+            "Officers who moved {label} had spent a median of {years} years in their previous post."
+        ),
+        "id": (
+            "Median lama pegawai yang pindah {label} menduduki jabatan sebelumnya "
+            "adalah {years} tahun."
+        ),
+    },
+    "from_to": {"en": "from {a} to {b}", "id": "dari {a} ke {b}"},
+    "between_units": {"en": "between units as {a}", "id": "antarunit sebagai {a}"},
+    "within_tier": {"en": "within {tier}", "id": "antarjabatan dalam jenjang {tier}"},
+    "officer": {"en": "{n} officer", "id": "{n} pegawai"},
+    "officers": {"en": "{n} officers", "id": "{n} pegawai"},
+    "percent": {"en": "{p} %", "id": "{p} %"},
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,15 +153,22 @@ def reasons_for(
     to_position_id: str,
     titles: Mapping[str, str],
     top: int = 3,
+    *,
+    language: str = "en",
 ) -> list[str]:
     """Up to ``top`` sentences on the programmes movers from one position to another had
     completed, most common first, e.g. "Of 40 officers who moved from Pengawas X to
-    Administrator Y, 65 % had first completed Pelatihan Z."
+    Administrator Y, 65 % had first completed Pelatihan Z." (``language`` "en") or "Dari 40
+    pegawai yang pindah dari Pengawas X ke Administrator Y, 65 % lebih dulu menyelesaikan
+    Pelatihan Z." ("id").
 
     Uses the position pair when it has a programme to show, else the tier pair, else returns
     an empty list. ``titles`` maps programme id -> title (the id is shown when missing).
+    Raises ValueError for an unknown ``language``.
     """
-    for level, pair, label in _candidate_pairs(table, from_position_id, to_position_id):
+    _check_language(language)
+    lang = language
+    for level, pair, label in _candidate_pairs(table, from_position_id, to_position_id, lang):
         rows = _rows(table.programs, level, pair)
         if rows.empty:
             continue
@@ -139,8 +177,14 @@ def reasons_for(
         )
         rows = rows.head(top)
         return [
-            f"Of {_officers(int(n))} who moved {label}, {_percent(float(share))} "
-            f"had first completed {titles.get(str(pid), str(pid))}."
+            _say(
+                "completed",
+                lang,
+                officers=_officers(int(n), lang),
+                label=label,
+                percent=_percent(float(share), lang),
+                title=titles.get(str(pid), str(pid)),
+            )
             for n, share, pid in zip(
                 rows["n_moves"], rows["share"], rows["program_id"], strict=True
             )
@@ -148,21 +192,30 @@ def reasons_for(
     return []
 
 
-def tenure_for(table: PatternTable, from_position_id: str, to_position_id: str) -> str | None:
+def tenure_for(
+    table: PatternTable, from_position_id: str, to_position_id: str, *, language: str = "en"
+) -> str | None:
     """E.g. "Officers who moved from A to B had spent a median of 3.5 years in their previous
-    post." from the position pair, else the tier pair; None when neither has a median."""
-    for level, pair, label in _candidate_pairs(table, from_position_id, to_position_id):
+    post." (``language`` "en") or "Median lama pegawai yang pindah dari A ke B menduduki jabatan
+    sebelumnya adalah 3,5 tahun." ("id") from the position pair, else the tier pair; None when
+    neither has a median. Raises ValueError for an unknown ``language``."""
+    _check_language(language)
+    lang = language
+    for level, pair, label in _candidate_pairs(table, from_position_id, to_position_id, lang):
         rows = _rows(table.pairs, level, pair)
         if len(rows) and pd.notna(rows["median_years"].iloc[0]):
-            years = float(rows["median_years"].iloc[0])
-            return (
-                f"Officers who moved {label} had spent a median of {years:.1f} years "
-                "in their previous post."
-            )
+            years = _decimal(f"{float(rows['median_years'].iloc[0]):.1f}", lang)
+            return _say("tenure", lang, label=label, years=years)
     return None
 
 
 # --- building the table ------------------------------------------------------------------------
+
+
+def _check_language(language: str) -> None:
+    """Raise ValueError unless ``language`` is one of :data:`LANGUAGES`."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
 
 
 def _check(
@@ -256,21 +309,27 @@ def _level_patterns(
 
 
 def _candidate_pairs(
-    table: PatternTable, from_position_id: str, to_position_id: str
+    table: PatternTable, from_position_id: str, to_position_id: str, lang: str
 ) -> list[tuple[str, tuple[str, str], str]]:
     """(level, (from_id, to_id), words) for the position pair, then the tier pair if known."""
     pos = table.positions
     title = pos["title"].to_dict()
     a, b = title.get(from_position_id, from_position_id), title.get(to_position_id, to_position_id)
-    words = f"between units as {a}" if from_position_id == to_position_id else f"from {a} to {b}"
+    if from_position_id == to_position_id:
+        words = _say("between_units", lang, a=a)
+    else:
+        words = _say("from_to", lang, a=a, b=b)
     out = [(POSITION, (from_position_id, to_position_id), words)]
     tier = pos["tier"].to_dict()
     a, b = tier.get(from_position_id), tier.get(to_position_id)
     if isinstance(a, str) and from_position_id != to_position_id:
         into = title.get(to_position_id, to_position_id)
-        out.append((INTO, (a, to_position_id), f"from {_words(a)} to {into}"))
+        out.append((INTO, (a, to_position_id), _say("from_to", lang, a=_words(a), b=into)))
     if isinstance(a, str) and isinstance(b, str):
-        words = f"within {_words(a)}" if a == b else f"from {_words(a)} to {_words(b)}"
+        if a == b:
+            words = _say("within_tier", lang, tier=_words(a))
+        else:
+            words = _say("from_to", lang, a=_words(a), b=_words(b))
         out.append((TIER, (a, b), words))
     return out
 
@@ -286,11 +345,21 @@ def _words(tier: str) -> str:
     return tier.replace("_", " ")
 
 
-def _officers(n: int) -> str:
-    """'1 officer', '40 officers'."""
-    return f"{n} officer" if n == 1 else f"{n} officers"
+def _say(key: str, lang: str, **values: object) -> str:
+    """The sentence or label ``key`` of :data:`TEXTS` in ``lang`` with ``values`` filled in."""
+    return TEXTS[key][lang].format(**values)
 
 
-def _percent(share: float) -> str:
+def _decimal(text: str, lang: str) -> str:
+    """English number text in the language: Indonesian writes '3,5' for '3.5'."""
+    return text.replace(".", ",") if lang == "id" else text
+
+
+def _officers(n: int, lang: str) -> str:
+    """'1 officer', '40 officers' (en); '1 pegawai', '40 pegawai' (id)."""
+    return _say("officer" if n == 1 else "officers", lang, n=n)
+
+
+def _percent(share: float, lang: str) -> str:
     """0.645 -> '65 %' (half up)."""
-    return f"{int(np.floor(share * 100 + 0.5))} %"
+    return _say("percent", lang, p=int(np.floor(share * 100 + 0.5)))

@@ -227,3 +227,111 @@ def test_bad_input_is_refused() -> None:
         path_to_eligible(REQ, W, HAVE, IDS, frame, gain, target, max_programs=8, pool=30)
     with pytest.raises(ValueError, match="one length"):
         path_to_eligible(REQ[:3], W, HAVE, IDS, frame, gain, target)
+
+
+# --- Indonesian words (expected sentences written by hand) ------------------------------------
+
+
+def test_step_reasons_in_indonesian() -> None:
+    # Same path as test_best_pair_beats_best_single. By score P3 0.9, P1 0.7, P4 0.6, P2 0.5:
+    # P1 is ranked 2nd, P2 4th.
+    path = path_to_eligible(
+        REQ, W, HAVE, IDS, *FOUR, jp_limit=80, competency_names=NAMES, language="id"
+    )
+    assert [s.program_id for s in path.steps] == ["P1", "P2"]
+    assert [s.reason for s in path.steps] == [
+        "menaikkan Integritas dari 2 ke 4 (jabatan tujuan memerlukan 4, kini terpenuhi); "
+        "peringkat ke-2 dari pemeringkat program",
+        "menaikkan Kerja Sama dari 2 ke 3 (jabatan tujuan memerlukan 4); "
+        "peringkat ke-4 dari pemeringkat program",
+    ]
+    # TK002 is never assessed (but not required): no note; the path ends in MS: no note.
+    assert path.message is None and path.notes == ()
+
+
+def test_levels_use_a_decimal_comma_in_indonesian() -> None:
+    # MK01 required 3.5, assessed 2: +0.5 up to 4 -> 2.5; ranked 1st (only programme).
+    cat = catalogue({"H": {"MK01": (0.5, 4)}}, jp={"H": 10}, score={"H": 1.0})
+    req = np.array([3.5, 0, 0, 0])
+    en = path_to_eligible(req, W1, HAVE1, IDS, *cat, competency_names=NAMES)
+    idn = path_to_eligible(req, W1, HAVE1, IDS, *cat, competency_names=NAMES, language="id")
+    assert en.steps[0].reason == (
+        "raises Integritas from 2 to 2.5 (target needs 3.5); ranked 1st by the programme ranker"
+    )
+    assert idn.steps[0].reason == (
+        "menaikkan Integritas dari 2 ke 2,5 (jabatan tujuan memerlukan 3,5); "
+        "peringkat ke-1 dari pemeringkat program"
+    )
+
+
+def test_notes_in_indonesian() -> None:
+    # Below MS after the path (Q then P: 60 %, KMS) and TK002 (required) never assessed:
+    # MK01 5 (w1), TK002 3 (w1) -> JPM over MK01 only: 1/5 = 20 % before, 3/5 = 60 % after.
+    cat = catalogue(
+        {"P": {"MK01": (1, 5)}, "Q": {"MK01": (3, 2)}},
+        jp={"P": 10, "Q": 10},
+        score={"P": 0.9, "Q": 0.1},
+    )
+    req = np.array([5, 0, 0, 3])
+    path = path_to_eligible(req, W1, np.array([1, NAN, NAN, NAN]), IDS, *cat, language="id")
+    assert path.notes == (
+        "belum pernah dinilai, sehingga tidak diproyeksikan dan tidak masuk JPM: TK002; "
+        "penilaian akan menunjukkan apakah ada kesenjangan",
+        "belum mencapai Memenuhi Syarat setelah jalur ini (JPM 60,0 %, Kurang Memenuhi Syarat)",
+    )
+
+
+def test_empty_path_messages_in_indonesian() -> None:
+    # Already MS: (4 + 4 + 2*3) / 16 = 87.5 %.
+    path = path_to_eligible(REQ, W, np.array([4, 4, 3, NAN]), IDS, *FOUR, language="id")
+    assert path.message == "sudah memenuhi standar (JPM 87,5 %, Memenuhi Syarat); tidak perlu jalur"
+    # Nothing assessed.
+    path = path_to_eligible(REQ, W, np.full(4, NAN), IDS, *FOUR, language="id")
+    assert path.message == (
+        "belum pernah dinilai: kesiapan untuk jabatan ini belum dapat diukur, "
+        "sehingga jalur belum dapat diproyeksikan"
+    )
+    # No programme touches a gap.
+    cat = catalogue({"N": {"TK002": (1, 4)}}, jp={"N": 10}, score={"N": 1.0})
+    path = path_to_eligible(REQ, W, HAVE, IDS, *cat, competency_names=NAMES, language="id")
+    assert path.message == (
+        "tidak ada program dalam daftar pemeringkat yang menutup kesenjangan ini "
+        "(Integritas, Kerja Sama, Pengawasan K3)"
+    )
+
+
+def test_limits_in_indonesian_number_format() -> None:
+    # P3 closes a gap but needs 60 JP: over 50 JP, with and without a budget.
+    only_p3 = FOUR[0].iloc[[2]], FOUR[1][[2]], FOUR[2][[2]]
+    path = path_to_eligible(REQ, W, HAVE, IDS, *only_p3, jp_limit=50, language="id")
+    assert path.message == (
+        "tidak ada program penutup kesenjangan ini (MK01, MK02, TK001) yang masih dalam batas 50 JP"
+    )
+    path = path_to_eligible(
+        REQ, W, HAVE, IDS, *only_p3, jp_limit=50, budget_limit=2e6, language="id"
+    )
+    assert path.message == (
+        "tidak ada program penutup kesenjangan ini (MK01, MK02, TK001) "
+        "yang masih dalam batas 50 JP dan anggaran Rp2.000.000"
+    )
+
+
+def test_no_programme_raises_the_jpm_in_both_languages() -> None:
+    # MK01 has weight 0: G closes its gap (a candidate) but leaves the JPM at MK02's 2/4 = 50 %,
+    # so the empty set wins.
+    cat = catalogue({"G": {"MK01": (2, 4)}}, jp={"G": 10}, score={"G": 1.0})
+    req, w, have = np.array([4, 4, 0, 0]), np.array([0, 1, 1, 1]), np.array([2, 2, NAN, NAN])
+    en = path_to_eligible(req, w, have, IDS, *cat, budget_limit=1_500_000.5)
+    idn = path_to_eligible(req, w, have, IDS, *cat, budget_limit=1_500_000.5, language="id")
+    assert en.steps == () and en.before.jpm == 50.0
+    assert en.message == "no programme within 80 JP and Rp 1,500,000 raises the JPM"
+    assert idn.message == (
+        "tidak ada program dalam batas 80 JP dan anggaran Rp1.500.000 yang menaikkan JPM"
+    )
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(ValueError, match="language"):
+        path_to_eligible(REQ, W, HAVE, IDS, *FOUR, language="fr")
+    with pytest.raises(ValueError, match="language"):
+        path_to_eligible(REQ, W, HAVE, IDS, *FOUR, language="ID")

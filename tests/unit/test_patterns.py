@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from recommender.careers.patterns import (
+    INTO,
     POSITION,
     TIER,
     PatternTable,
@@ -206,3 +207,93 @@ def test_bad_input_is_refused() -> None:
         move_patterns(_moves(), _enrollments(), POSITIONS, AT, min_cell=0)
     with pytest.raises(ValueError, match="lookback_years"):
         move_patterns(_moves(), _enrollments(), POSITIONS, AT, lookback_years=0)
+
+
+# --- Indonesian words (expected sentences written by hand) ------------------------------------
+
+
+def test_reasons_in_indonesian() -> None:
+    table = move_patterns(_moves(), _enrollments(), POSITIONS, AT, min_count=5, min_cell=2)
+    head = "Dari 6 pegawai yang pindah dari Pengawas A ke Admin X,"
+    assert reasons_for(table, "PW-A", "AD-X", TITLES, language="id") == [
+        f"{head} 100 % lebih dulu menyelesaikan Pelatihan C3.",
+        f"{head} 67 % lebih dulu menyelesaikan Pelatihan C1.",
+        f"{head} 33 % lebih dulu menyelesaikan Pelatihan C5.",
+    ]
+    # The rare position pair falls back to the tier pair (9 officers, C1 6 of them).
+    assert reasons_for(table, "PW-B", "AD-Y", TITLES, top=1, language="id") == [
+        "Dari 9 pegawai yang pindah dari pengawas ke administrator, 67 % lebih dulu "
+        "menyelesaikan Pelatihan C1."
+    ]
+
+
+def test_tenure_in_indonesian() -> None:
+    table = move_patterns(_moves(), _enrollments(), POSITIONS, AT, min_count=5, min_cell=2)
+    assert tenure_for(table, "PW-A", "AD-X", language="id") == (
+        "Median lama pegawai yang pindah dari Pengawas A ke Admin X menduduki jabatan "
+        "sebelumnya adalah 3,0 tahun."
+    )
+    assert tenure_for(table, "PL-1", "PW-A", language="id") is None
+
+
+def _hand_table(level: str, pair: tuple[str, str], n: int, share: float) -> PatternTable:
+    """One pair with one programme (C1) and a median of 2.5 years, as if already suppressed."""
+    pairs = pd.DataFrame(
+        {"level": [level], "from_id": [pair[0]], "to_id": [pair[1]], "n_moves": [n]}
+    ).assign(median_years=2.5)
+    programs = pairs[["level", "from_id", "to_id"]].assign(
+        program_id="C1", completers=round(share * n), n_moves=n, share=share
+    )
+    positions = POSITIONS.set_index("position_id")[["tier", "title"]]
+    return PatternTable(pairs, programs, positions, AT, min_count=1, min_cell=1)
+
+
+def test_pair_labels_in_both_languages() -> None:
+    # Between units in the same position.
+    table = _hand_table(POSITION, ("JF-M", "JF-M"), 12, 0.5)
+    assert reasons_for(table, "JF-M", "JF-M", TITLES) == [
+        "Of 12 officers who moved between units as Analis Muda, 50 % had first completed "
+        "Pelatihan C1."
+    ]
+    assert reasons_for(table, "JF-M", "JF-M", TITLES, language="id") == [
+        "Dari 12 pegawai yang pindah antarunit sebagai Analis Muda, 50 % lebih dulu "
+        "menyelesaikan Pelatihan C1."
+    ]
+    assert tenure_for(table, "JF-M", "JF-M", language="id") == (
+        "Median lama pegawai yang pindah antarunit sebagai Analis Muda menduduki jabatan "
+        "sebelumnya adalah 2,5 tahun."
+    )
+    # From a tier into a position (no position pair shown).
+    table = _hand_table(INTO, ("pelaksana", "PW-A"), 10, 0.645)
+    assert reasons_for(table, "PL-1", "PW-A", TITLES) == [
+        "Of 10 officers who moved from pelaksana to Pengawas A, 65 % had first completed "
+        "Pelatihan C1."
+    ]
+    assert reasons_for(table, "PL-1", "PW-A", TITLES, language="id") == [
+        "Dari 10 pegawai yang pindah dari pelaksana ke Pengawas A, 65 % lebih dulu "
+        "menyelesaikan Pelatihan C1."
+    ]
+    # Within one tier, with a single officer.
+    table = _hand_table(TIER, ("pengawas", "pengawas"), 1, 1.0)
+    assert reasons_for(table, "PW-A", "PW-B", TITLES) == [
+        "Of 1 officer who moved within pengawas, 100 % had first completed Pelatihan C1."
+    ]
+    assert reasons_for(table, "PW-A", "PW-B", TITLES, language="id") == [
+        "Dari 1 pegawai yang pindah antarjabatan dalam jenjang pengawas, 100 % lebih dulu "
+        "menyelesaikan Pelatihan C1."
+    ]
+    assert tenure_for(table, "PW-A", "PW-B") == (
+        "Officers who moved within pengawas had spent a median of 2.5 years in their previous post."
+    )
+    assert tenure_for(table, "PW-A", "PW-B", language="id") == (
+        "Median lama pegawai yang pindah antarjabatan dalam jenjang pengawas menduduki jabatan "
+        "sebelumnya adalah 2,5 tahun."
+    )
+
+
+def test_unknown_language_is_refused() -> None:
+    table = move_patterns(_moves(), _enrollments(), POSITIONS, AT, min_count=5, min_cell=2)
+    with pytest.raises(ValueError, match="language"):
+        reasons_for(table, "PW-A", "AD-X", TITLES, language="fr")
+    with pytest.raises(ValueError, match="language"):
+        tenure_for(table, "PW-A", "AD-X", language="")
