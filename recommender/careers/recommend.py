@@ -151,7 +151,7 @@ def next_positions(
     ]
 
 
-def _path(ctx: CareerContext, t: int, person: int, options: PathOptions) -> Path:
+def _path(ctx: CareerContext, t: int, person: int, options: PathOptions, lang: str) -> Path:
     cat = ctx.cat
     rows = cat.ids.get_indexer(pd.Index(options.programmes["program_id"]))
     known = options.programmes[rows >= 0].reset_index(drop=True)
@@ -167,6 +167,7 @@ def _path(ctx: CareerContext, t: int, person: int, options: PathOptions) -> Path
         jp_limit=options.jp_limit,
         budget_limit=options.budget_limit,
         competency_names=options.competency_names,
+        language="id" if lang == "id" else "en",
     )
 
 
@@ -189,11 +190,15 @@ def _suggest(
     if patterns is not None:
         titles = dict(zip(cat.programs["program_id"], cat.programs["title"], strict=True))
         reasons += reasons_for(
-            patterns, str(r["current_position_id"]), str(r["position_id"]), titles
+            patterns,
+            str(r["current_position_id"]),
+            str(r["position_id"]),
+            titles,
+            language="id" if lang == "id" else "en",
         )
     path = None
     if options is not None and ready.category != MS and ready.jpm is not None:
-        path = _path(ctx, t, person, options)
+        path = _path(ctx, t, person, options, lang)
     pos = ctx.positions.iloc[t]
     return Suggestion(
         rank=rank,
