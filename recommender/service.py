@@ -33,6 +33,7 @@ from recommender.data.io import load_clean
 from recommender.plans import plan_for
 from recommender.programs import reasons
 from recommender.programs.catalog import Catalog, build_catalog
+from recommender.programs.coldstart import Profile, profile_snapshot
 from recommender.programs.features import Usage, build_usage
 from recommender.programs.ranker import ModelIntegrityError, ProgramRanker
 from recommender.programs.recommend import recommend
@@ -429,21 +430,21 @@ class Service:
         answer = {
             "model": {"name": bundles.PROGRAMS, "version": version},
             "year": year,
-            "items": self._program_items(frame, row, year, lang),
+            "items": self._program_items(frame, w.snap, row, year, lang),
         }
         self.cache.put(key, answer)
         return dict(answer)
 
     def _program_items(
-        self, frame: pd.DataFrame, row: int, year: int, lang: str
+        self, frame: pd.DataFrame, snap: Snapshot, row: int, year: int, lang: str
     ) -> list[dict[str, Any]]:
         w = self.world
         info = w.cat.memo("program_info", lambda: _program_info(w.cat))
         names = w.cat.memo("competency_names", lambda: _competency_names(w))
         posidx = w.cat.memo("position_index", lambda: pd.Index(w.cat.positions["position_id"]))
-        p = int(posidx.get_indexer(pd.Index([w.snap.people["position_id"].iat[row]]))[0])
+        p = int(posidx.get_indexer(pd.Index([snap.people["position_id"].iat[row]]))[0])
         nxt = int(w.cat.next_position[p]) if p >= 0 else -1
-        levels = w.snap.levels[row]
+        levels = snap.levels[row]
         prows = w.cat.ids.get_indexer(pd.Index(frame["program_id"]))
         cols = frame[[*reasons.REASON_FEATURES, "score", "rank"]].to_numpy(float)
         items = []
@@ -462,6 +463,30 @@ class Service:
                 }
             )
         return items
+
+    def cold_start(
+        self,
+        profile: Profile,
+        k: int = 10,
+        modality: str | None = None,
+        accredited_only: bool = False,
+        year: int | None = None,
+        lang: str = "id",
+    ) -> dict[str, Any]:
+        """Top ``k`` programmes for a person not in the data, from an inline profile (same
+        candidates and features as for known people). Raises ProfileError (422)."""
+        w = self.world
+        ranker, version = self._ranker(bundles.PROGRAMS)
+        snap, who = profile_snapshot(
+            profile, w.snap, w.cat, w.tables["positions"], w.tables["units"], w.snap.at
+        )
+        year = year or w.year
+        frame = recommend(snap, w.cat, w.usage, ranker, who, year, k, accredited_only, modality)
+        return {
+            "model": {"name": bundles.PROGRAMS, "version": version},
+            "year": year,
+            "items": self._program_items(frame, snap, 0, year, lang),
+        }
 
     def plan(
         self, employee_id: str, year: int | None, budget: float | None, lang: str = "id"

@@ -27,6 +27,7 @@ from fastapi import (
     Request,
     Response,
 )
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -35,11 +36,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from pydantic import BaseModel, ConfigDict, Field
 
 from recommender.api.auth import KeyChecker, require
 from recommender.api.events import BatchTooLargeError
 from recommender.config import Settings, get_settings
 from recommender.data.normalize import normalize_nip
+from recommender.programs.coldstart import Profile, ProfileError
 from recommender.programs.reasons import language
 from recommender.pseudonym import PREFIX, pseudonymise
 from recommender.service import (
@@ -119,6 +122,18 @@ def _envelope(request: Request, sent_id: str, answer: dict[str, Any], lang: str)
     }
 
 
+class ColdStartRequest(BaseModel):
+    """``POST /v1/recommendations/programs``: a profile and the usual options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: Profile
+    k: int = Field(10, ge=1, le=50)
+    modality: str | None = Field(None, max_length=40)
+    accredited_only: bool = False
+    year: int | None = Field(None, ge=2000, le=2100)
+
+
 def _routes() -> APIRouter:
     r = APIRouter(prefix="/v1")
 
@@ -171,6 +186,24 @@ def _routes() -> APIRouter:
         service.record(request.state.request_id, pid, "plan", answer, "program_id", lang)
         return _envelope(request, employee, answer, lang)
 
+    @r.post("/recommendations/programs", tags=["recommendations"])
+    def cold_start(
+        request: Request,
+        service: ServiceDep,
+        _key: LmsKey,
+        lang: LangDep,
+        body: ColdStartRequest,
+    ) -> dict[str, Any]:
+        """Programmes for a person not yet in the data, from an inline profile (position,
+        grade, education, assessed levels, completed programmes...)."""
+        try:
+            answer = service.cold_start(
+                body.profile, body.k, body.modality, body.accredited_only, body.year, lang
+            )
+        except ProfileError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        return {"request_id": request.state.request_id, "language": lang, **answer}
+
     @r.post("/events", tags=["feedback"])
     def events(
         service: ServiceDep,
@@ -202,6 +235,17 @@ def _routes() -> APIRouter:
 
 
 def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # the submitted values are not echoed: they may carry personal data
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"detail": errors, "request_id": request.state.request_id}, status_code=422
+        )
+
     @app.exception_handler(UnknownEmployeeError)
     async def _unknown(request: Request, exc: UnknownEmployeeError) -> JSONResponse:
         return JSONResponse(
