@@ -611,6 +611,37 @@ def _print_demo(host: str, port: int) -> None:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
+@app.command("online-metrics")
+def online_metrics_cmd(
+    window_days: Annotated[
+        int, typer.Option(min=1, max=3650, help="Attribution window without a request id.")
+    ] = 90,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Click, enrol and completion rates per model version from the served lists and the LMS
+    events; logged as online.* metrics on each version's training run in MLflow."""
+    from training.online import online_metrics
+
+    result = online_metrics(_settings(), window_days)
+    if as_json:
+        print(json.dumps(result))
+        return
+    if not result["versions"]:
+        console.print("nothing served yet: the recommendation log is empty")
+        return
+    table = RichTable(title="Online metrics per model version")
+    cols = ("lists", "impressions", "click_rate", "enrol_rate", "completion_rate")
+    table.add_column("model@version")
+    for col in (*cols, "logged to run"):
+        table.add_column(col, justify="right")
+    for key, fig in result["versions"].items():
+        values = [
+            f"{fig[c]:.0f}" if c in ("lists", "impressions") else f"{fig[c]:.3f}" for c in cols
+        ]
+        table.add_row(key, *values, result["runs"].get(key, "(not registered)"))
+    console.print(table)
+
+
 @app.command("models")
 def models_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
