@@ -4,8 +4,8 @@ Served items come from ``recommendation_log`` (one row per served list, items wi
 scores). Events (not voided) are attributed to a served item:
 
 1. by ``request_id`` when the event carries one and names an item of that list;
-2. otherwise to the latest list served to the same person, before the event and within
-   ``window_days``, that contains the programme (an xAPI ``completed`` without a request id
+2. otherwise to the latest list served to the same person, before the event (allowing
+   :data:`CLOCK_SKEW` for the LMS clock) and within ``window_days``, that contains the programme (an xAPI ``completed`` without a request id
    still counts for the list that recommended the programme).
 
 Per model name and version: ``lists``, ``served_items``, ``impressions`` (impression events;
@@ -27,6 +27,7 @@ from recommender.store.models import Event, RecommendationLog
 from training import tracking
 
 WINDOW_DAYS = 90
+CLOCK_SKEW = pd.Timedelta(minutes=2)  # the LMS clock may run a little behind the service
 OUTCOMES = {
     "click": "click",
     "enrol": "enrol",
@@ -90,7 +91,7 @@ def attribute(
     )
     when = pd.to_datetime(joined["occurred_at"], utc=True)
     at = pd.to_datetime(joined["at"], utc=True)
-    joined = joined[(at <= when) & (when - at <= pd.Timedelta(days=window_days))]
+    joined = joined[(at - CLOCK_SKEW <= when) & (when - at <= pd.Timedelta(days=window_days))]
     latest = joined.sort_values("at").drop_duplicates("event_id", keep="last")
     cols = [*events.columns, "model_name", "model_version"]
     return pd.concat([by_request[cols], latest[cols]], ignore_index=True)

@@ -198,3 +198,45 @@ def test_unknown_employee_plan_is_404(client: TestClient) -> None:
 
 def test_pd_import() -> None:
     assert pd.Timestamp(NOW).tzinfo is not None
+
+
+def test_xapi_completion_counts_in_online_metrics(
+    client: TestClient, nips: list[str], api_settings
+) -> None:  # type: ignore[no-untyped-def]
+    from training import online
+
+    nip = nips[10]
+    program = client.get(f"/v1/employees/{nip}/recommendations/programs", params={"k": 3}).json()[
+        "items"
+    ][0]["program_id"]
+    statement = {  # no request id: attributed to the list that recommended the programme
+        "actor": {"account": {"homePage": "https://lms.example", "name": nip}},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": f"https://lms.example/programs/{program}"},
+        "timestamp": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+    assert client.post("/v1/events", json=[statement]).json()["inserted"] == 1
+    client.app.state.service.log.flush()  # type: ignore[attr-defined]
+    served, events = online.load(api_settings)
+    attributed = online.attribute(served, events)
+    who = pseudonymise(nip, TEST_KEY)
+    mine = attributed[(attributed["employee_id"] == who) & (attributed["item_id"] == program)]
+    assert list(mine["type"]) == ["complete"]
+    figures = online.summarise(served, attributed)["jenjang-programs@1"]
+    assert figures["completions"] >= 1
+
+
+def test_reload_keeps_a_model_that_fails_verification(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recommender import bundles
+    from recommender.programs.ranker import ModelIntegrityError
+
+    before = dict(service.models.bundles)
+
+    def tampered(settings, name, alias="champion"):  # type: ignore[no-untyped-def]
+        raise ModelIntegrityError(f"{name}: model text SHA-256 does not match its metadata")
+
+    monkeypatch.setattr(bundles, "resolve", tampered)
+    service.reload()
+    assert service.models.bundles == before
