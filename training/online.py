@@ -5,8 +5,9 @@ scores). Events (not voided) are attributed to a served item:
 
 1. by ``request_id`` when the event carries one and names an item of that list;
 2. otherwise to the latest list served to the same person, before the event (allowing
-   :data:`CLOCK_SKEW` for the LMS clock) and within ``window_days``, that contains the programme (an xAPI ``completed`` without a request id
-   still counts for the list that recommended the programme).
+   :data:`CLOCK_SKEW` for the LMS clock) and within ``window_days``, that contains the
+   programme (an xAPI ``completed`` without a request id still counts for the list that
+   recommended the programme).
 
 Per model name and version: ``lists``, ``served_items``, ``impressions`` (impression events;
 the served items when the LMS sends none), and the rates ``click_rate``, ``enrol_rate``,
