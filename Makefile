@@ -77,6 +77,7 @@ typecheck: install-dev ## mypy on recommender/
 	$(BIN)/mypy
 
 bench: install ## Run the benchmarks (figures go to docs/benchmarks.md by hand)
+	$(BIN)/python -m benchmarks.bench_serve
 	$(BIN)/python -m benchmarks.bench_generate
 	$(BIN)/python -m benchmarks.bench_train
 

@@ -843,6 +843,36 @@ def keys_revoke(
     console.print(f"key {escape(key_id)} " + ("revoked" if changed else "was already revoked"))
 
 
+bench_app = typer.Typer(
+    no_args_is_help=True, help="Benchmarks of this checkout (figures in docs/benchmarks.md)."
+)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("serve")
+def bench_serve(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds measured per load.")] = 10.0,
+    runs: Annotated[int, typer.Option(min=1, max=9, help="Repeat the loads; medians.")] = 1,
+) -> None:
+    """Load-test the service: trivial, cached and uncached programme answers, with targets.
+
+    Starts `jenjang serve` with one worker on the demo organisation (throw-away database and
+    key) and loads it with wrk on loopback (installed with apt-get when missing, as root).
+    """
+    from recommender.config import PROJECT_DIR
+
+    if not (PROJECT_DIR / "benchmarks" / "bench_serve.py").exists():
+        err.print("[red]error:[/red] benchmarks/ is not here: run from a checkout", highlight=False)
+        raise typer.Exit(2)
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))  # benchmarks/ is part of the checkout, not the wheel
+    from benchmarks import bench_serve as bench
+
+    argv = ["--duration", str(duration), "--runs", str(runs)] + (["--json"] if as_json else [])
+    raise typer.Exit(bench.main(argv))
+
+
 external_app = typer.Typer(
     no_args_is_help=True,
     help="Run the pipeline on public data it was not designed for (see docs/external-data.md).",

@@ -8,6 +8,7 @@ Errors map to HTTP in one place: unknown employee 404, bad parameters 422, model
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -234,6 +235,40 @@ def _routes() -> APIRouter:
     return r
 
 
+def _bench_routes() -> APIRouter:
+    """Benchmarks only (``jenjang bench serve``): ``GET /v1/bench/trivial?k=`` answers a static
+    body of the shape and size of a programme answer with ``k`` items (about 4.1 kB for 10),
+    through the same middleware and serialisation but with no key check and no service work."""
+    r = APIRouter(prefix="/v1/bench", include_in_schema=False)
+    item = {
+        "program_id": "PT000",
+        "title": "Pelatihan Jarak Jauh Penyusunan Program Pelatihan Kompetensi",
+        "modality": "pjj",
+        "jp": 31,
+        "cost_idr": 2420000,
+        "lan_accredited": False,
+        "score": -0.259381,
+        "reason_codes": ["PRIORITY", "PEERS", "SIMILAR"],
+        "reasons": [
+            "Selaras dengan prioritas organisasi tahun 2026",
+            "Banyak diikuti pegawai pada jabatan yang sama",
+            "Serupa dengan pelatihan yang pernah Anda ikuti",
+        ],
+    }
+    head = {"employee": "e_benchbenchbenchb", "language": "id"}
+    model = {"model": {"name": "jenjang-programs", "version": "1"}, "year": 2026}
+    bodies = {
+        k: {**head, **model, "items": [{"rank": i, **item} for i in range(1, k + 1)]}
+        for k in range(1, 51)
+    }
+
+    @r.get("/trivial")
+    def trivial(request: Request, k: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, Any]:
+        return {"request_id": request.state.request_id, **bodies[k]}
+
+    return r
+
+
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -293,9 +328,12 @@ def _install_observability(app: FastAPI, metrics: Metrics) -> None:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, service: Service | None = None, bench: bool | None = None
+) -> FastAPI:
     """The FastAPI app. Without ``service`` one is built at start-up from ``settings``
-    (organisation as of today, champions from MLflow or the verified local copies)."""
+    (organisation as of today, champions from MLflow or the verified local copies). ``bench``
+    (default: env ``JENJANG_BENCH=1``) adds the benchmark-only ``GET /v1/bench/trivial``."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -325,4 +363,6 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     _install_observability(app, metrics)
     _install_errors(app)
     app.include_router(_routes())
+    if bench if bench is not None else os.environ.get("JENJANG_BENCH") == "1":
+        app.include_router(_bench_routes())
     return app
