@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import (
     APIRouter,
     Body,
@@ -42,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from recommender.api.auth import KeyChecker, require
 from recommender.api.events import BatchTooLargeError
 from recommender.config import Settings, get_settings
-from recommender.data.normalize import normalize_nip
+from recommender.data.normalize import parse_nip
 from recommender.programs.coldstart import Profile, ProfileError
 from recommender.programs.reasons import language
 from recommender.pseudonym import PREFIX, pseudonymise
@@ -64,10 +63,11 @@ def employee_key(identifier: str, settings: Settings) -> str:
     """NIP (any spelling) -> pseudonym; raises UnknownEmployeeError when it is not a valid NIP."""
     if identifier.startswith(PREFIX) and settings.env != "production":
         return identifier  # development convenience: pseudonyms from the clean tables
-    nip = normalize_nip(pd.Series([identifier])).values.iloc[0]
-    if nip is None:
-        raise UnknownEmployeeError("invalid identifier")
-    return pseudonymise(str(nip), settings.pseudonym_key.get_secret_value())
+    try:
+        nip = parse_nip(identifier)
+    except ValueError:
+        raise UnknownEmployeeError("invalid identifier") from None
+    return pseudonymise(nip, settings.pseudonym_key.get_secret_value())
 
 
 class Metrics:

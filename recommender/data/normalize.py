@@ -87,6 +87,7 @@ __all__ = [
     "normalize_nip",
     "normalize_rating",
     "normalize_sex",
+    "parse_nip",
 ]
 
 
@@ -288,6 +289,14 @@ def _parse_nip(raw: Any) -> str:
     digits = _nip_digits(str(raw))
     nip_parts(digits)
     return digits
+
+
+def parse_nip(raw: str | int) -> str:
+    """One NIP (text with optional spaces/dots/dashes, or an integer) -> its 18 digits.
+
+    Raises ValueError (the message never contains the NIP) when it is not a valid NIP.
+    """
+    return _parse_nip(raw)
 
 
 def normalize_nip(s: AnySeries) -> Parsed:
