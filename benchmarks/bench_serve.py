@@ -257,7 +257,7 @@ def median_figures(runs: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str,
             values = [row[field] for row in rows if isinstance(row.get(field), int | float)]
             if field == "errors":
                 merged[field] = sum(values)
-            elif field == "connections" or not values:
+            elif field in ("connections", "threads") or not values:
                 merged[field] = rows[0][field]
             else:
                 med = statistics.median(values)

@@ -117,6 +117,8 @@ def test_medians_verdicts_and_table() -> None:
     assert list(med) == list(b.LOADS)
     assert med["trivial"]["rps"] == 1810 and med["uncached_c4"]["p99_ms"] == 170
     assert med["uncached_c4"]["connections"] == 4 and med["cached"]["errors"] == 0
+    runs[0]["trivial"]["threads"] = 2
+    assert b.median_figures(runs[:1])["trivial"]["threads"] == 2  # a condition, kept as is
     shape = json.loads(json.dumps(med))
     assert set(shape) == {"trivial", "cached", "uncached", "uncached_c4"}
     assert all({"rps", "p50_ms", "p99_ms"} <= set(v) for v in shape.values())
