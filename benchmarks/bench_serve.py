@@ -433,8 +433,20 @@ class Loader:
     threads: int
     timeout_s: float = 5.0
 
+    def settle(self, timeout: float = 120.0) -> None:
+        """Wait until the service has written every served list of the previous load to the
+        audit trail (``jenjang_audit_queue`` is 0), so each load is measured on its own."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _status, body = _get(f"{self.base}/metrics")
+            for line in body.decode().splitlines():
+                if line.startswith("jenjang_audit_queue ") and float(line.split()[1]) == 0:
+                    return
+            time.sleep(0.2)
+
     def run(self, name: str, reqs: list[Req], connections: int, seconds: float) -> dict[str, Any]:
-        """One wrk run over ``reqs``; the parsed figures."""
+        """One wrk run over ``reqs`` (after the previous load's audit writes); the figures."""
+        self.settle()
         threads = min(self.threads, connections)
         paths = self.work / f"{name}.paths"
         script = self.work / f"{name}.lua"

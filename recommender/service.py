@@ -8,11 +8,13 @@ when models are (re)loaded, never on the request path.
 
 from __future__ import annotations
 
+import gc
+import json
 import logging
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,7 +41,7 @@ from recommender.programs.ranker import ModelIntegrityError, ProgramRanker
 from recommender.programs.recommend import recommend
 from recommender.snapshot import Snapshot, build_snapshot
 from recommender.store import repo
-from recommender.store.models import Event
+from recommender.store.models import Event, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +116,9 @@ def load_models(settings: Settings, previous: Models | None = None) -> Models:
     for name in bundles.MODEL_NAMES:
         try:
             bundle = bundles.resolve(settings, name)
-            rankers[name] = bundle.ranker()
+            ranker = bundle.ranker()
+            ranker.predict_threads = 1  # a request scores a few hundred rows: no thread pool
+            rankers[name] = ranker
             found[name] = bundle
         except (bundles.BundleError, ModelIntegrityError) as exc:
             log.warning("model %s not loaded: %s", name, exc)
@@ -124,11 +128,41 @@ def load_models(settings: Settings, previous: Models | None = None) -> Models:
     return Models(found, rankers)
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A served answer, serialised: ``body`` the JSON object of the answer, ``log_items`` the
+    JSON list of ``{"item_id", "score", "reasons"}`` for the audit trail, model and version."""
+
+    body: bytes
+    log_items: bytes
+    model_name: str
+    model_version: str
+
+    @classmethod
+    def of(cls, answer: dict[str, Any], item_key: str) -> Answer:
+        """Serialise ``answer`` (``model``, ``items`` with ``item_key``, scores, codes)."""
+        model = answer.get("model") or {}
+        items = [
+            {
+                "item_id": str(i[item_key]),
+                "score": i.get("score"),
+                "reasons": i.get("reason_codes", []),
+            }
+            for i in answer.get("items", [])
+        ]
+        return cls(
+            json.dumps(answer, ensure_ascii=False, default=str).encode(),
+            json.dumps(items).encode(),
+            str(model.get("name")),
+            str(model.get("version")),
+        )
+
+
 class AnswerCache:
     """A bounded LRU of answers keyed by (employee_id, ...); ``forget(employee_id)`` drops a
     person's answers, ``clear()`` all of them. Thread-safe."""
 
-    def __init__(self, size: int = 50_000) -> None:
+    def __init__(self, size: int = 20_000) -> None:
         self.size = size
         self._data: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
@@ -177,6 +211,10 @@ class LogWriter:
         """Queue one served list (the keyword arguments of ``repo.log_recommendation``)."""
         self._queue.put(record)
 
+    def pending(self) -> int:
+        """Lists queued or being written."""
+        return int(self._queue.unfinished_tasks)
+
     def flush(self) -> None:
         """Block until every queued list is written."""
         self._queue.join()
@@ -204,12 +242,22 @@ class LogWriter:
     def _write(self, records: list[dict[str, Any]]) -> None:
         if not records:
             return
+        for record in records:
+            if isinstance(record["items"], bytes):
+                record["items"] = json.loads(record["items"])
         try:
             with self.factory.begin() as session:
-                for record in records:
-                    repo.log_recommendation(session, **record)
+                repo.log_recommendations(session, records)
         except Exception as exc:  # the audit trail must never take the service down
             log.error("could not write %d served lists: %s", len(records), type(exc).__name__)
+
+
+def settle_memory() -> None:
+    """After building the long-lived state: collect once, then move everything alive into the
+    permanent generation so later full collections do not walk it (on the demo, full
+    collections over ~350,000 long-lived objects paused the process ~200 ms each)."""
+    gc.collect()
+    gc.freeze()
 
 
 def unit_ancestors(units: pd.DataFrame) -> dict[str, frozenset[str]]:
@@ -245,12 +293,19 @@ class Service:
         self._lock = threading.Lock()
         self._ancestors = unit_ancestors(world.tables["units"])
         self.apply_stored_completions()
+        settle_memory()
 
     # ----------------------------------------------------------------- people and units
     def unit_of(self, employee_id: str) -> str:
         """Unit of an active employee; raises UnknownEmployeeError."""
-        row = self._row(employee_id)
-        return str(self.world.snap.people["unit_id"].iat[row])
+        snap = self.world.snap
+        units = snap.memo(
+            "unit_of", lambda: dict(zip(snap.people.index, snap.people["unit_id"], strict=True))
+        )
+        unit = units.get(employee_id)
+        if unit is None:
+            raise UnknownEmployeeError(employee_id)
+        return str(unit)
 
     def visible(self, employee_id: str, units: frozenset[str] | None) -> None:
         """Raise UnknownEmployeeError unless the person is active and in one of ``units`` (or a
@@ -277,35 +332,35 @@ class Service:
             self.mark_completed(str(employee_id), str(program_id))
         return len(rows)
 
+    def cached(
+        self, key: tuple[Hashable, ...], build: Callable[[], dict[str, Any]], item_key: str
+    ) -> Answer:
+        """The answer for ``key`` (``key[0]`` is the employee id), built by ``build()`` on a
+        miss and kept serialised (a few bytes objects: the garbage collector has nothing to
+        walk and a hit needs no JSON encoding)."""
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = Answer.of(build(), item_key)
+            self.cache.put(key, hit)
+        answer: Answer = hit
+        return answer
+
     def record(
-        self,
-        request_id: str,
-        employee_id: str,
-        endpoint: str,
-        answer: dict[str, Any],
-        item_key: str,
-        lang: str,
+        self, request_id: str, employee_id: str, endpoint: str, answer: Answer, lang: str
     ) -> None:
         """Queue a served list for the audit trail (ids, scores, reason codes)."""
         if self.log is None:
             return
-        model = answer.get("model", {})
         self.log.put(
             {
                 "request_id": request_id,
                 "employee_id": employee_id,
-                "model_name": str(model.get("name")),
-                "model_version": str(model.get("version")),
+                "model_name": answer.model_name,
+                "model_version": answer.model_version,
                 "endpoint": endpoint,
-                "items": [
-                    {
-                        "item_id": str(i[item_key]),
-                        "score": i.get("score"),
-                        "reasons": i.get("reason_codes", ()),
-                    }
-                    for i in answer.get("items", [])
-                ],
+                "items": answer.log_items,
                 "language": lang,
+                "created_at": utcnow(),
             }
         )
 
@@ -320,6 +375,7 @@ class Service:
             self._ancestors = unit_ancestors(world.tables["units"])
             self.cache.clear()
         self.apply_stored_completions()
+        settle_memory()
         return self.describe_models()
 
     def describe_models(self) -> dict[str, Any]:
@@ -416,10 +472,6 @@ class Service:
     ) -> dict[str, Any]:
         """Top ``k`` programmes with scores, reason codes and reasons. Raises UnknownEmployeeError,
         ModelUnavailableError."""
-        key = (employee_id, "programs", k, modality, accredited_only, year, lang)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return dict(hit)
         w = self.world
         row = self._row(employee_id)
         ranker, version = self._ranker(bundles.PROGRAMS)
@@ -432,34 +484,34 @@ class Service:
             "year": year,
             "items": self._program_items(frame, w.snap, row, year, lang),
         }
-        self.cache.put(key, answer)
-        return dict(answer)
+        return answer
 
     def _program_items(
         self, frame: pd.DataFrame, snap: Snapshot, row: int, year: int, lang: str
     ) -> list[dict[str, Any]]:
-        w = self.world
-        info = w.cat.memo("program_info", lambda: _program_info(w.cat))
-        names = w.cat.memo("competency_names", lambda: _competency_names(w))
-        posidx = w.cat.memo("position_index", lambda: pd.Index(w.cat.positions["position_id"]))
+        w, cat = self.world, self.world.cat
+        info = cat.memo("program_info", lambda: _program_info(cat))
+        names = cat.memo("competency_labels", lambda: _competency_labels(w))
+        posidx = cat.memo("position_index", lambda: pd.Index(cat.positions["position_id"]))
         p = int(posidx.get_indexer(pd.Index([snap.people["position_id"].iat[row]]))[0])
-        nxt = int(w.cat.next_position[p]) if p >= 0 else -1
+        nxt = int(cat.next_position[p]) if p >= 0 else -1
+        where = cat.memo("program_rows", lambda: {str(x): i for i, x in enumerate(cat.ids)})
+        prows = np.array([where[str(x)] for x in frame["program_id"]], dtype=int)
         levels = snap.levels[row]
-        prows = w.cat.ids.get_indexer(pd.Index(frame["program_id"]))
+        cur = _top_gaps(cat, prows, p, levels, names)
+        tgt = _top_gaps(cat, prows, nxt, levels, names) if nxt != p else [""] * len(prows)
         cols = frame[[*reasons.REASON_FEATURES, "score", "rank"]].to_numpy(float)
         items = []
-        for prow, values in zip(prows.tolist(), cols, strict=True):
-            feats = dict(zip(reasons.REASON_FEATURES, values, strict=False))
-            codes = reasons.codes_for(feats)[:3]
-            cur = _competency(w.cat, prow, p, levels, names)
-            tgt = _competency(w.cat, prow, nxt, levels, names) if nxt != p else ""
+        for i, (prow, values) in enumerate(zip(prows.tolist(), cols, strict=True)):
+            codes = reasons.codes_for(dict(zip(reasons.REASON_FEATURES, values, strict=False)))
+            codes = codes[:3]
             items.append(
                 {
                     "rank": int(values[-1]),
                     **info[prow],
                     "score": round(float(values[-2]), 6),
                     "reason_codes": codes,
-                    "reasons": reasons.render(codes, lang, cur, tgt, year),
+                    "reasons": reasons.render(codes, lang, cur[i], tgt[i], year),
                 }
             )
         return items
@@ -493,10 +545,6 @@ class Service:
     ) -> dict[str, Any]:
         """The yearly development plan (>= 20 JP within the budget, priority-weighted gaps of
         the current and the most likely next position); an infeasible plan says why."""
-        key = (employee_id, "plan", year, budget, lang)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return dict(hit)
         w = self.world
         self._row(employee_id)
         year = year or w.year
@@ -526,16 +574,11 @@ class Service:
             "likely_target": found[0].position_id if found else None,
             **plan.to_dict(),
         }
-        self.cache.put(key, answer)
-        return dict(answer)
+        return answer
 
     def positions(self, employee_id: str, k: int = 5, lang: str = "id") -> dict[str, Any]:
         """Top ``k`` next positions with eligibility, readiness and reasons. Raises
         UnknownEmployeeError (the careers model is optional: standards-only ranking without it)."""
-        key = (employee_id, "positions", k, lang)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return dict(hit)
         self._row(employee_id)
         w = self.world
         ranker = self.models.rankers.get(bundles.CAREERS)
@@ -544,8 +587,7 @@ class Service:
             "model": {"name": bundles.CAREERS, "version": self.models.version(bundles.CAREERS)},
             "items": [as_dict(s) for s in found],
         }
-        self.cache.put(key, answer)
-        return dict(answer)
+        return answer
 
 
 def _likely_target(found: list[Suggestion], positions: pd.DataFrame) -> int | None:
@@ -584,13 +626,21 @@ def _competency_names(w: World) -> dict[str, str]:
     return dict(zip(comps["competency_id"].astype(str), comps["name"].astype(str), strict=True))
 
 
-def _competency(
-    cat: Catalog, prog: int, pos: int, levels: np.ndarray, names: dict[str, str]
-) -> str:
+def _competency_labels(w: World) -> np.ndarray:
+    """Competency names in catalogue column order (object array)."""
+    names = _competency_names(w)
+    return np.array([names.get(str(c), str(c)) for c in w.cat.competencies], dtype=object)
+
+
+def _top_gaps(
+    cat: Catalog, prows: np.ndarray, pos: int, levels: np.ndarray, labels: np.ndarray
+) -> list[str]:
+    """Per programme row: the name of the competency with the largest weighted gap of
+    position ``pos`` that the programme addresses ("" when none; NaN levels count as no gap)."""
     if pos < 0:
-        return ""
-    c = reasons.top_gap_competency(cat.gain[prog], cat.req[pos], cat.req_weight[pos], levels)
-    if c is None:
-        return ""
-    cid = cat.competencies[c]
-    return str(names.get(cid, cid))
+        return [""] * len(prows)
+    gap = np.where(np.isnan(levels), 0.0, np.maximum(cat.req[pos] - levels, 0.0))
+    score = np.where(cat.gain[prows] > 0, gap * cat.req_weight[pos], 0.0)
+    best = score.argmax(axis=1)
+    has = score.max(axis=1, initial=0.0) > 0
+    return [str(labels[b]) if h else "" for b, h in zip(best, has, strict=True)]

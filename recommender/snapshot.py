@@ -12,7 +12,8 @@ as scores 0-4: ``last_rating`` and ``rating_1`` .. ``rating_3`` for the years be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,14 +21,16 @@ import pandas as pd
 from recommender import domain
 from recommender.data.normalize import EDUCATION_LEVELS, GRADES
 from recommender.domain import SELF_PACED
+from recommender.memo import Memoised
 
 RATING_SCORE = {"Sangat Baik": 4, "Baik": 3, "Butuh Perbaikan": 2, "Kurang": 1, "Sangat Kurang": 0}
 EDUCATION_RANK = {e: i for i, e in enumerate(EDUCATION_LEVELS)}
 
 
 @dataclass
-class Snapshot:
-    """State as of ``at``; see the module docstring for shapes."""
+class Snapshot(Memoised):
+    """State as of ``at``; see the module docstring for shapes. ``cache`` holds arrays derived
+    once for fast per-person work (see :class:`recommender.memo.Memoised`)."""
 
     at: pd.Timestamp
     people: pd.DataFrame
@@ -36,6 +39,7 @@ class Snapshot:
     taken: np.ndarray
     competencies: pd.Index
     programs: pd.Index
+    cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def row(self, employee_id: str) -> int:
         """Row of ``employee_id`` in the matrices; raises KeyError if not active on ``at``."""

@@ -7,11 +7,12 @@ Errors map to HTTP in one place: unknown employee 404, bad parameters 422, model
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -20,7 +21,6 @@ from fastapi import (
     Body,
     Depends,
     FastAPI,
-    Header,
     HTTPException,
     Path,
     Query,
@@ -33,10 +33,12 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recommender.api.auth import KeyChecker, require
 from recommender.api.events import BatchTooLargeError
@@ -46,6 +48,7 @@ from recommender.programs.coldstart import Profile, ProfileError
 from recommender.programs.reasons import language
 from recommender.pseudonym import PREFIX, pseudonymise
 from recommender.service import (
+    Answer,
     ModelUnavailableError,
     Service,
     UnknownEmployeeError,
@@ -85,9 +88,14 @@ class Metrics:
             buckets=(0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry,
         )
+        self.audit_queue = Gauge(
+            "jenjang_audit_queue",
+            "Served lists waiting to be written to the recommendation log",
+            registry=self.registry,
+        )
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     """The service built in ``lifespan``."""
     service: Service = request.app.state.service
     return service
@@ -97,7 +105,9 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 EmployeeId = Annotated[str, Path(min_length=1, max_length=64, description="NIP of the employee")]
 
 
-def _lang(accept_language: Annotated[str | None, Header()] = None) -> str:
+async def _lang(request: Request) -> str:
+    """The answer's language from ``Accept-Language`` (Indonesian by default)."""
+    accept_language = request.headers.get("accept-language")
     return language(accept_language)
 
 
@@ -114,13 +124,13 @@ def _visible_key(employee: str, key: KeyInfo, service: Service) -> str:
     return pid
 
 
-def _envelope(request: Request, sent_id: str, answer: dict[str, Any], lang: str) -> dict[str, Any]:
-    return {
-        "request_id": request.state.request_id,
-        "employee": sent_id,
-        "language": lang,
-        **answer,
-    }
+def _respond(request: Request, sent_id: str, answer: Answer, lang: str) -> Response:
+    """The answer with its envelope (request id, the identifier as sent, language), spliced
+    into the cached JSON without decoding it."""
+    head = json.dumps(
+        {"request_id": request.state.request_id, "employee": sent_id, "language": lang}
+    ).encode()
+    return Response(head[:-1] + b"," + answer.body[1:], media_type="application/json")
 
 
 class ColdStartRequest(BaseModel):
@@ -139,7 +149,7 @@ def _routes() -> APIRouter:
     r = APIRouter(prefix="/v1")
 
     @r.get("/employees/{employee}/recommendations/programs", tags=["recommendations"])
-    def programs(
+    async def programs(
         request: Request,
         service: ServiceDep,
         key: LmsKey,
@@ -149,30 +159,36 @@ def _routes() -> APIRouter:
         modality: Annotated[str | None, Query(max_length=40)] = None,
         accredited_only: bool = False,
         year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Ranked programmes for one employee, with scores, reason codes and reasons."""
         pid = _visible_key(employee, key, service)
-        answer = service.programs(pid, k, modality, accredited_only, year, lang)
-        service.record(request.state.request_id, pid, "programs", answer, "program_id", lang)
-        return _envelope(request, employee, answer, lang)
+        answer = service.cached(
+            (pid, "programs", k, modality, accredited_only, year, lang),
+            lambda: service.programs(pid, k, modality, accredited_only, year, lang),
+            "program_id",
+        )
+        service.record(request.state.request_id, pid, "programs", answer, lang)
+        return _respond(request, employee, answer, lang)
 
     @r.get("/employees/{employee}/recommendations/positions", tags=["recommendations"])
-    def positions(
+    async def positions(
         request: Request,
         service: ServiceDep,
         key: LmsKey,
         lang: LangDep,
         employee: EmployeeId,
         k: Annotated[int, Query(ge=1, le=20)] = 5,
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Next positions with eligibility in words, readiness (JPM, category, gaps), reasons."""
         pid = _visible_key(employee, key, service)
-        answer = service.positions(pid, k, lang)
-        service.record(request.state.request_id, pid, "positions", answer, "position_id", lang)
-        return _envelope(request, employee, answer, lang)
+        answer = service.cached(
+            (pid, "positions", k, lang), lambda: service.positions(pid, k, lang), "position_id"
+        )
+        service.record(request.state.request_id, pid, "positions", answer, lang)
+        return _respond(request, employee, answer, lang)
 
     @r.get("/employees/{employee}/development-plan", tags=["recommendations"])
-    def development_plan(
+    async def development_plan(
         request: Request,
         service: ServiceDep,
         key: LmsKey,
@@ -180,15 +196,19 @@ def _routes() -> APIRouter:
         employee: EmployeeId,
         year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
         budget: Annotated[float | None, Query(ge=0, le=1e12, description="IDR")] = None,
-    ) -> dict[str, Any]:
+    ) -> Response:
         """A yearly plan of at least 20 JP within the budget; when none fits, why not."""
         pid = _visible_key(employee, key, service)
-        answer = service.plan(pid, year, budget, lang)
-        service.record(request.state.request_id, pid, "plan", answer, "program_id", lang)
-        return _envelope(request, employee, answer, lang)
+        answer = service.cached(
+            (pid, "plan", year, budget, lang),
+            lambda: service.plan(pid, year, budget, lang),
+            "program_id",
+        )
+        service.record(request.state.request_id, pid, "plan", answer, lang)
+        return _respond(request, employee, answer, lang)
 
     @r.post("/recommendations/programs", tags=["recommendations"])
-    def cold_start(
+    async def cold_start(
         request: Request,
         service: ServiceDep,
         _key: LmsKey,
@@ -263,7 +283,9 @@ def _bench_routes() -> APIRouter:
     }
 
     @r.get("/trivial")
-    def trivial(request: Request, k: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, Any]:
+    async def trivial(
+        request: Request, k: Annotated[int, Query(ge=1, le=50)] = 10
+    ) -> dict[str, Any]:
         return {"request_id": request.state.request_id, **bodies[k]}
 
     return r
@@ -294,20 +316,43 @@ def _install_errors(app: FastAPI) -> None:
         )
 
 
-def _install_observability(app: FastAPI, metrics: Metrics) -> None:
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = uuid.uuid4().hex
+class Observe:
+    """Pure ASGI middleware (cheaper than ``@app.middleware``): a request id in
+    ``request.state.request_id`` and the ``X-Request-ID`` header, and Prometheus counts and
+    latency per route template."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
         start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.requests.labels(name, str(response.status_code)).inc()
-        metrics.latency.labels(name).observe(time.perf_counter() - start)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            name = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(name, str(status)).inc()
+            self.metrics.latency.labels(name).observe(time.perf_counter() - start)
+
+
+def _install_observability(app: FastAPI, metrics: Metrics) -> None:
+    app.add_middleware(Observe, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -349,6 +394,8 @@ def create_app(
             raise RuntimeError("the service needs an application database (JENJANG_DATABASE_URL)")
         app.state.service = current
         app.state.keys = KeyChecker(current.store)
+        log_writer = current.log
+        metrics.audit_queue.set_function(lambda: log_writer.pending() if log_writer else 0)
         yield
         if current.log is not None:
             current.log.flush()

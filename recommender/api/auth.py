@@ -12,10 +12,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.store.keys import KeyInfo, verify
@@ -54,24 +53,23 @@ class KeyChecker:
             self._seen.clear()
 
 
-def _presented(
-    x_api_key: Annotated[str | None, Header()] = None,
-    authorization: Annotated[str | None, Header()] = None,
-) -> str | None:
+def _presented(request: Request) -> str | None:
+    headers = request.headers
+    x_api_key = headers.get("x-api-key")
     if x_api_key:
         return x_api_key.strip()
+    authorization = headers.get("authorization")
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
     return None
 
 
-def require(scope: str | None) -> Callable[..., KeyInfo]:
+def require(scope: str | None) -> Callable[..., Awaitable[KeyInfo]]:
     """A dependency that returns the caller's :class:`KeyInfo`; ``scope`` None = any valid key.
     Raises HTTP 401 (no or unknown key) or 403 (scope missing)."""
 
-    def dependency(
-        request: Request, presented: Annotated[str | None, Depends(_presented)]
-    ) -> KeyInfo:
+    async def dependency(request: Request) -> KeyInfo:
+        presented = _presented(request)
         if not presented:
             raise HTTPException(
                 401, "an API key is required (header X-API-Key)", {"WWW-Authenticate": "Bearer"}

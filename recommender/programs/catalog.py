@@ -7,15 +7,15 @@ positions x competencies; ``priority`` is years x competencies (the year's weigh
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from recommender import domain
 from recommender.data.normalize import MODALITIES
+from recommender.memo import Memoised
 
 #: Programmes people are sent to by rule (induction, leadership after appointment, JF entry):
 #: planned through the career path, not recommended as free choices.
@@ -34,11 +34,8 @@ NEXT_TIER = {
 }
 
 
-T = TypeVar("T")
-
-
 @dataclass
-class Catalog:
+class Catalog(Memoised):
     """Programmes, standards and priorities as aligned arrays (see module docstring)."""
 
     programs: pd.DataFrame
@@ -52,15 +49,8 @@ class Catalog:
     tiers_ok: np.ndarray  # programmes x tiers (domain.TIERS)
     prereq: list[np.ndarray]
     next_position: np.ndarray  # position row -> likely target position row (or itself)
-    #: derived read-only values (per year features, indexes), computed once: see :meth:`memo`
-    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def memo(self, key: Any, build: Callable[[], T]) -> T:
-        """``build()`` once per ``key``; later calls return the same (read-only) value."""
-        if key not in self.cache:
-            self.cache[key] = build()
-        value: T = self.cache[key]
-        return value
+    #: derived read-only values (per year features, indexes), computed once: see ``memo``
+    cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def ids(self) -> pd.Index:

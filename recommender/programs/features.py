@@ -120,9 +120,21 @@ def _share(enr: pd.DataFrame, snap: Snapshot, key: str, progs: pd.Index) -> pd.D
     return pd.DataFrame(values, index=table.index, columns=progs)  # one block: fast row lookups
 
 
-def _lookup(shares: pd.DataFrame, keys: pd.Series) -> np.ndarray:
-    """Rows of ``shares`` for ``keys`` (zeros for keys it does not have), shape (len(keys), P)."""
-    idx = shares.index.get_indexer(pd.Index(keys))
+def _usage_rows(snap: Snapshot, usage: Usage, key: str) -> np.ndarray:
+    """Row of each person's ``key`` (position, unit, tier) in the usage table (-1: none)."""
+    table = {"position_id": usage.by_position, "unit_id": usage.by_unit, "tier": usage.by_tier}
+    shares = table[key]
+    return snap.memo_for(
+        ("usage_rows", key),
+        usage,
+        lambda: shares.index.get_indexer(pd.Index(snap.people[key])),
+    )
+
+
+def _lookup(shares: pd.DataFrame, index: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows of ``shares`` for the people at ``rows`` (zeros where a person's key has none),
+    shape (len(rows), P); ``index`` from :func:`_usage_rows`."""
+    idx = index[rows]
     values = shares.to_numpy()
     out = np.zeros((len(idx), values.shape[1]), dtype=values.dtype)
     found = idx >= 0
@@ -144,25 +156,50 @@ def _similarity(taken: np.ndarray) -> np.ndarray:
     return out
 
 
+def _tier_rows(snap: Snapshot) -> np.ndarray:
+    """Index of each person's tier in ``domain.TIERS`` (-1 unknown), computed once."""
+    return snap.memo(
+        "tier_rows", lambda: pd.Index(domain.TIERS).get_indexer(pd.Index(snap.people["tier"]))
+    )
+
+
+def _prereq_matrix(cat: Catalog) -> np.ndarray:
+    """(P, P) float: [p, q] = 1 when q is a prerequisite of p."""
+
+    def build() -> np.ndarray:
+        out = np.zeros((len(cat.programs), len(cat.programs)), dtype=np.float32)
+        for p, pre in enumerate(cat.prereq):
+            out[p, pre[pre >= 0]] = 1.0
+        return out
+
+    return cat.memo("prereq_matrix", build)
+
+
 def eligible(snap: Snapshot, cat: Catalog, year: int, rows: np.ndarray) -> np.ndarray:
     """Eligibility (len(rows) x programmes): offered, tier, not completed, prerequisites."""
-    tiers = pd.Index(domain.TIERS).get_indexer(pd.Index(snap.people["tier"].iloc[rows]))
+    tiers = _tier_rows(snap)[rows]
     open_ = cat.memo(
         ("open", year),
         lambda: cat.offered(year) & ~cat.programs["modality"].isin(ASSIGNMENT_ONLY).to_numpy(),
     )
     ok: np.ndarray = open_[None, :]
-    ok = ok & cat.tiers_ok[:, tiers].T & ~snap.completed[rows]
-    for p, pre in enumerate(cat.prereq):
-        if len(pre):
-            ok[:, p] &= snap.completed[np.ix_(rows, pre)].all(axis=1)
-    return ok
+    done = snap.completed[rows]
+    missing_prereq = (~done).astype(np.float32) @ _prereq_matrix(cat).T > 0
+    out: np.ndarray = ok & cat.tiers_ok[:, tiers].T & ~done & ~missing_prereq
+    return out
+
+
+def _position_rows(snap: Snapshot, cat: Catalog) -> np.ndarray:
+    """Row of each person's position in ``cat.positions``, computed once per catalogue."""
+    posidx = cat.memo("position_index", lambda: pd.Index(cat.positions["position_id"]))
+    return snap.memo_for(
+        "position_rows", cat, lambda: posidx.get_indexer(pd.Index(snap.people["position_id"]))
+    )
 
 
 def _gaps(snap: Snapshot, cat: Catalog, rows: np.ndarray, year: int) -> dict[str, np.ndarray]:
     """Pair matrices (len(rows) x programmes) built from competency gaps and levels."""
-    posidx = cat.memo("position_index", lambda: pd.Index(cat.positions["position_id"]))
-    pos = posidx.get_indexer(pd.Index(snap.people["position_id"].iloc[rows]))
+    pos = _position_rows(snap, cat)[rows]
     req, wts = cat.req[pos], cat.req_weight[pos]
     treq = cat.req[cat.next_position[pos]]
     lvl = snap.levels[rows]
@@ -188,7 +225,6 @@ def _gaps(snap: Snapshot, cat: Catalog, rows: np.ndarray, year: int) -> dict[str
 def _usage_pairs(
     snap: Snapshot, cat: Catalog, usage: Usage, rows: np.ndarray
 ) -> dict[str, np.ndarray]:
-    people = snap.people.iloc[rows]
     taken = snap.taken[rows].astype(np.float32)
     codes = cat.memo("modality_codes", lambda: modality_codes(cat.programs))
     onehot = np.eye(codes.max() + 1, dtype=np.float32)[codes]
@@ -199,9 +235,9 @@ def _usage_pairs(
         "modality_habit": habit,
         "item_knn": taken @ usage.similarity,
         "pop_global": np.broadcast_to(usage.global_, (n, len(cat.programs))),
-        "pop_position": _lookup(usage.by_position, people["position_id"]),
-        "pop_unit": _lookup(usage.by_unit, people["unit_id"]),
-        "pop_tier": _lookup(usage.by_tier, people["tier"]),
+        "pop_position": _lookup(usage.by_position, _usage_rows(snap, usage, "position_id"), rows),
+        "pop_unit": _lookup(usage.by_unit, _usage_rows(snap, usage, "unit_id"), rows),
+        "pop_tier": _lookup(usage.by_tier, _usage_rows(snap, usage, "tier"), rows),
     }
 
 
@@ -294,12 +330,20 @@ def _batch(
     pairs = {**_gaps(snap, cat, rows, year), **_usage_pairs(snap, cat, usage, rows)}
     mask = select_candidates(pairs, eligible(snap, cat, year, rows), max_candidates)
     r, p = np.nonzero(mask)
-    people = snap.people.iloc[rows]
-    out = {"employee_id": people.index.to_numpy()[r], "program_id": cat.ids.to_numpy()[p]}
-    for name in PERSON_FEATURES:
-        out[name] = people[name].to_numpy(dtype=float, na_value=np.nan)[r]
-    for name in PROGRAM_FEATURES:
-        out[name] = progf[name].to_numpy()[p]
+    ids = snap.memo("employee_ids", lambda: snap.people.index.to_numpy(dtype=object))
+    pids = cat.memo("program_ids", lambda: cat.ids.to_numpy(dtype=object))
+    person = snap.memo(
+        "person_matrix",
+        lambda: snap.people[list(PERSON_FEATURES)].to_numpy(dtype=float, na_value=np.nan),
+    )[rows]
+    programme = cat.memo(
+        ("program_matrix", year), lambda: progf[list(PROGRAM_FEATURES)].to_numpy(dtype=float)
+    )
+    out: dict[str, np.ndarray] = {"employee_id": ids[rows][r], "program_id": pids[p]}
+    for j, name in enumerate(PERSON_FEATURES):
+        out[name] = person[r, j]
+    for j, name in enumerate(PROGRAM_FEATURES):
+        out[name] = programme[p, j]
     for name in PAIR_FEATURES:
         out[name] = np.asarray(pairs[name], dtype=np.float32)[r, p]
     return pd.DataFrame(out)

@@ -105,14 +105,16 @@ class ProgramRanker(BaseEstimator):  # type: ignore[misc]
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Scores (higher is better), one per row."""
+        """Scores (higher is better), one per row. Set ``predict_threads`` (e.g. 1 in the
+        service, where each request scores a few hundred rows) to cap LightGBM's threads."""
         booster = self._fitted()
         missing = [f for f in self.feature_names_ if f not in X.columns]
         if missing:
             raise ValueError(f"missing feature column(s): {', '.join(missing)}")
-        return np.asarray(
-            booster.predict(X[self.feature_names_], num_iteration=self.best_iteration_)
-        )
+        values = X[self.feature_names_].to_numpy(dtype=np.float64)
+        threads = getattr(self, "predict_threads", None)
+        extra = {} if threads is None else {"num_threads": threads}
+        return np.asarray(booster.predict(values, num_iteration=self.best_iteration_, **extra))
 
     def _fitted(self) -> lgb.Booster:
         if not hasattr(self, "booster_"):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 Language = str  # "id" or "en"
@@ -96,19 +95,6 @@ def codes_for(row: Mapping[str, float]) -> list[str]:
         ("ACCREDITED", row["accredited"] == 1),
     )
     return [code for code, ok in checks if bool(ok)]
-
-
-def top_gap_competency(
-    gain: np.ndarray, required: np.ndarray, weight: np.ndarray, levels: np.ndarray
-) -> int | None:
-    """Index of the competency with the largest weighted gap the programme addresses, or None.
-
-    ``gain`` (C,) expected gain of the programme; ``required``/``weight`` (C,) the position's
-    standard; ``levels`` (C,) assessed levels (NaN = not assessed, counted as no gap known).
-    """
-    gap = np.where(np.isnan(levels), 0.0, np.maximum(required - levels, 0.0)) * weight
-    score = np.where(gain > 0, gap, 0.0)
-    return int(np.argmax(score)) if score.max(initial=0.0) > 0 else None
 
 
 def render(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.programs.catalog import Catalog
-from recommender.programs.features import FEATURES, Usage, candidate_frame
+from recommender.programs.features import Usage, candidate_frame
 from recommender.snapshot import Snapshot
 
 
@@ -20,7 +20,7 @@ class Scorer(Protocol):
     """What the recommender needs from a model."""
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """One score per candidate row."""
+        """One score per candidate row; ``X`` has (at least) the :data:`FEATURES` columns."""
         ...
 
 
@@ -44,13 +44,19 @@ def recommend(
     frame = candidate_frame(
         snap, cat, usage, year, rows=np.array([row]), max_candidates=max(150, k)
     )
+    keep = np.ones(len(frame), dtype=bool)
     if accredited_only:
-        frame = frame[frame["accredited"] == 1.0]
+        keep &= frame["accredited"].to_numpy() == 1.0
     if modality is not None:
-        codes = cat.programs.set_index("program_id")["modality"]
-        frame = frame[frame["program_id"].map(codes) == modality]
+        of = cat.memo(
+            "modality_of", lambda: dict(zip(cat.ids, cat.programs["modality"], strict=True))
+        )
+        keep &= np.array([of.get(p) == modality for p in frame["program_id"]], dtype=bool)
+    if not keep.all():
+        frame = frame[keep]
     if frame.empty:
         return frame.assign(score=[], rank=[])
-    frame = frame.assign(score=scorer.predict(frame[list(FEATURES)]))
-    frame = frame.sort_values("score", ascending=False, kind="stable").head(k)
-    return frame.assign(rank=np.arange(1, len(frame) + 1)).reset_index(drop=True)
+    score = np.asarray(scorer.predict(frame), dtype=float)  # the scorer picks FEATURES
+    top = np.argsort(-score, kind="stable")[:k]
+    out = frame.iloc[top].reset_index(drop=True)
+    return out.assign(score=score[top], rank=np.arange(1, len(top) + 1))

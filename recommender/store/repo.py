@@ -170,6 +170,31 @@ def log_recommendation(
     return row
 
 
+def log_recommendations(session: Session, records: Sequence[Mapping[str, Any]]) -> int:
+    """Write many served lists in one INSERT (the service's background writer); each record
+    has the keyword arguments of :func:`log_recommendation` and is checked the same way.
+    Returns the number written."""
+    rows = []
+    for record in records:
+        _check_id(str(record["request_id"]), "request_id")
+        check_pseudonym(str(record["employee_id"]))
+        rows.append(
+            {
+                "request_id": record["request_id"],
+                "employee_id": record["employee_id"],
+                "model_name": str(record["model_name"]),
+                "model_version": str(record["model_version"]),
+                "endpoint": str(record["endpoint"]),
+                "items": [_item_json(item, i) for i, item in enumerate(record["items"])],
+                "language": record.get("language", "id"),
+                "created_at": record.get("created_at") or utcnow(),
+            }
+        )
+    if rows:
+        session.execute(insert(RecommendationLog), rows)
+    return len(rows)
+
+
 def get_recommendation(session: Session, request_id: str) -> RecommendationLog | None:
     """One logged list by request id."""
     return session.get(RecommendationLog, request_id)
