@@ -57,6 +57,8 @@ class Suggestion:
     readiness: Readiness
     reasons: tuple[str, ...]
     path: Path | None
+    #: ELIGIBLE / NOT_YET_ELIGIBLE, MOVES_FROM_POST, VACANCY, RETIREMENT, OWN_UNIT, CAREER_PATTERN
+    reason_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,19 +97,21 @@ HISTORY_TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def _history_reasons(row: pd.Series, lang: str) -> list[str]:
+def _history_reasons(row: pd.Series, lang: str) -> list[tuple[str, str]]:
+    """(code, sentence) pairs: MOVES_FROM_POST, VACANCY, RETIREMENT, OWN_UNIT."""
+
     def say(key: str, **values: object) -> str:
         return HISTORY_TEXTS[key]["id" if lang == "id" else "en"].format(**values)
 
     out = []
     if int(row["trans_count"]) >= 1:
-        out.append(say("moved", n=int(row["trans_count"])))
+        out.append(("MOVES_FROM_POST", say("moved", n=int(row["trans_count"]))))
     if int(row["vacancy"]) > 0:
-        out.append(say("vacant", n=int(row["vacancy"])))
+        out.append(("VACANCY", say("vacant", n=int(row["vacancy"]))))
     elif row["vacancy_expected"] > 0:
-        out.append(say("retiring"))
+        out.append(("RETIREMENT", say("retiring")))
     if row["same_unit"] == 1.0:
-        out.append(say("own_unit"))
+        out.append(("OWN_UNIT", say("own_unit")))
     return out
 
 
@@ -186,16 +190,20 @@ def _suggest(
     ids = list(cat.competencies)
     ready = readiness(cat.req[t], cat.req_weight[t], snap.levels[person], ids)
     verdict = explain(ctx.rules, r, snap.at.year, lang)
-    reasons = _history_reasons(r, lang)
+    coded = [("ELIGIBLE" if verdict.eligible else "NOT_YET_ELIGIBLE", "")]
+    coded += _history_reasons(r, lang)
     if patterns is not None:
         titles = dict(zip(cat.programs["program_id"], cat.programs["title"], strict=True))
-        reasons += reasons_for(
-            patterns,
-            str(r["current_position_id"]),
-            str(r["position_id"]),
-            titles,
-            language="id" if lang == "id" else "en",
-        )
+        coded += [
+            ("CAREER_PATTERN", text)
+            for text in reasons_for(
+                patterns,
+                str(r["current_position_id"]),
+                str(r["position_id"]),
+                titles,
+                language="id" if lang == "id" else "en",
+            )
+        ]
     path = None
     if options is not None and ready.category != MS and ready.jpm is not None:
         path = _path(ctx, t, person, options, lang)
@@ -210,7 +218,8 @@ def _suggest(
         mode=mode,
         verdict=verdict,
         readiness=ready,
-        reasons=tuple(reasons),
+        reasons=tuple(text for _, text in coded if text),
+        reason_codes=tuple(dict.fromkeys(code for code, _ in coded)),
         path=path,
     )
 
@@ -242,6 +251,7 @@ def as_dict(s: Suggestion) -> dict[str, object]:
             ],
             "not_assessed": list(r.unknown),
         },
+        "reason_codes": list(s.reason_codes),
         "reasons": list(s.reasons),
         "path": None,
     }

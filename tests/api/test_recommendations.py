@@ -126,3 +126,18 @@ def test_position_reasons_follow_the_language(client: TestClient, nips: list[str
     assert id_lines and len(id_lines) == len(en_lines)
     assert all(line.startswith(("perlu", "tidak", "usia")) for line in id_lines), id_lines
     assert all(line.startswith(("needs", "no ", "must")) for line in en_lines), en_lines
+
+
+def test_position_items_carry_reason_codes(client: TestClient, nips: list[str]) -> None:
+    items = client.get(f"/v1/employees/{nips[3]}/recommendations/positions").json()["items"]
+    for item in items:
+        assert item["reason_codes"][0] == ("ELIGIBLE" if item["eligible"] else "NOT_YET_ELIGIBLE")
+        assert set(item["reason_codes"]) <= {
+            "ELIGIBLE",
+            "NOT_YET_ELIGIBLE",
+            "MOVES_FROM_POST",
+            "VACANCY",
+            "RETIREMENT",
+            "OWN_UNIT",
+            "CAREER_PATTERN",
+        }
