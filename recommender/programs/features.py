@@ -318,15 +318,34 @@ def candidate_frame(
     return pd.concat(parts, ignore_index=True)
 
 
-def _batch(
+@dataclass(frozen=True)
+class Candidates:
+    """Candidates as arrays: ``employee_ids`` and ``program_ids`` (n,), ``X`` (n, len(FEATURES))
+    in :data:`FEATURES` order (float64; NaN where unknown)."""
+
+    employee_ids: np.ndarray
+    program_ids: np.ndarray
+    X: np.ndarray
+
+    def frame(self) -> pd.DataFrame:
+        """``employee_id``, ``program_id`` and one column per feature."""
+        out = pd.DataFrame(self.X, columns=list(FEATURES))
+        out.insert(0, "program_id", self.program_ids)
+        out.insert(0, "employee_id", self.employee_ids)
+        return out
+
+
+def candidate_arrays(
     snap: Snapshot,
     cat: Catalog,
     usage: Usage,
     year: int,
     rows: np.ndarray,
-    progf: pd.DataFrame,
-    max_candidates: int,
-) -> pd.DataFrame:
+    max_candidates: int = 150,
+) -> Candidates:
+    """The candidates of the people at ``rows`` and their features, as arrays (the serving
+    path builds a frame only for what it returns; :func:`candidate_frame` wraps this)."""
+    progf = program_features(cat, year)
     pairs = {**_gaps(snap, cat, rows, year), **_usage_pairs(snap, cat, usage, rows)}
     mask = select_candidates(pairs, eligible(snap, cat, year, rows), max_candidates)
     r, p = np.nonzero(mask)
@@ -339,11 +358,22 @@ def _batch(
     programme = cat.memo(
         ("program_matrix", year), lambda: progf[list(PROGRAM_FEATURES)].to_numpy(dtype=float)
     )
-    out: dict[str, np.ndarray] = {"employee_id": ids[rows][r], "program_id": pids[p]}
-    for j, name in enumerate(PERSON_FEATURES):
-        out[name] = person[r, j]
-    for j, name in enumerate(PROGRAM_FEATURES):
-        out[name] = programme[p, j]
-    for name in PAIR_FEATURES:
-        out[name] = np.asarray(pairs[name], dtype=np.float32)[r, p]
-    return pd.DataFrame(out)
+    X = np.empty((len(r), len(FEATURES)), dtype=np.float64)
+    n_person, n_prog = len(PERSON_FEATURES), len(PROGRAM_FEATURES)
+    X[:, :n_person] = person[r]
+    X[:, n_person : n_person + n_prog] = programme[p]
+    for j, name in enumerate(PAIR_FEATURES):
+        X[:, n_person + n_prog + j] = np.asarray(pairs[name], dtype=np.float32)[r, p]
+    return Candidates(ids[rows][r], pids[p], X)
+
+
+def _batch(
+    snap: Snapshot,
+    cat: Catalog,
+    usage: Usage,
+    year: int,
+    rows: np.ndarray,
+    progf: pd.DataFrame,
+    max_candidates: int,
+) -> pd.DataFrame:
+    return candidate_arrays(snap, cat, usage, year, rows, max_candidates).frame()

@@ -116,6 +116,20 @@ class ProgramRanker(BaseEstimator):  # type: ignore[misc]
         extra = {} if threads is None else {"num_threads": threads}
         return np.asarray(booster.predict(values, num_iteration=self.best_iteration_, **extra))
 
+    def predict_matrix(self, X: np.ndarray, columns: list[str]) -> np.ndarray:
+        """Scores for a float matrix whose columns are ``columns`` (reordered to the model's
+        features without building a DataFrame). Raises ValueError for a missing feature."""
+        where = {c: i for i, c in enumerate(columns)}
+        missing = [f for f in self.feature_names_ if f not in where]
+        if missing:
+            raise ValueError(f"missing feature column(s): {', '.join(missing)}")
+        order = [where[f] for f in self.feature_names_]
+        values = X if order == list(range(X.shape[1])) else X[:, order]
+        threads = getattr(self, "predict_threads", None)
+        extra = {} if threads is None else {"num_threads": threads}
+        booster = self._fitted()
+        return np.asarray(booster.predict(values, num_iteration=self.best_iteration_, **extra))
+
     def _fitted(self) -> lgb.Booster:
         if not hasattr(self, "booster_"):
             raise NotFittedError("ProgramRanker is not fitted yet: call fit() first")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.programs.catalog import Catalog
-from recommender.programs.features import Usage, candidate_frame
+from recommender.programs.features import FEATURES, Candidates, Usage, candidate_arrays
 from recommender.snapshot import Snapshot
 
 
@@ -41,22 +41,27 @@ def recommend(
     reasons). Raises KeyError when the person is not active on the snapshot date.
     """
     row = snap.row(employee_id)
-    frame = candidate_frame(
-        snap, cat, usage, year, rows=np.array([row]), max_candidates=max(150, k)
-    )
-    keep = np.ones(len(frame), dtype=bool)
+    cands = candidate_arrays(snap, cat, usage, year, np.array([row]), max(150, k))
+    keep = np.ones(len(cands.program_ids), dtype=bool)
     if accredited_only:
-        keep &= frame["accredited"].to_numpy() == 1.0
+        keep &= cands.X[:, FEATURES.index("accredited")] == 1.0
     if modality is not None:
         of = cat.memo(
             "modality_of", lambda: dict(zip(cat.ids, cat.programs["modality"], strict=True))
         )
-        keep &= np.array([of.get(p) == modality for p in frame["program_id"]], dtype=bool)
-    if not keep.all():
-        frame = frame[keep]
-    if frame.empty:
-        return frame.assign(score=[], rank=[])
-    score = np.asarray(scorer.predict(frame), dtype=float)  # the scorer picks FEATURES
+        keep &= np.array([of.get(p) == modality for p in cands.program_ids], dtype=bool)
+    X = cands.X[keep]
+    if len(X) == 0:
+        return (
+            Candidates(cands.employee_ids[keep], cands.program_ids[keep], X)
+            .frame()
+            .assign(score=[], rank=[])
+        )
+    matrix = getattr(scorer, "predict_matrix", None)
+    if matrix is not None:  # the ranker scores the feature matrix directly (FEATURES order)
+        score = np.asarray(matrix(X, list(FEATURES)), dtype=float)
+    else:
+        score = np.asarray(scorer.predict(pd.DataFrame(X, columns=list(FEATURES))), dtype=float)
     top = np.argsort(-score, kind="stable")[:k]
-    out = frame.iloc[top].reset_index(drop=True)
-    return out.assign(score=score[top], rank=np.arange(1, len(top) + 1))
+    chosen = Candidates(cands.employee_ids[keep][top], cands.program_ids[keep][top], X[top])
+    return chosen.frame().assign(score=score[top], rank=np.arange(1, len(top) + 1))
