@@ -36,9 +36,9 @@ from recommender.plans import plan_for
 from recommender.programs import reasons
 from recommender.programs.catalog import Catalog, build_catalog
 from recommender.programs.coldstart import Profile, profile_snapshot
-from recommender.programs.features import Usage, build_usage
+from recommender.programs.features import FEATURES, Usage, build_usage
 from recommender.programs.ranker import ModelIntegrityError, ProgramRanker
-from recommender.programs.recommend import recommend
+from recommender.programs.recommend import Ranked, recommend, top_programs
 from recommender.snapshot import Snapshot, build_snapshot
 from recommender.store import repo
 from recommender.store.models import Event, utcnow
@@ -478,18 +478,18 @@ class Service:
         row = self._row(employee_id)
         ranker, version = self._ranker(bundles.PROGRAMS)
         year = year or w.year
-        frame = recommend(
+        ranked = top_programs(
             w.snap, w.cat, w.usage, ranker, employee_id, year, k, accredited_only, modality
         )
         answer = {
             "model": {"name": bundles.PROGRAMS, "version": version},
             "year": year,
-            "items": self._program_items(frame, w.snap, row, year, lang),
+            "items": self._program_items(ranked, w.snap, row, year, lang),
         }
         return answer
 
     def _program_items(
-        self, frame: pd.DataFrame, snap: Snapshot, row: int, year: int, lang: str
+        self, ranked: Ranked, snap: Snapshot, row: int, year: int, lang: str
     ) -> list[dict[str, Any]]:
         w, cat = self.world, self.world.cat
         info = cat.memo("program_info", lambda: _program_info(cat))
@@ -498,20 +498,21 @@ class Service:
         p = int(posidx.get_indexer(pd.Index([snap.people["position_id"].iat[row]]))[0])
         nxt = int(cat.next_position[p]) if p >= 0 else -1
         where = cat.memo("program_rows", lambda: {str(x): i for i, x in enumerate(cat.ids)})
-        prows = np.array([where[str(x)] for x in frame["program_id"]], dtype=int)
+        prows = np.array([where[str(x)] for x in ranked.candidates.program_ids], dtype=int)
         levels = snap.levels[row]
         cur = _top_gaps(cat, prows, p, levels, names)
         tgt = _top_gaps(cat, prows, nxt, levels, names) if nxt != p else [""] * len(prows)
-        cols = frame[[*reasons.REASON_FEATURES, "score", "rank"]].to_numpy(float)
+        cols = [FEATURES.index(f) for f in reasons.REASON_FEATURES]
+        values = ranked.candidates.X[:, cols]
         items = []
-        for i, (prow, values) in enumerate(zip(prows.tolist(), cols, strict=True)):
-            codes = reasons.codes_for(dict(zip(reasons.REASON_FEATURES, values, strict=False)))
-            codes = codes[:3]
+        for i, prow in enumerate(prows.tolist()):
+            feats = dict(zip(reasons.REASON_FEATURES, values[i], strict=True))
+            codes = reasons.codes_for(feats)[:3]
             items.append(
                 {
-                    "rank": int(values[-1]),
+                    "rank": i + 1,
                     **info[prow],
-                    "score": round(float(values[-2]), 6),
+                    "score": round(float(ranked.score[i]), 6),
                     "reason_codes": codes,
                     "reasons": reasons.render(codes, lang, cur[i], tgt[i], year),
                 }
@@ -535,11 +536,11 @@ class Service:
             profile, w.snap, w.cat, w.tables["positions"], w.tables["units"], w.snap.at
         )
         year = year or w.year
-        frame = recommend(snap, w.cat, w.usage, ranker, who, year, k, accredited_only, modality)
+        ranked = top_programs(snap, w.cat, w.usage, ranker, who, year, k, accredited_only, modality)
         return {
             "model": {"name": bundles.PROGRAMS, "version": version},
             "year": year,
-            "items": self._program_items(frame, snap, 0, year, lang),
+            "items": self._program_items(ranked, snap, 0, year, lang),
         }
 
     def plan(

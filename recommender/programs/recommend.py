@@ -6,6 +6,7 @@ ranker is anything with ``predict(frame) -> scores`` (a :class:`ProgramRanker`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -24,6 +25,56 @@ class Scorer(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """The top candidates, best first: ``candidates`` (arrays) and their ``score`` (k,)."""
+
+    candidates: Candidates
+    score: np.ndarray
+
+    def frame(self) -> pd.DataFrame:
+        """``employee_id``, ``program_id``, the features, ``score`` and ``rank`` (1 = best)."""
+        return self.candidates.frame().assign(
+            score=self.score, rank=np.arange(1, len(self.score) + 1)
+        )
+
+
+def top_programs(
+    snap: Snapshot,
+    cat: Catalog,
+    usage: Usage,
+    scorer: Scorer,
+    employee_id: str,
+    year: int,
+    k: int = 10,
+    accredited_only: bool = False,
+    modality: str | None = None,
+) -> Ranked:
+    """The top ``k`` programmes for ``employee_id`` as arrays (the service's fast path; see
+    :func:`recommend`). Raises KeyError when the person is not active on the snapshot date."""
+    row = snap.row(employee_id)
+    cands = candidate_arrays(snap, cat, usage, year, np.array([row]), max(150, k))
+    keep = np.ones(len(cands.program_ids), dtype=bool)
+    if accredited_only:
+        keep &= cands.X[:, FEATURES.index("accredited")] == 1.0
+    if modality is not None:
+        of = cat.memo(
+            "modality_of", lambda: dict(zip(cat.ids, cat.programs["modality"], strict=True))
+        )
+        keep &= np.array([of.get(p) == modality for p in cands.program_ids], dtype=bool)
+    X = cands.X[keep]
+    if len(X) == 0:
+        return Ranked(Candidates(cands.employee_ids[keep], cands.program_ids[keep], X), np.empty(0))
+    matrix = getattr(scorer, "predict_matrix", None)
+    if matrix is not None:  # the ranker scores the feature matrix directly (FEATURES order)
+        score = np.asarray(matrix(X, list(FEATURES)), dtype=float)
+    else:
+        score = np.asarray(scorer.predict(pd.DataFrame(X, columns=list(FEATURES))), dtype=float)
+    top = np.argsort(-score, kind="stable")[:k]
+    chosen = Candidates(cands.employee_ids[keep][top], cands.program_ids[keep][top], X[top])
+    return Ranked(chosen, score[top])
+
+
 def recommend(
     snap: Snapshot,
     cat: Catalog,
@@ -40,28 +91,6 @@ def recommend(
     Returns at most ``k`` rows: ``program_id``, ``score``, ``rank`` and the features (for
     reasons). Raises KeyError when the person is not active on the snapshot date.
     """
-    row = snap.row(employee_id)
-    cands = candidate_arrays(snap, cat, usage, year, np.array([row]), max(150, k))
-    keep = np.ones(len(cands.program_ids), dtype=bool)
-    if accredited_only:
-        keep &= cands.X[:, FEATURES.index("accredited")] == 1.0
-    if modality is not None:
-        of = cat.memo(
-            "modality_of", lambda: dict(zip(cat.ids, cat.programs["modality"], strict=True))
-        )
-        keep &= np.array([of.get(p) == modality for p in cands.program_ids], dtype=bool)
-    X = cands.X[keep]
-    if len(X) == 0:
-        return (
-            Candidates(cands.employee_ids[keep], cands.program_ids[keep], X)
-            .frame()
-            .assign(score=[], rank=[])
-        )
-    matrix = getattr(scorer, "predict_matrix", None)
-    if matrix is not None:  # the ranker scores the feature matrix directly (FEATURES order)
-        score = np.asarray(matrix(X, list(FEATURES)), dtype=float)
-    else:
-        score = np.asarray(scorer.predict(pd.DataFrame(X, columns=list(FEATURES))), dtype=float)
-    top = np.argsort(-score, kind="stable")[:k]
-    chosen = Candidates(cands.employee_ids[keep][top], cands.program_ids[keep][top], X[top])
-    return chosen.frame().assign(score=score[top], rank=np.arange(1, len(top) + 1))
+    return top_programs(
+        snap, cat, usage, scorer, employee_id, year, k, accredited_only, modality
+    ).frame()
