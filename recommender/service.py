@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -84,14 +85,17 @@ class Models:
         return b.version if b else None
 
 
-def build_world(settings: Settings, at: pd.Timestamp | None = None) -> World:
-    """Load the clean tables and build everything requests need, as of ``at`` (default: today).
+def build_world(
+    settings: Settings, at: pd.Timestamp | None = None, clean_dir: Path | None = None
+) -> World:
+    """Load the clean tables (``clean_dir``, default ``settings.clean_dir``) and build everything
+    requests need, as of ``at`` (default: today).
 
     Raises FileNotFoundError / DataSourceError when the clean tables are missing, RulesError
     for a broken career-rules file.
     """
     at = pd.Timestamp(at) if at is not None else pd.Timestamp.today().normalize()
-    tables = load_clean(settings.clean_dir)
+    tables = load_clean(clean_dir or settings.clean_dir)
     snap = build_snapshot(tables, at)
     cat = build_catalog(tables)
     rules = load_rules(settings.career_rules)

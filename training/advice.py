@@ -1,9 +1,9 @@
 """Next-position advice for one person from the registered champions (CLI ``next-positions``).
 
-Assembles what :func:`recommender.careers.recommend.next_positions` needs for a date: the
-snapshot, catalogue, career rules and context, the careers champion (none -> standards-only
-ranking), the programmes champion's list for the person (for the path to eligible), and the
-career patterns known before the date.
+Builds the organisation for a date with the service's own code
+(:func:`recommender.service.build_world`: snapshot, catalogue, career rules and context, career
+patterns), loads the careers champion (none -> standards-only ranking) and the programmes
+champion's list for the person (for the path to eligible).
 """
 
 from __future__ import annotations
@@ -13,17 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from recommender.careers.features import build_context
-from recommender.careers.patterns import move_patterns
 from recommender.careers.recommend import PathOptions, Scorer, as_dict
 from recommender.careers.recommend import next_positions as rank_positions
-from recommender.careers.rules import load_rules
 from recommender.config import Settings
-from recommender.data.io import load_clean
-from recommender.programs.catalog import build_catalog
-from recommender.programs.features import build_usage
 from recommender.programs.recommend import recommend
-from recommender.snapshot import Snapshot, build_snapshot
+from recommender.service import World, build_world
 
 
 def _champion(settings: Settings, module: Any) -> Scorer | None:
@@ -35,12 +29,10 @@ def _champion(settings: Settings, module: Any) -> Scorer | None:
     return scorer
 
 
-def programme_list(
-    tables: dict[str, pd.DataFrame], snap: Snapshot, scorer: Scorer, employee_id: str
-) -> pd.DataFrame:
+def programme_list(world: World, scorer: Scorer, employee_id: str) -> pd.DataFrame:
     """The programme ranker's whole candidate list for the person, with title, JP and cost."""
-    cat = build_catalog(tables)
-    ranked = recommend(snap, cat, build_usage(tables, snap), scorer, employee_id, snap.at.year, 150)
+    cat, snap = world.cat, world.snap
+    ranked = recommend(snap, cat, world.usage, scorer, employee_id, snap.at.year, 150)
     info = cat.programs[["program_id", "title", "jp", "cost_idr"]]
     return ranked[["program_id", "score", "rank"]].merge(info, on="program_id")
 
@@ -62,26 +54,21 @@ def next_positions(
     """
     from training import careers, programs
 
-    tables = load_clean(data)
-    snap = build_snapshot(tables, at)
-    if employee_id not in snap.people.index:
+    world = build_world(settings, at, data)
+    if employee_id not in world.snap.people.index:
         raise LookupError(f"no employee with that identifier is active on {at.date()}")
-    cat = build_catalog(tables)
-    rules = load_rules(settings.career_rules)
-    ctx = build_context(tables, snap, cat, rules)
     scorer = _champion(settings, careers)
     prog_scorer = _champion(settings, programs)
-    plist = programme_list(tables, snap, prog_scorer, employee_id) if prog_scorer else None
-    patterns = move_patterns(
-        tables["career_moves"], tables["enrollments"], tables["positions"], snap.at
-    )
-    names = tables["competencies"].set_index("competency_id")["name"].to_dict()
+    plist = programme_list(world, prog_scorer, employee_id) if prog_scorer else None
+    names = world.tables["competencies"].set_index("competency_id")["name"].to_dict()
     options = PathOptions(plist, jp_limit, budget, names) if plist is not None else None
-    found = rank_positions(ctx, scorer, employee_id, k, patterns, options, eligible_only)
+    found = rank_positions(
+        world.careers, scorer, employee_id, k, world.patterns, options, eligible_only
+    )
     return {
         "date": str(at.date()),
         "mode": found[0].mode if found else ("learned" if scorer else "standards"),
-        "rules_version": rules.version,
+        "rules_version": world.careers.rules.version,
         "programme_model": prog_scorer is not None,
         "suggestions": [as_dict(s) for s in found],
     }
