@@ -321,18 +321,24 @@ def candidate_frame(
 @dataclass(frozen=True)
 class Candidates:
     """Candidates as arrays: ``employee_ids`` and ``program_ids`` (n,), ``X`` (n, len(FEATURES))
-    in :data:`FEATURES` order (float64; NaN where unknown)."""
+    in :data:`FEATURES` order (float64; NaN where unknown; pair features hold float32 values)."""
 
     employee_ids: np.ndarray
     program_ids: np.ndarray
     X: np.ndarray
 
     def frame(self) -> pd.DataFrame:
-        """``employee_id``, ``program_id`` and one column per feature."""
-        out = pd.DataFrame(self.X, columns=list(FEATURES))
-        out.insert(0, "program_id", self.program_ids)
-        out.insert(0, "employee_id", self.employee_ids)
-        return out
+        """``employee_id``, ``program_id`` and one column per feature (pair features as float32,
+        the rest float64: the values are the same, training frames stay small)."""
+        pair = set(PAIR_FEATURES)
+        columns: dict[str, np.ndarray] = {
+            "employee_id": self.employee_ids,
+            "program_id": self.program_ids,
+        }
+        for j, name in enumerate(FEATURES):
+            values = self.X[:, j]
+            columns[name] = values.astype(np.float32) if name in pair else values
+        return pd.DataFrame(columns)
 
 
 def candidate_arrays(
