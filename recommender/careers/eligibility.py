@@ -323,18 +323,28 @@ class Verdict:
     after_appointment: tuple[str, ...]
 
 
-def explain(rules: RuleSet, pair: pd.Series, year: int, lang: str = "en") -> Verdict:
+def explain(
+    rules: RuleSet, pair: pd.Series, year: int, lang: str = "en", rule_index: int | None = None
+) -> Verdict:
     """Explain one pair (a row with the columns of the module docstring) in ``lang`` ("en" or
-    "id"); ``year`` is the year of the decision (ratings are named by year). Never raises for
-    a valid row."""
-    checks = check_pairs(rules, pd.DataFrame([pair]))
-    i = int(checks.rule[0])
+    "id"); ``year`` is the year of the decision (ratings are named by year). ``rule_index``:
+    the explaining rule when :func:`check_pairs` already chose it (-1: none), which saves
+    evaluating every rule again. Never raises for a valid row."""
+    one = pd.DataFrame([pair])
+    if rule_index is None:
+        checks = check_pairs(rules, one)
+        i = int(checks.rule[0])
+        failed_flags = {name: bool(checks.failed[name][0]) for name in CONDITIONS}
+    else:
+        i = int(rule_index)
+        fails = _failures(rules.rules[i], one) if i >= 0 else {}
+        failed_flags = {name: bool(fails[name][0]) for name in fails}
     if i < 0:
         why = text("no_rule", lang, need=pair["p_tier"], has=pair["t_tier"])
         return Verdict(False, None, None, None, (why,), ())
     rule = rules.rules[i]
     texts = _messages(rule, pair, year, lang)
-    failed = tuple(texts[name]() for name in CONDITIONS if checks.failed[name][0])
+    failed = tuple(texts[name]() for name in CONDITIONS if failed_flags[name])
     after = tuple(
         text("after", lang, need=MODALITIES[m].label_id)
         for m in rule.conditions.training_after_appointment

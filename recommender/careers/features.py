@@ -337,10 +337,17 @@ def _pairs(ctx: CareerContext, rows: np.ndarray) -> pd.DataFrame:
 def _jf_in_unit(ctx: CareerContext, pairs: pd.DataFrame) -> np.ndarray:
     """Share of the person's unit who hold any tier of the target's JF on ``at`` (0 for posts
     outside a JF): units use some functional occupations and not others."""
-    jf = ctx.snap.people["position_id"].map(ctx.positions.set_index("position_id")["jf_code"])
-    counts = pd.crosstab(ctx.snap.people["unit_id"], jf)
-    share = counts.div(ctx.snap.people["unit_id"].value_counts().reindex(counts.index), axis=0)
-    long = share.stack()
+
+    def build() -> pd.Series:
+        people = ctx.snap.people
+        jf = people["position_id"].map(ctx.positions.set_index("position_id")["jf_code"])
+        counts = pd.crosstab(people["unit_id"], jf)
+        share = counts.div(people["unit_id"].value_counts().reindex(counts.index), axis=0)
+        long = share.stack()
+        assert isinstance(long, pd.Series)
+        return long
+
+    long = ctx.snap.memo_for("jf_in_unit", ctx.positions, build)
     key = pd.MultiIndex.from_arrays([pairs["p_unit"], pairs["t_jf"]])
     return long.reindex(key).fillna(0.0).to_numpy(float)
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -169,7 +170,7 @@ def reasons_for(
     _check_language(language)
     lang = language
     for level, pair, label in _candidate_pairs(table, from_position_id, to_position_id, lang):
-        rows = _rows(table.programs, level, pair)
+        rows = _rows(table, "programs", level, pair)
         if rows.empty:
             continue
         rows = rows.sort_values(
@@ -202,7 +203,7 @@ def tenure_for(
     _check_language(language)
     lang = language
     for level, pair, label in _candidate_pairs(table, from_position_id, to_position_id, lang):
-        rows = _rows(table.pairs, level, pair)
+        rows = _rows(table, "pairs", level, pair)
         if len(rows) and pd.notna(rows["median_years"].iloc[0]):
             years = _decimal(f"{float(rows['median_years'].iloc[0]):.1f}", lang)
             return _say("tenure", lang, label=label, years=years)
@@ -312,32 +313,51 @@ def _candidate_pairs(
     table: PatternTable, from_position_id: str, to_position_id: str, lang: str
 ) -> list[tuple[str, tuple[str, str], str]]:
     """(level, (from_id, to_id), words) for the position pair, then the tier pair if known."""
-    pos = table.positions
-    title = pos["title"].to_dict()
+    title, tier = _position_words(table)
     a, b = title.get(from_position_id, from_position_id), title.get(to_position_id, to_position_id)
     if from_position_id == to_position_id:
         words = _say("between_units", lang, a=a)
     else:
         words = _say("from_to", lang, a=a, b=b)
     out = [(POSITION, (from_position_id, to_position_id), words)]
-    tier = pos["tier"].to_dict()
-    a, b = tier.get(from_position_id), tier.get(to_position_id)
-    if isinstance(a, str) and from_position_id != to_position_id:
+    ta, tb = tier.get(from_position_id), tier.get(to_position_id)
+    if ta is not None and from_position_id != to_position_id:
         into = title.get(to_position_id, to_position_id)
-        out.append((INTO, (a, to_position_id), _say("from_to", lang, a=_words(a), b=into)))
-    if isinstance(a, str) and isinstance(b, str):
-        if a == b:
-            words = _say("within_tier", lang, tier=_words(a))
+        out.append((INTO, (ta, to_position_id), _say("from_to", lang, a=_words(ta), b=into)))
+    if ta is not None and tb is not None:
+        if ta == tb:
+            words = _say("within_tier", lang, tier=_words(ta))
         else:
-            words = _say("from_to", lang, a=_words(a), b=_words(b))
-        out.append((TIER, (a, b), words))
+            words = _say("from_to", lang, a=_words(ta), b=_words(tb))
+        out.append((TIER, (ta, tb), words))
     return out
 
 
-def _rows(frame: pd.DataFrame, level: str, pair: tuple[str, str]) -> pd.DataFrame:
-    """Rows of one level and pair."""
-    hit = (frame["level"] == level) & (frame["from_id"] == pair[0]) & (frame["to_id"] == pair[1])
-    return frame[hit.to_numpy(dtype=bool, na_value=False)]
+@lru_cache(maxsize=8)
+def _position_words(table: PatternTable) -> tuple[dict[str, str], dict[str, str]]:
+    """Title and tier per position id (built once per table: tables are immutable)."""
+    pos = table.positions
+    titles = {str(k): str(v) for k, v in pos["title"].items()}
+    tiers = {str(k): str(v) for k, v in pos["tier"].items() if isinstance(v, str)}
+    return titles, tiers
+
+
+@lru_cache(maxsize=16)
+def _grouped(frame_of: PatternTable, which: str) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """Rows of ``table.pairs`` or ``table.programs`` by (level, from_id, to_id), built once."""
+    frame: pd.DataFrame = getattr(frame_of, which)
+    if frame.empty:
+        return {}
+    return {
+        (str(k[0]), str(k[1]), str(k[2])): part
+        for k, part in frame.groupby(["level", "from_id", "to_id"], sort=False)
+    }
+
+
+def _rows(table: PatternTable, which: str, level: str, pair: tuple[str, str]) -> pd.DataFrame:
+    """Rows of one level and pair of ``table.pairs`` or ``table.programs``."""
+    frame: pd.DataFrame = getattr(table, which)
+    return _grouped(table, which).get((level, pair[0], pair[1]), frame.iloc[:0])
 
 
 def _words(tier: str) -> str:

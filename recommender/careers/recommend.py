@@ -189,7 +189,7 @@ def _suggest(
     person = snap.row(str(r["employee_id"]))
     ids = list(cat.competencies)
     ready = readiness(cat.req[t], cat.req_weight[t], snap.levels[person], ids)
-    verdict = explain(ctx.rules, r, snap.at.year, lang)
+    verdict = explain(ctx.rules, r, snap.at.year, lang, rule_index=int(r["rule"]))
     coded = [("ELIGIBLE" if verdict.eligible else "NOT_YET_ELIGIBLE", "")]
     coded += _history_reasons(r, lang)
     if patterns is not None:
