@@ -39,7 +39,7 @@ from recommender.programs.catalog import Catalog, build_catalog
 from recommender.programs.coldstart import Profile, profile_snapshot
 from recommender.programs.features import FEATURES, Usage, build_usage
 from recommender.programs.ranker import ModelIntegrityError, ProgramRanker
-from recommender.programs.recommend import Ranked, recommend, top_programs
+from recommender.programs.recommend import Ranked, top_programs
 from recommender.snapshot import Snapshot, build_snapshot
 from recommender.store import repo
 from recommender.store.models import Event, utcnow
@@ -559,8 +559,8 @@ class Service:
         version = None
         if bundles.PROGRAMS in self.models.rankers:
             ranker, version = self._ranker(bundles.PROGRAMS)
-            ranked = recommend(w.snap, w.cat, w.usage, ranker, employee_id, year, 150)
-            scores = ranked.set_index("program_id")["score"]
+            top = top_programs(w.snap, w.cat, w.usage, ranker, employee_id, year, 150)
+            scores = pd.Series(top.score, index=top.candidates.program_ids)
         found = next_positions(w.careers, self.models.rankers.get(bundles.CAREERS), employee_id, 1)
         plan = plan_for(
             w.snap,

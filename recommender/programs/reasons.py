@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pandas as pd
-
 Language = str  # "id" or "en"
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -108,9 +106,3 @@ def render(
             text.format(competency=target if code == "GAP_TARGET" else competency, year=year)
         )
     return out
-
-
-def explain_frame(frame: pd.DataFrame, max_reasons: int = 3) -> list[list[str]]:
-    """Reason codes per row of a recommended frame (at most ``max_reasons`` each)."""
-    records: list[dict[str, float]] = frame.to_dict("records")  # type: ignore[assignment]
-    return [codes_for(r)[:max_reasons] for r in records]
