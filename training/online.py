@@ -9,6 +9,11 @@ scores). Events (not voided) are attributed to a served item:
    programme (an xAPI ``completed`` without a request id still counts for the list that
    recommended the programme).
 
+Lists shown on the HR review pages (endpoint ``review:...``) are not LMS traffic and are left
+out of these rates. HR decisions (table ``reviews``) give, per model version of the reviewed
+list, ``hr_reviews`` and ``hr_approval_rate`` (approved / reviewed; a replacement counts as not
+approved).
+
 Per model name and version: ``lists``, ``served_items``, ``impressions`` (impression events;
 the served items when the LMS sends none), and the rates ``click_rate``, ``enrol_rate``,
 ``completion_rate`` (complete or pass) and ``dismiss_rate`` per impression. Each figure is
@@ -24,10 +29,13 @@ from sqlalchemy import select
 
 from recommender.config import Settings
 from recommender.store.db import make_engine, make_sessionmaker
-from recommender.store.models import Event, RecommendationLog
+from recommender.store.models import Event, RecommendationLog, Review
 from training import tracking
 
 WINDOW_DAYS = 90
+REVIEW_ENDPOINT = "review:"  # lists shown to HR reviewers, not to employees
+#: The model whose list an HR decision is about, by the kind of item reviewed.
+REVIEWED_MODEL = {"program": "jenjang-programs", "position": "jenjang-careers"}
 CLOCK_SKEW = pd.Timedelta(minutes=2)  # the LMS clock may run a little behind the service
 OUTCOMES = {
     "click": "click",
@@ -50,7 +58,7 @@ def load(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
                 RecommendationLog.model_version,
                 RecommendationLog.items,
                 RecommendationLog.created_at,
-            )
+            ).where(~RecommendationLog.endpoint.startswith(REVIEW_ENDPOINT))
         ).all()
         events = session.execute(
             select(
@@ -137,8 +145,39 @@ def log_to_mlflow(settings: Settings, figures: dict[str, dict[str, float]]) -> d
     return runs
 
 
+def load_reviews(settings: Settings) -> pd.DataFrame:
+    """HR decisions with the model version of the reviewed list: columns ``model_name``,
+    ``model_version``, ``decision`` (decisions without a version are left out)."""
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    with factory() as session:
+        rows = session.execute(
+            select(Review.item_kind, Review.model_version, Review.decision).where(
+                Review.model_version.is_not(None)
+            )
+        ).all()
+    return pd.DataFrame(
+        [(REVIEWED_MODEL.get(kind, kind), version, d) for kind, version, d in rows],
+        columns=["model_name", "model_version", "decision"],
+    )
+
+
+def review_figures(reviews: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """``hr_reviews``, ``hr_approvals`` and ``hr_approval_rate`` per ``"<name>@<version>"``."""
+    out: dict[str, dict[str, float]] = {}
+    for (name, version), part in reviews.groupby(["model_name", "model_version"]):
+        approved = float((part["decision"] == "approve").sum())
+        out[f"{name}@{version}"] = {
+            "hr_reviews": float(len(part)),
+            "hr_approvals": approved,
+            "hr_approval_rate": approved / len(part),
+        }
+    return out
+
+
 def online_metrics(settings: Settings, window_days: int = WINDOW_DAYS) -> dict[str, Any]:
     """Compute and log; returns ``{"versions": {...figures...}, "runs": {...}}``."""
     served, events = load(settings)
     figures = summarise(served, attribute(served, events, window_days))
+    for key, values in review_figures(load_reviews(settings)).items():
+        figures.setdefault(key, {}).update(values)
     return {"versions": figures, "runs": log_to_mlflow(settings, figures)}

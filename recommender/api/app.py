@@ -410,6 +410,9 @@ def create_app(
     _install_observability(app, metrics)
     _install_errors(app)
     app.include_router(_routes())
+    from recommender.web.routes import install as install_pages
+
+    install_pages(app, settings)
     if bench if bench is not None else os.environ.get("JENJANG_BENCH") == "1":
         app.include_router(_bench_routes())
     return app

@@ -118,3 +118,32 @@ def nips(tiny_raw: Path, service: Service) -> list[str]:
     raw = pd.read_parquet(tiny_raw / "employees.parquet")
     active = set(service.world.snap.people.index)
     return [n for n in raw["nip"].astype(str) if pseudonymise(n, TEST_KEY) in active]
+
+
+REVIEWER_PASSWORD = "reviewer-pass-123"
+ADMIN_PASSWORD = "admin-pass-12345"
+
+
+@pytest.fixture(scope="session")
+def hr_users(store, service: Service) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """HR accounts: ``reviewer`` bound to the largest unit (``unit_id``), ``admin`` for every
+    unit, and ``other_unit`` (a unit with people the reviewer may not see)."""
+    from recommender.store import users
+
+    counts = service.world.snap.people["unit_id"].value_counts()
+    unit = str(counts.index[0])
+    ancestors = service._ancestors
+    other = next(str(u) for u in counts.index if unit not in ancestors[str(u)] and str(u) != unit)
+    with store.begin() as session:
+        if users.get_user(session, "rina.reviewer") is None:
+            users.create_user(
+                session,
+                username="rina.reviewer",
+                password=REVIEWER_PASSWORD,
+                role="reviewer",
+                units=[unit],
+            )
+            users.create_user(
+                session, username="hr.admin", password=ADMIN_PASSWORD, role="admin", units=None
+            )
+    return {"reviewer": "rina.reviewer", "admin": "hr.admin", "unit_id": unit, "other_unit": other}

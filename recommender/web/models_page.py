@@ -1,0 +1,90 @@
+"""The model page: versions in use and their offline figures from the MLflow runs.
+
+MLflow is asked only when the page is opened (never on the LMS request path); figures of a
+run are kept per run id, since a finished run's metrics do not change.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from recommender.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: Column order of the figures (others follow alphabetically); counts and lifts are left out.
+PREFERRED = (
+    "ndcg_at_10",
+    "recall_at_10",
+    "hit_at_5",
+    "mrr",
+    "map_at_10",
+    "ndcg_at_5",
+    "hit_at_1",
+    "coverage",
+    "non_classical_jp_share",
+    "priority_alignment",
+    "parity.sex",
+    "parity.region",
+    "parity.grade",
+)
+
+
+@dataclass
+class Figures:
+    """Offline figures of one run: ``columns`` metric names, ``rows`` (scorer, values) with the
+    model first and then the baselines; ``online`` the online.* metrics logged on the run."""
+
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple[str, list[float | None]]] = field(default_factory=list)
+    online: dict[str, float] = field(default_factory=dict)
+
+
+def figures_from_metrics(metrics: dict[str, float]) -> Figures:
+    """``test.<scorer>.<metric>`` metrics -> a table; raises nothing (unknown keys ignored)."""
+    by_scorer: dict[str, dict[str, float]] = {}
+    for key, value in metrics.items():
+        parts = key.split(".", 2)
+        if len(parts) == 3 and parts[0] == "test":
+            scorer, name = parts[1], parts[2]
+            if name == "queries" or name.startswith("vs_"):
+                continue
+            by_scorer.setdefault(scorer, {})[name] = float(value)
+    names = {n for values in by_scorer.values() for n in values}
+    columns = [c for c in PREFERRED if c in names] + sorted(names - set(PREFERRED))
+    order = sorted(by_scorer, key=lambda s: (s != "model", s))
+    rows = [(s, [by_scorer[s].get(c) for c in columns]) for s in order]
+    online = {k: float(v) for k, v in metrics.items() if k.startswith("online.")}
+    return Figures(columns, rows, online)
+
+
+class RunFigures:
+    """Figures per MLflow run id, kept for ``ttl`` seconds (online metrics are added to a run
+    later); None when MLflow cannot be reached."""
+
+    def __init__(self, settings: Settings, ttl: float = 60.0) -> None:
+        self.settings = settings
+        self.ttl = ttl
+        self._seen: dict[str, tuple[float, Figures]] = {}
+
+    def get(self, run_id: str | None) -> Figures | None:
+        """Figures of ``run_id``; None when there is no run or MLflow does not answer."""
+        if not run_id:
+            return None
+        hit = self._seen.get(run_id)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        try:
+            from mlflow import MlflowClient
+
+            client = MlflowClient(tracking_uri=self.settings.mlflow_tracking_uri)
+            metrics: dict[str, Any] = client.get_run(run_id).data.metrics
+        except Exception as exc:  # MLflow down or the run gone: the page says so
+            log.warning("offline figures unavailable: %s", type(exc).__name__)
+            return None
+        found = figures_from_metrics(metrics)
+        self._seen[run_id] = (time.monotonic(), found)
+        return found
