@@ -109,3 +109,40 @@ def test_figures_land_on_the_versions_training_run(settings: Settings) -> None:
 
 def test_empty_log(settings: Settings) -> None:
     assert online.online_metrics(settings) == {"versions": {}, "runs": {}}
+
+
+def test_review_lists_are_not_lms_traffic_and_hr_approvals_are_counted(
+    settings: Settings,
+) -> None:
+    _fill(settings)
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    with factory.begin() as s:
+        repo.log_recommendation(
+            s,
+            request_id="hr1",
+            employee_id=E1,
+            model_name="jenjang-programs",
+            model_version="1",
+            endpoint="review:programs",
+            items=[{"item_id": "P1", "score": 1.0}],
+            created_at=T0,
+        )
+        for i, decision in enumerate(("approve", "approve", "reject", "replace")):
+            repo.add_review(
+                s,
+                employee_id=E1,
+                item_kind="program",
+                item_id=f"P{i}",
+                decision=decision,
+                reason="r",
+                reviewer="rina.reviewer",
+                request_id="hr1",
+                replacement_id="P9" if decision == "replace" else None,
+                model_version="1",
+            )
+    served, _ = online.load(settings)
+    assert "hr1" not in set(served["request_id"])
+    figures = online.review_figures(online.load_reviews(settings))
+    assert figures == {
+        "jenjang-programs@1": {"hr_reviews": 4.0, "hr_approvals": 2.0, "hr_approval_rate": 0.5}
+    }
