@@ -1,8 +1,9 @@
 """Tables of the application database (SQLAlchemy 2 typed declarative models).
 
 Personal data: people appear only as their keyed pseudonym (``employee_id``, ``e_...``); no
-table has a NIP column. Times are stored in UTC and come back timezone-aware on every backend.
-JSON columns are ``JSON`` (SQLite) or ``JSONB`` (PostgreSQL).
+table has a NIP column (user names that look like a NIP are refused). Times are stored in
+UTC and come back timezone-aware on every backend. JSON columns are ``JSON`` (SQLite) or
+``JSONB`` (PostgreSQL).
 
 The schema itself is created by the Alembic migrations in ``recommender/store/migrations``;
 these models must stay in step with them (a test compares the two).
@@ -13,7 +14,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Dialect, Float, Index, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -143,6 +158,8 @@ class Review(Base):
     reason: Mapped[str] = mapped_column(Text)
     reviewer: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Version of the model whose suggestion was reviewed (NULL: not known).
+    model_version: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiKey(Base):
@@ -164,4 +181,44 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
-TABLES = ("recommendation_log", "events", "reviews", "api_keys")
+class User(Base):
+    """An account of the HR web pages. Only a slow salted hash of the password is stored.
+
+    ``role`` is ``reviewer`` (sees the units in ``units``, a non-empty list) or ``admin``
+    (``units`` NULL: every unit). ``failed_logins`` counts consecutive failed sign-ins;
+    ``locked_until`` is set when they reach the limit. A disabled account cannot sign in.
+    """
+
+    __tablename__ = "users"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    units: Mapped[list[str] | None] = mapped_column(PortableJSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint("role IN ('reviewer', 'admin')", name="role"),)
+
+
+class WebSession(Base):
+    """A signed-in browser session. Only the SHA-256 (hex) of the session token is stored;
+    ``csrf_token`` is the token every form of the session must carry."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+TABLES = ("recommendation_log", "events", "reviews", "api_keys", "users", "web_sessions")

@@ -455,11 +455,14 @@ def add_review(
     replacement_id: str | None = None,
     review_id: str | None = None,
     created_at: datetime | None = None,
+    model_version: str | None = None,
 ) -> Review:
     """Record an HR decision (approve, reject or replace) on one recommended item.
 
     ``replace`` needs ``replacement_id``; every decision needs a reason. The review id is
-    made if not given.
+    made if not given. ``model_version`` is the version of the model whose suggestion was
+    reviewed (at most 64 characters; None when not known). ValueError on a bad argument,
+    :class:`PersonalDataError` if an id or the reason holds a NIP-looking number.
     """
     check_pseudonym(employee_id)
     _check_choice(item_kind, ITEM_KINDS, "item_kind")
@@ -474,6 +477,7 @@ def add_review(
     _check_text(reason, "reason")
     check_pseudonym(reviewer, "reviewer")
     _check_id(request_id, "request_id", required=False)
+    _check_id(model_version, "model_version", required=False, max_length=64)
     row = Review(
         review_id=review_id or uuid.uuid4().hex,
         request_id=request_id,
@@ -485,6 +489,7 @@ def add_review(
         reason=reason.strip(),
         reviewer=reviewer,
         created_at=created_at or utcnow(),
+        model_version=model_version,
     )
     session.add(row)
     session.flush()
