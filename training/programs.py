@@ -1,8 +1,10 @@
 """The programme-recommendation pipeline: frames -> LambdaRank -> baselines -> MLflow.
 
-``train`` builds point-in-time frames for the global temporal split, fits the ranker with early
-stopping on the validation year, evaluates the model and every baseline on the test year, logs
-everything to MLflow and registers the model as ``jenjang-programs@challenger``. ``promote``
+``train`` builds point-in-time frames for the global temporal split, corrects the train and
+validation labels with the HR review decisions of the application database
+(:mod:`training.decisions`), fits the ranker with early stopping on the validation year,
+evaluates the model and every baseline on the test year, logs everything to MLflow and
+registers the model as ``jenjang-programs@challenger``. ``promote``
 moves ``champion`` through the quality-and-parity gate; ``evaluate`` re-scores a registered
 version on the data given.
 """
@@ -24,7 +26,7 @@ from recommender.config import Settings
 from recommender.data.io import load_clean
 from recommender.programs.features import FEATURES
 from recommender.programs.ranker import ProgramRanker
-from training import registry, tracking
+from training import decisions, registry, tracking
 from training.baselines import baseline_scores
 from training.datasets import SPLITS, YearFrame, build_year, concat
 from training.evaluate import best_baseline, evaluate_all
@@ -50,6 +52,9 @@ class ProgramsConfig(BaseModel):
     seed: int = 7
     promote_margin: float = Field(0.0, ge=0, description="NDCG@10 points over the champion")
     min_parity: float = Field(0.8, ge=0, le=1, description="lowest/highest group NDCG@10")
+    use_decisions: bool = Field(
+        True, description="HR review decisions correct the train/validation labels"
+    )
 
 
 Progress = Callable[[str], None]
@@ -130,20 +135,59 @@ def train(
 ) -> dict[str, Any]:
     """Run the whole pipeline; returns a summary with the run id, version and test results."""
     tables = load_clean(data)
+    found = load_hr_decisions(settings, cfg, progress)
     frames = build_split_frames(tables, cfg, progress)
+    frames, hr = apply_hr_decisions(frames, found, progress)
     progress("fitting LambdaRank")
     ranker = fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
     progress("evaluating on the test year")
     results = score_split(frames["test"], ranker, cfg.n_boot)
     progress("logging to MLflow")
-    registered = _log(settings, data, cfg, ranker, frames, results)
+    registered = _log(settings, data, cfg, ranker, frames, results, hr)
     return {
         "run_id": registered.run_id,
         "version": registered.version,
         "model": MODEL_NAME,
         "test": results,
         "best_iteration": ranker.best_iteration_,
+        "decisions": hr,
     }
+
+
+def load_hr_decisions(
+    settings: Settings, cfg: ProgramsConfig, progress: Progress
+) -> pd.DataFrame | None:
+    """The HR review decisions in ``settings.database_url`` (None when ``cfg.use_decisions`` is
+    off). Read before the frames are built, so an unreachable database fails fast.
+
+    Raises :class:`training.decisions.DecisionsError` when the database cannot be read.
+    """
+    if not cfg.use_decisions:
+        progress("HR decisions: not used (use_decisions=False)")
+        return None
+    progress("reading HR decisions")
+    return decisions.load_decisions(settings.database_url)
+
+
+def apply_hr_decisions(
+    frames: dict[str, list[YearFrame]], found: pd.DataFrame | None, progress: Progress
+) -> tuple[dict[str, list[YearFrame]], dict[str, Any]]:
+    """Correct the train and validation labels with the decisions (test labels stay the
+    observed outcome; decisions after the last split year wait for the split to move forward).
+    Returns the frames and the counts (:meth:`training.decisions.DecisionStats.as_dict` plus
+    ``enabled`` and ``reviews``, the programme reviews read)."""
+    if found is None:
+        return frames, {"enabled": False}
+    frames, stats = decisions.apply_to_splits(frames, found)
+    last_year = max(y for years in SPLITS.values() for y in years)
+    message = stats.describe(last_year)
+    progress(message)
+    if stats.after_split:
+        log.warning(message)
+    else:
+        log.info(message)
+    reviews = int(found.attrs.get("reviews", 0))
+    return frames, {"enabled": True, "reviews": reviews, **stats.as_dict()}
 
 
 def _log(
@@ -153,6 +197,7 @@ def _log(
     ranker: ProgramRanker,
     frames: dict[str, list[YearFrame]],
     results: dict[str, Any],
+    hr: dict[str, Any] | None = None,
 ) -> tracking.Registered:
     from training import plots
 
@@ -162,6 +207,10 @@ def _log(
         "splits": json.dumps(SPLITS),
         **{f"rows_{k}": int(sum(len(f.frame) for f in v)) for k, v in frames.items()},
     }
+    if hr and hr.get("enabled"):
+        counts = {k: v for k, v in hr.items() if k not in ("enabled", "reviews")}
+        params["hr_reviews_read"] = hr.get("reviews", 0)
+        params.update(decisions.DecisionStats(**counts).flat())
     example = concat(frames["test"])[list(FEATURES)].head(5).astype("float64")
     figures = plots.programs_figures(results, ranker, frames["test"])
     return registry.log_and_register(
