@@ -279,16 +279,39 @@ def _clean_dir(data: Path | None) -> Path:
 
 
 @train_app.command("programs")
-def train_programs(data: DataOpt = None) -> None:
+def train_programs(
+    data: DataOpt = None,
+    decisions: Annotated[
+        bool,
+        typer.Option(
+            "--decisions/--no-decisions",
+            help="Use the HR review decisions of the application database as labels.",
+        ),
+    ] = True,
+) -> None:
     """Train the programme ranker (LambdaRank), evaluate against the baselines, log to MLflow
-    and register it as jenjang-programs@challenger."""
+    and register it as jenjang-programs@challenger. HR decisions (approve / reject / replace
+    on the review pages) relabel the train and validation years (docs/programs-model.md)."""
     from training import programs
+    from training.decisions import DecisionsError
 
     folder = _clean_dir(data)
     bar, step = _steps()
-    with bar:
-        summary = programs.train(_settings(), folder, programs.ProgramsConfig(), step)
+    cfg = programs.ProgramsConfig(use_decisions=decisions)
+    try:
+        with bar:
+            summary = programs.train(_settings(), folder, cfg, step)
+    except DecisionsError as exc:
+        _fail(exc)
     _print_rankers(programs.headline(summary["test"]))
+    used = summary.get("decisions", {})
+    if used.get("enabled"):
+        console.print(
+            f"HR decisions: {used.get('read', 0)} read, {used.get('applied', 0)} applied as "
+            f"labels, {used.get('held_out_test', 0)} in the test year held out, "
+            f"{used.get('outside_split', 0)} outside the split years",
+            highlight=False,
+        )
     console.print(
         f"registered {summary['model']} version {summary['version']} "
         f"(run {summary['run_id']}) as @challenger"
@@ -593,10 +616,19 @@ def _print_demo(host: str, port: int) -> None:
             }
         keyfile.write_text(json.dumps(keys))
         keyfile.chmod(0o600)
-    emp = pd.read_parquet(settings.clean_dir / "employees.parquet", columns=["employee_id"])
+    emp = pd.read_parquet(
+        settings.clean_dir / "employees.parquet", columns=["employee_id", "unit_id", "status"]
+    )
     who = str(emp["employee_id"].iloc[0])
+    logins = _demo_users(settings, make_sessionmaker(engine), emp)
     base = f"http://{host}:{port}"
     console.print(f"Jenjang is starting on {base} (OpenAPI docs: {base}/docs)", highlight=False)
+    console.print(f"HR pages: {base}/  demo sign-in (also in {logins['file']}):", highlight=False)
+    console.print(
+        f"  reviewer  {logins['reviewer']} / {logins['reviewer_password']}"
+        f"  (unit {logins['unit']})\n  HR admin  {logins['admin']} / {logins['admin_password']}",
+        highlight=False,
+    )
     console.print(f"demo API keys (also in {keyfile}):", highlight=False)
     console.print(f"  lms   {keys['lms']}\n  admin {keys['admin']}", highlight=False)
     h = f"-H 'X-API-Key: {keys['lms']}'"
@@ -609,6 +641,53 @@ def _print_demo(host: str, port: int) -> None:
     console.print("try (the demo accepts pseudonyms as ids; the LMS sends NIPs):", highlight=False)
     for line in examples:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def _demo_users(settings: Any, factory: Any, employees: Any) -> dict[str, str]:
+    """Make (once) a demo HR admin and a demo reviewer bound to the unit with most active
+    staff; passwords are random and kept in the demo folder (mode 600)."""
+    import secrets
+
+    from recommender.store import users
+
+    path = settings.data_dir / ".demo-users.json"
+    if path.exists():
+        found: dict[str, str] = json.loads(path.read_text())
+        with factory() as session:
+            if users.get_user(session, found["admin"]) is not None:
+                return {**found, "file": str(path)}
+    active = employees[employees["status"] == "active"]
+    unit = str(active["unit_id"].value_counts().index[0])
+    logins = {
+        "admin": "demo.admin",
+        "admin_password": secrets.token_urlsafe(9),
+        "reviewer": "demo.reviewer",
+        "reviewer_password": secrets.token_urlsafe(9),
+        "unit": unit,
+    }
+    with factory.begin() as session:
+        for name in ("demo.admin", "demo.reviewer"):
+            if users.get_user(session, name) is not None:
+                users.set_password(session, name, logins[f"{name[5:]}_password"])
+        if users.get_user(session, "demo.admin") is None:
+            users.create_user(
+                session,
+                username="demo.admin",
+                password=logins["admin_password"],
+                role="admin",
+                units=None,
+            )
+        if users.get_user(session, "demo.reviewer") is None:
+            users.create_user(
+                session,
+                username="demo.reviewer",
+                password=logins["reviewer_password"],
+                role="reviewer",
+                units=[unit],
+            )
+    path.write_text(json.dumps(logins))
+    path.chmod(0o600)
+    return {**logins, "file": str(path)}
 
 
 @app.command("online-metrics")
@@ -630,13 +709,22 @@ def online_metrics_cmd(
         console.print("nothing served yet: the recommendation log is empty")
         return
     table = RichTable(title="Online metrics per model version")
-    cols = ("lists", "impressions", "click_rate", "enrol_rate", "completion_rate")
+    cols = (
+        "lists",
+        "impressions",
+        "click_rate",
+        "enrol_rate",
+        "completion_rate",
+        "hr_reviews",
+        "hr_approval_rate",
+    )
     table.add_column("model@version")
     for col in (*cols, "logged to run"):
         table.add_column(col, justify="right")
     for key, fig in result["versions"].items():
         values = [
-            f"{fig[c]:.0f}" if c in ("lists", "impressions") else f"{fig[c]:.3f}" for c in cols
+            "—" if c not in fig else f"{fig[c]:.3f}" if c.endswith("_rate") else f"{fig[c]:.0f}"
+            for c in cols
         ]
         table.add_row(key, *values, result["runs"].get(key, "(not registered)"))
     console.print(table)

@@ -54,6 +54,7 @@ def _settings(root: Path) -> Settings:
         mlflow_tracking_uri=f"sqlite:///{root}/mlruns.db",
         mlflow_artifact_root=str(root / "artifacts"),
         data_dir=root / "no-demo-data",
+        database_url=f"sqlite:///{root}/app.db",  # never the project's own database
     )
 
 
