@@ -286,6 +286,9 @@ def _unit_routes(r: APIRouter) -> None:
         jp = needs.jp_realised(
             service.world, staff, year, views.completions_this_year(service, year)
         )
+        jp_before = needs.jp_realised(
+            service.world, staff, year - 1, views.completions_this_year(service, year - 1)
+        )
         names = views.person_names(service)
         titles = views.position_titles(service)
         people = service.world.snap.people
@@ -300,6 +303,7 @@ def _unit_routes(r: APIRouter) -> None:
                     "position": titles.get(str(people.at[employee_id, "position_id"]), ""),
                     "grade": str(people.at[employee_id, "grade"]),
                     "jp": float(jp.get(employee_id, 0.0)),
+                    "jp_before": float(jp_before.get(employee_id, 0.0)),
                     "next": first,
                     "pending": len(views.pending_programs(service, employee_id, lang, decided)),
                 }
