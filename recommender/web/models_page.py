@@ -7,6 +7,7 @@ run are kept per run id, since a finished run's metrics do not change.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,10 +66,11 @@ class RunFigures:
     """Figures per MLflow run id, kept for ``ttl`` seconds (online metrics are added to a run
     later); None when MLflow cannot be reached."""
 
-    def __init__(self, settings: Settings, ttl: float = 60.0) -> None:
+    def __init__(self, settings: Settings, ttl: float = 60.0, timeout: float = 3.0) -> None:
         self.settings = settings
         self.ttl = ttl
-        self._seen: dict[str, tuple[float, Figures]] = {}
+        self.timeout = timeout
+        self._seen: dict[str, tuple[float, Figures | None]] = {}
 
     def get(self, run_id: str | None) -> Figures | None:
         """Figures of ``run_id``; None when there is no run or MLflow does not answer."""
@@ -77,14 +79,24 @@ class RunFigures:
         hit = self._seen.get(run_id)
         if hit is not None and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
-        try:
-            from mlflow import MlflowClient
+        box: dict[str, Any] = {}
 
-            client = MlflowClient(tracking_uri=self.settings.mlflow_tracking_uri)
-            metrics: dict[str, Any] = client.get_run(run_id).data.metrics
-        except Exception as exc:  # MLflow down or the run gone: the page says so
-            log.warning("offline figures unavailable: %s", type(exc).__name__)
-            return None
-        found = figures_from_metrics(metrics)
+        def fetch() -> None:
+            try:
+                from mlflow import MlflowClient
+
+                client = MlflowClient(tracking_uri=self.settings.mlflow_tracking_uri)
+                box["metrics"] = client.get_run(run_id).data.metrics
+            except Exception as exc:  # MLflow down or the run gone: the page says so
+                box["error"] = type(exc).__name__
+
+        # MLflow's client retries for minutes when the server is down: wait ``timeout`` in a
+        # daemon thread (it never holds the process open at exit)
+        worker = threading.Thread(target=fetch, name="jenjang-mlflow-figures", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        found = figures_from_metrics(box["metrics"]) if "metrics" in box else None
+        if found is None:
+            log.warning("offline figures unavailable: %s", box.get("error", "timeout"))
         self._seen[run_id] = (time.monotonic(), found)
         return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from recommender.web import auth
@@ -69,3 +71,30 @@ def test_figures_table_puts_the_model_first() -> None:
     assert f.columns == ["ndcg_at_10", "recall_at_10"]
     assert f.rows == [("model", [0.21, 0.3]), ("popularity", [0.12, None])]
     assert f.online == {"online.click_rate": 0.1}
+
+
+def test_run_figures_read_a_real_mlflow_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import mlflow
+
+    from recommender.config import Settings
+    from recommender.web.models_page import RunFigures
+
+    settings = Settings(
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'ml.db'}",
+        mlflow_artifact_root=str(tmp_path / "art"),
+    )
+    client = mlflow.MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+    experiment = client.create_experiment("pages", artifact_location=str(tmp_path / "art"))
+    run = client.create_run(experiment)
+    client.log_metric(run.info.run_id, "test.model.ndcg_at_10", 0.21)
+    client.log_metric(run.info.run_id, "test.popularity.ndcg_at_10", 0.12)
+    client.set_terminated(run.info.run_id)
+    figures = RunFigures(settings).get(run.info.run_id)
+    assert figures is not None
+    assert figures.rows == [("model", [0.21]), ("popularity", [0.12])]
+    assert RunFigures(settings).get("0" * 32) is None, "an unknown run: no figures, no error"
+    down = RunFigures(Settings(mlflow_tracking_uri="http://127.0.0.1:9/"), timeout=0.5)
+    started = time.monotonic()
+    assert down.get(run.info.run_id) is None, "MLflow down: the page says so"
+    assert down.get(run.info.run_id) is None
+    assert time.monotonic() - started < 5, "and it does not wait for the client's retries"
