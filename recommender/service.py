@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender import bundles
@@ -42,7 +41,7 @@ from recommender.programs.ranker import ModelIntegrityError, ProgramRanker
 from recommender.programs.recommend import Ranked, top_programs
 from recommender.snapshot import Snapshot, build_snapshot
 from recommender.store import repo
-from recommender.store.models import Event, utcnow
+from recommender.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -327,14 +326,7 @@ class Service:
         if self.store is None:
             return 0
         with self.store() as session:
-            rows = session.execute(
-                select(Event.employee_id, Event.item_id).where(
-                    Event.type.in_(repo.COMPLETION_TYPES),
-                    Event.item_kind == "program",
-                    Event.voided.is_(False),
-                    Event.employee_id.is_not(None),
-                )
-            ).all()
+            rows = repo.program_completions(session)
         for employee_id, program_id in rows:
             self.mark_completed(str(employee_id), str(program_id))
         return len(rows)

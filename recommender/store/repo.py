@@ -439,6 +439,25 @@ def completed_programs(session: Session, employee_id: str) -> set[str]:
     return {item for item in session.scalars(query) if item is not None}
 
 
+def program_completions(
+    session: Session, since: datetime | None = None, until: datetime | None = None
+) -> list[tuple[str, str]]:
+    """(employee_id, program_id) of every programme completion event of an employee, not
+    voided, that occurred in ``[since, until)`` (either bound optional)."""
+    query = select(Event.employee_id, Event.item_id).where(
+        Event.type.in_(COMPLETION_TYPES),
+        Event.item_kind == "program",
+        Event.voided.is_(False),
+        Event.employee_id.is_not(None),
+        Event.item_id.is_not(None),
+    )
+    if since is not None:
+        query = query.where(Event.occurred_at >= since)
+    if until is not None:
+        query = query.where(Event.occurred_at < until)
+    return [(str(e), str(i)) for e, i in session.execute(query).all()]
+
+
 # -- reviews ----------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from recommender.service import Answer, Service
 from recommender.store import repo
-from recommender.store.models import Event, RecommendationLog, Review
+from recommender.store.models import RecommendationLog, Review
 
 #: How many top programmes of a person count as suggestions to review.
 REVIEW_TOP = 5
@@ -247,16 +247,7 @@ def completions_this_year(service: Service, year: int) -> dict[str, set[str]]:
     start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
     out: dict[str, set[str]] = {}
     with service.store() as session:
-        rows = session.execute(
-            select(Event.employee_id, Event.item_id).where(
-                Event.type.in_(repo.COMPLETION_TYPES),
-                Event.item_kind == "program",
-                Event.voided.is_(False),
-                Event.employee_id.is_not(None),
-                Event.occurred_at >= start,
-                Event.occurred_at < end,
-            )
-        ).all()
+        rows = repo.program_completions(session, start, end)
     for employee_id, program_id in rows:
         out.setdefault(str(employee_id), set()).add(str(program_id))
     return out

@@ -256,6 +256,12 @@ def test_voiding_in_either_order_and_completed_programs(factory: sessionmaker[Se
         assert {r.status for r in repo.add_events(s, [_void("v-1", "x-2")])} == {"duplicate"}
         assert repo.completed_programs(s, EMP) == {"P002", "P003"}
         assert repo.completed_programs(s, OTHER) == {"P007"}
+        every_completion = set(repo.program_completions(s))
+        assert every_completion == {(EMP, "P002"), (EMP, "P003"), (OTHER, "P007")}
+        assert repo.program_completions(s, since=T0 + timedelta(seconds=1)) == []
+        assert set(repo.program_completions(s, since=T0, until=T0 + timedelta(days=1))) == (
+            every_completion
+        )
 
 
 @pytest.mark.parametrize(
