@@ -316,9 +316,20 @@ class Service:
     def visible(self, employee_id: str, units: frozenset[str] | None) -> None:
         """Raise UnknownEmployeeError unless the person is active and in one of ``units`` (or a
         unit below one of them); ``units`` None = every unit."""
-        unit = self.unit_of(employee_id)
-        if units is not None and not (self._ancestors.get(unit, frozenset({unit})) & units):
+        if not self.unit_visible(self.unit_of(employee_id), units, known_only=False):
             raise UnknownEmployeeError(employee_id)
+
+    def unit_visible(
+        self, unit_id: str, units: frozenset[str] | None, *, known_only: bool = True
+    ) -> bool:
+        """True when ``unit_id`` is one of ``units`` or below one (``units`` None = every unit);
+        with ``known_only`` a unit missing from the units table is never visible."""
+        chain = self._ancestors.get(unit_id)
+        if chain is None:
+            if known_only:
+                return False
+            chain = frozenset({unit_id})
+        return units is None or bool(chain & units)
 
     # ----------------------------------------------------------------- events and the log
     def apply_stored_completions(self) -> int:

@@ -60,6 +60,8 @@ from recommender.store.keys import KeyInfo
 
 log = logging.getLogger(__name__)
 NOT_FOUND = "no active employee with this identifier"
+#: Paths answered in JSON; everything else is an HTML page of the HR site.
+API_PREFIXES = ("/v1/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/redoc")
 
 
 def employee_key(identifier: str, settings: Settings) -> str:
@@ -293,8 +295,12 @@ def _bench_routes() -> APIRouter:
 
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         # the submitted values are not echoed: they may carry personal data
+        if not request.url.path.startswith(API_PREFIXES):
+            from recommender.web.routes import invalid_page
+
+            return invalid_page(request, exc)
         errors = [
             {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
             for e in exc.errors()

@@ -13,7 +13,8 @@ pseudonym ``employee_id``.
 Public API::
 
     NeedsReport, UnknownUnitError
-    build_needs(world, unit_id, plans, *, budget, extra_completions=None) -> NeedsReport
+    build_needs(world, unit_id, plans, *, budget, extra_completions=None,
+                previous_completions=None) -> NeedsReport
     unit_employees(world, unit_id) -> list[str]
     jp_realised(world, employee_ids, year=None, extra_completions=None) -> pd.Series
     default_budget(headcount, per_employee=DEFAULT_BUDGET_PER_EMPLOYEE) -> float
@@ -365,11 +366,17 @@ def jp_realised(
     return per_person
 
 
-def _previous_year(world: World, staff: pd.Index, year: int) -> pd.Series:
-    """JP completed (credited) per person with an end date in ``year - 1``."""
-    done = _completed(world, staff, year - 1)
-    out: pd.Series = done.groupby("employee_id")["jp"].sum().reindex(staff, fill_value=0)
-    return out.astype(int)
+def _previous_year(
+    world: World,
+    staff: pd.Index,
+    year: int,
+    progs: pd.DataFrame,
+    extra: Mapping[str, Iterable[str]] | None,
+) -> pd.Series:
+    """JP realised per person in ``year - 1`` (same rule as this year's: credited enrolments
+    plus LMS completions of that year in ``extra``)."""
+    per_person, _ = _realised(world, staff, year - 1, progs, extra)
+    return per_person
 
 
 def _planned_pairs(
@@ -443,6 +450,7 @@ def build_needs(
     *,
     budget: float,
     extra_completions: Mapping[str, Iterable[str]] | None = None,
+    previous_completions: Mapping[str, Iterable[str]] | None = None,
 ) -> NeedsReport:
     """The training-needs report of ``unit_id`` (direct staff) for ``world.year``.
 
@@ -452,7 +460,8 @@ def build_needs(
     catalogue. ``budget`` IDR (e.g. :func:`default_budget`). ``extra_completions`` maps
     employee id -> programme ids completed this year according to LMS events (for example the
     stored ``complete``/``pass`` events); each counts the catalogue JP once, and not at all
-    when the HR record already has that completion in the window.
+    when the HR record already has that completion in the window; ``previous_completions`` the
+    same for ``year - 1`` (used for last year's compliance).
 
     Raises UnknownUnitError (a KeyError) for a unit not in ``units``; ValueError for a
     negative budget, a plan of someone outside the unit, a plan of another year or an item
@@ -477,7 +486,7 @@ def build_needs(
     jp_planned = planned_jp.groupby(pairs["employee_id"]).sum().reindex(staff, fill_value=0)
     nc_planned = int(planned_jp[~pairs["program_id"].map(progs["classical"]).astype(bool)].sum())
     realised, nc_realised = _realised(world, staff, year, progs, extra_completions)
-    jp_previous = _previous_year(world, staff, year)
+    jp_previous = _previous_year(world, staff, year, progs, previous_completions)
 
     total_cost = float(cohorts["cost_total"].sum())
     total_jp = int(cohorts["jp_total"].sum())
@@ -637,10 +646,17 @@ def _words(lang: str) -> dict[str, str]:
     return {key: texts[lang] for key, texts in _LABELS.items()}
 
 
+#: Text starting with one of these is read as a formula by spreadsheet programs.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _plain(value: Any, money: bool = False) -> Any:
-    """numpy scalars as Python scalars; a whole IDR amount (``money``) as int."""
+    """numpy scalars as Python scalars; a whole IDR amount (``money``) as int; text that a
+    spreadsheet would take for a formula gets a leading apostrophe."""
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
     if money and isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -79,9 +79,14 @@ def check_pseudonym(value: str, what: str = "employee_id") -> str:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _check_text(value: str | None, what: str, *, spaced: bool = True) -> None:
     if value is None:
         return
+    if _CONTROL.search(value):
+        raise ValueError(f"{what} contains control characters")
     pattern = _NIP_SPACED if spaced else _NIP_STRICT
     if pattern.search(value):
         raise PersonalDataError(f"{what} contains a NIP-looking number; use the pseudonym")
@@ -440,10 +445,14 @@ def completed_programs(session: Session, employee_id: str) -> set[str]:
 
 
 def program_completions(
-    session: Session, since: datetime | None = None, until: datetime | None = None
+    session: Session,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    employee_ids: Sequence[str] | None = None,
 ) -> list[tuple[str, str]]:
     """(employee_id, program_id) of every programme completion event of an employee, not
-    voided, that occurred in ``[since, until)`` (either bound optional)."""
+    voided, that occurred in ``[since, until)`` (either bound optional), of ``employee_ids``
+    only when given."""
     query = select(Event.employee_id, Event.item_id).where(
         Event.type.in_(COMPLETION_TYPES),
         Event.item_kind == "program",
@@ -455,7 +464,13 @@ def program_completions(
         query = query.where(Event.occurred_at >= since)
     if until is not None:
         query = query.where(Event.occurred_at < until)
-    return [(str(e), str(i)) for e, i in session.execute(query).all()]
+    if employee_ids is None:
+        return [(str(e), str(i)) for e, i in session.execute(query).all()]
+    out: list[tuple[str, str]] = []
+    for start in range(0, len(employee_ids), 500):
+        part = query.where(Event.employee_id.in_(employee_ids[start : start + 500]))
+        out += [(str(e), str(i)) for e, i in session.execute(part).all()]
+    return out
 
 
 # -- reviews ----------------------------------------------------------------------------------

@@ -295,10 +295,11 @@ def list_users(session: Session) -> list[User]:
 
 
 def units_of(user: User) -> frozenset[str] | None:
-    """The units a user may see; None = every unit (an admin)."""
-    if user.role == "admin" or user.units is None:
+    """The units a user may see; None = every unit (an admin only). A reviewer whose unit
+    list is missing sees nothing (fail closed)."""
+    if user.role == "admin":
         return None
-    return frozenset(user.units)
+    return frozenset(user.units or ())
 
 
 # -- sign-in ----------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ database keeps only its SHA-256 with the user and a CSRF token (:mod:`recommende
 Every form carries the CSRF token in a hidden field and a POST without the right one is refused
 (403). The sign-in form, before any session exists, uses a double-submit token: a random cookie
 that the form must repeat. Failed sign-ins cost a fixed delay, lock the account after repeated
-failures (in the database) and are throttled per client address (in memory, per process).
+failures (in the database), and are throttled per user name (known or not, so a lock-out does
+not tell which names exist) and per client address (in memory, per process).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ LANG_COOKIE: Final = "jenjang_lang"
 FAILURE_DELAY: Final = 0.5  # seconds added to every failed sign-in
 THROTTLE_WINDOW: Final = 300.0  # seconds
 THROTTLE_MAX: Final = 20  # failed sign-ins per client address per window
+NAME_MAX: Final = 5  # failed sign-ins per user name per window, known or not (no enumeration)
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,6 @@ class Viewer:
     role: str
     units: frozenset[str] | None
     csrf: str
-
-    @property
-    def is_admin(self) -> bool:
-        """HR admin (sees every unit and the model page)."""
-        return self.role == "admin"
 
 
 class LoginRequiredError(Exception):
@@ -79,6 +76,20 @@ class Throttle:
                 seen.popleft()
             return len(seen) >= self.limit
 
+    def retry_after(self, client: str, now: float | None = None) -> int:
+        """Seconds until ``client`` is no longer blocked (0 when it is not)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            seen = self._failures.get(client)
+            if not seen or len(seen) < self.limit:
+                return 0
+            return max(1, int(seen[-self.limit] + self.window - now) + 1)
+
+    def reset(self, client: str) -> None:
+        """Forget ``client``'s failures (after a successful sign-in)."""
+        with self._lock:
+            self._failures.pop(client, None)
+
     def failed(self, client: str, now: float | None = None) -> None:
         """Count one failed sign-in of ``client``."""
         now = time.monotonic() if now is None else now
@@ -89,7 +100,9 @@ class Throttle:
 
 
 def client_of(request: Request) -> str:
-    """The client's address (the TCP peer; no proxy headers are trusted)."""
+    """The client's address as uvicorn reports it: the TCP peer, or the ``X-Forwarded-For``
+    address when the peer is a proxy uvicorn trusts (``jenjang serve`` trusts none unless
+    ``--forwarded-allow-ips`` is given)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -47,7 +48,12 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 DECISIONS = ("approve", "reject", "replace")
-Budget = Annotated[float | None, Query(ge=0, le=1e13, description="IDR")]
+#: Problems a review form can have, each with the page's words ``error_<code>``.
+DECISION_ERRORS = ("decision", "text", "reason", "replacement", "not_shown")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+Budget = Annotated[str | None, Query(max_length=40, description="IDR")]
+#: Most people whose answers a list page computes (unit page columns, review queue).
+STAFF_LIMIT = 600
 MAX_REASON = 1000
 
 
@@ -99,7 +105,7 @@ def render(
             "t": t,
             "lang": lang,
             "other_lang": "en" if lang == "id" else "id",
-            "here": quote(here, safe="/?=&"),
+            "here": quote(here, safe="/"),
             "viewer": viewer,
             "csrf": viewer.csrf if viewer else "",
             "num": lambda v, d=0: _fmt_number(v, lang, d),
@@ -113,13 +119,17 @@ def render(
 
 
 def _viewer(request: Request) -> auth.Viewer:
-    """The signed-in viewer; raises LoginRequiredError."""
+    """The signed-in viewer; raises LoginRequiredError (back to this page after sign-in for a
+    GET, to the home page after a form)."""
     service = _service(request)
-    if service.store is None:
-        raise auth.LoginRequiredError(request.url.path)
-    viewer = auth.viewer_of(service.store, request.cookies.get(auth.SESSION_COOKIE))
+    viewer = None
+    if service.store is not None:
+        viewer = auth.viewer_of(service.store, request.cookies.get(auth.SESSION_COOKIE))
     if viewer is None:
-        raise auth.LoginRequiredError(request.url.path)
+        back = "/"
+        if request.method == "GET":
+            back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise auth.LoginRequiredError(back)
     return viewer
 
 
@@ -136,6 +146,28 @@ def _visible_employee(service: Service, viewer: auth.Viewer, employee_id: str) -
         service.visible(employee_id, viewer.units)
     except UnknownEmployeeError:
         raise views.NotVisibleError(employee_id) from None
+
+
+def _budget(value: str | None) -> float | None:
+    """The report's budget from the form: empty = the default; raises BadInputError."""
+    if value is None or not value.strip():
+        return None
+    try:
+        budget = float(value.replace(".", "").replace(",", "").strip())
+    except ValueError:
+        raise BadInputError("error_budget") from None
+    if not 0 <= budget <= 1e13:
+        raise BadInputError("error_budget")
+    return round(budget)
+
+
+class BadInputError(ValueError):
+    """A page parameter that makes no sense (answered 400 with the page's words for
+    ``code``)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def _per_person_budget() -> float:
@@ -182,6 +214,8 @@ def _auth_routes(r: APIRouter) -> None:
         service = _service(request)
         target = auth.safe_next(next)
 
+        secure = service.settings.env == "production"
+
         def again(message: str, status: int) -> HTMLResponse:
             token = auth.new_login_token()
             response = render(
@@ -191,20 +225,29 @@ def _auth_routes(r: APIRouter) -> None:
                 status_code=status,
             )
             response.set_cookie(
-                auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600
+                auth.LOGIN_CSRF_COOKIE,
+                token,
+                httponly=True,
+                samesite="strict",
+                secure=secure,
+                max_age=3600,
             )
             return response
 
         lang = _lang(request)
         if not auth.same_token(csrf_token, request.cookies.get(auth.LOGIN_CSRF_COOKIE)):
             return again(text(lang, "csrf"), 403)
-        client = auth.client_of(request)
-        throttle: auth.Throttle = request.app.state.login_throttle
-        if throttle.blocked(client):
+        client, name = auth.client_of(request), "user:" + username.strip().lower()[:64]
+        by_client: auth.Throttle = request.app.state.login_throttle
+        by_name: auth.Throttle = request.app.state.name_throttle
+        if by_client.blocked(client):
             return again(text(lang, "throttled"), 429)
+        if by_name.blocked(name):
+            await asyncio.sleep(auth.FAILURE_DELAY)
+            return again(text(lang, "locked", seconds=by_name.retry_after(name)), 429)
         if service.store is None:
             return again(text(lang, "login_failed"), 503)
-        store = service.store
+        store, previous = service.store, request.cookies.get(auth.SESSION_COOKIE)
 
         def attempt() -> tuple[str, str] | int | None:
             with store.begin() as session:
@@ -214,15 +257,20 @@ def _auth_routes(r: APIRouter) -> None:
                     return int(exc.retry_after_seconds)
                 except (users.LoginFailed, ValueError):
                     return None
+                if previous:  # signing in again replaces the session the browser had
+                    users.end_session(session, previous)
+                users.purge_expired(session)
                 return users.start_session(session, user)
 
         outcome = await run_in_threadpool(attempt)
         if outcome is None or isinstance(outcome, int):
-            throttle.failed(client)
+            by_client.failed(client)
+            by_name.failed(name)
             await asyncio.sleep(auth.FAILURE_DELAY)
             if isinstance(outcome, int):
                 return again(text(lang, "locked", seconds=outcome), 429)
             return again(text(lang, "login_failed"), 401)
+        by_name.reset(name)
         token, _csrf = outcome
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
@@ -230,7 +278,7 @@ def _auth_routes(r: APIRouter) -> None:
             token,
             httponly=True,
             samesite="lax",
-            secure=service.settings.env == "production",
+            secure=secure,
             max_age=8 * 3600,
         )
         response.delete_cookie(auth.LOGIN_CSRF_COOKIE)
@@ -263,7 +311,9 @@ def _unit_routes(r: APIRouter) -> None:
     def home(request: Request) -> Response:
         viewer = _viewer(request)
         if viewer.units is not None and len(viewer.units) == 1:
-            return RedirectResponse(f"/units/{next(iter(viewer.units))}", status_code=303)
+            (only,) = viewer.units
+            if views.unit_visible(_service(request), only, viewer.units):
+                return RedirectResponse(f"/units/{quote(only)}", status_code=303)
         return RedirectResponse("/units", status_code=303)
 
     @r.get("/units", response_class=HTMLResponse, include_in_schema=False)
@@ -280,22 +330,25 @@ def _unit_routes(r: APIRouter) -> None:
         service = _service(request)
         views.check_unit(service, unit_id, viewer.units)
         lang = _lang(request)
-        year = service.world.year
+        world = service.world
+        year = world.year
         staff = views.direct_staff(service, unit_id)
-        decided = views.decisions_of(service, staff, year)
-        jp = needs.jp_realised(
-            service.world, staff, year, views.completions_this_year(service, year)
-        )
+        detailed = len(staff) <= STAFF_LIMIT  # answers for everyone only in a unit this size
+        decided = views.decisions_of(service, staff, year) if detailed else {}
+        jp = needs.jp_realised(world, staff, year, views.completions_in(service, year, staff))
         jp_before = needs.jp_realised(
-            service.world, staff, year - 1, views.completions_this_year(service, year - 1)
+            world, staff, year - 1, views.completions_in(service, year - 1, staff)
         )
         names = views.person_names(service)
         titles = views.position_titles(service)
-        people = service.world.snap.people
+        people = world.snap.people
         rows = []
         for employee_id in staff:
-            top = views.shown(service, employee_id, "positions", lang, record=False).body
-            first = top["items"][0] if top["items"] else None
+            first, pending = None, None
+            if detailed:
+                top = views.shown(service, employee_id, "positions", lang, record=False).body
+                first = top["items"][0] if top["items"] else None
+                pending = len(views.pending_programs(service, employee_id, lang, decided))
             rows.append(
                 {
                     "employee_id": employee_id,
@@ -305,20 +358,22 @@ def _unit_routes(r: APIRouter) -> None:
                     "jp": float(jp.get(employee_id, 0.0)),
                     "jp_before": float(jp_before.get(employee_id, 0.0)),
                     "next": first,
-                    "pending": len(views.pending_programs(service, employee_id, lang, decided)),
+                    "pending": pending,
                 }
             )
-        table = service.world.tables["units"]
+        table = world.tables["units"]
         children = table.loc[table["parent_id"] == unit_id, "unit_id"].astype(str).tolist()
+        unit_names = views.unit_names(service)
         return render(
             request,
             "unit.html",
             {
                 "unit_id": unit_id,
-                "unit_name": views.unit_names(service).get(unit_id, unit_id),
+                "unit_name": unit_names.get(unit_id, unit_id),
                 "rows": rows,
                 "year": year,
-                "children": [(c, views.unit_names(service).get(c, c)) for c in sorted(children)],
+                "detailed": detailed,
+                "children": [(c, unit_names.get(c, c)) for c in sorted(children)],
             },
             viewer,
         )
@@ -330,13 +385,13 @@ def _unit_routes(r: APIRouter) -> None:
         viewer = _viewer(request)
         service = _service(request)
         lang = _lang(request)
-        if unit is not None:
+        if unit:
             views.check_unit(service, unit, viewer.units)
             chosen = [unit]
         else:
             chosen = [u["unit_id"] for u in views.visible_units(service, viewer.units)]
         staff = [e for u in chosen for e in views.direct_staff(service, u)]
-        too_many = len(staff) > QUEUE_LIMIT
+        too_many = len(staff) > STAFF_LIMIT
         rows: list[dict[str, Any]] = []
         if not too_many:
             decided = views.decisions_of(service, staff, service.world.year)
@@ -368,16 +423,13 @@ def _unit_routes(r: APIRouter) -> None:
         )
 
 
-QUEUE_LIMIT = 600
-
-
 def _employee_routes(r: APIRouter) -> None:
     @r.get("/employees/{employee_id}", response_class=HTMLResponse, include_in_schema=False)
     def employee_page(
         request: Request,
         employee_id: str,
-        saved: int = 0,
-        error: Annotated[str | None, Query(max_length=300)] = None,
+        saved: Annotated[str | None, Query(max_length=2)] = None,
+        error: Annotated[str | None, Query(max_length=40)] = None,
     ) -> HTMLResponse:
         viewer = _viewer(request)
         service = _service(request)
@@ -386,8 +438,8 @@ def _employee_routes(r: APIRouter) -> None:
         year = service.world.year
         programs = views.shown(service, employee_id, "programs", lang, record=True)
         positions = views.shown(service, employee_id, "positions", lang, record=True)
-        catalog = service.world.cat.programs
-        options = zip(catalog["program_id"].astype(str), catalog["title"].astype(str), strict=True)
+        catalog = views.text_map(service.world.cat.programs, "program_id", "title")
+        message = text(lang, f"error_{error}") if error in DECISION_ERRORS else None
         return render(
             request,
             "employee.html",
@@ -399,10 +451,10 @@ def _employee_routes(r: APIRouter) -> None:
                 "plan": _plan(service, employee_id, lang),
                 "decided": views.decisions_of(service, [employee_id], year),
                 "history": views.history(service, employee_id),
-                "catalog": list(options),
+                "catalog": sorted(catalog.items()),
                 "year": year,
-                "saved": bool(saved),
-                "error": error,
+                "saved": saved == "1",
+                "error": message,
                 "review_top": views.REVIEW_TOP,
             },
             viewer,
@@ -439,8 +491,10 @@ def _employee_routes(r: APIRouter) -> None:
                 reason=reason,
                 replacement_id=replacement_id,
             )
-        except (views.DecisionError, ValueError) as exc:
-            return RedirectResponse(f"{back}?error={quote(str(exc))}#decisions", status_code=303)
+        except views.DecisionError as exc:
+            return RedirectResponse(f"{back}?error={exc.code}#decisions", status_code=303)
+        except ValueError:  # refused by the store's checks (a NIP-like or control character)
+            return RedirectResponse(f"{back}?error=text#decisions", status_code=303)
         return RedirectResponse(f"{back}?saved=1#{item_kind}-{stored}", status_code=303)
 
 
@@ -457,25 +511,23 @@ def _store_review(
     reason: str,
     replacement_id: str,
 ) -> str:
-    """Validate a review form and store it; returns the item id. Raises DecisionError or
-    ValueError with a message naming the field."""
-    if decision not in DECISIONS:
-        raise views.DecisionError("decision: choose approve, reject or replace")
-    if item_kind not in ("program", "position"):
-        raise views.DecisionError("item_kind: must be program or position")
+    """Validate a review form and store it; returns the item id. Raises DecisionError (its
+    ``code`` one of :data:`DECISION_ERRORS`) or ValueError from the store's checks."""
+    if decision not in DECISIONS or item_kind not in ("program", "position"):
+        raise views.DecisionError("decision", "decision / item_kind: not a known choice")
     reason = reason.strip()
+    if CONTROL.search(reason) or CONTROL.search(request_id + item_id + replacement_id):
+        raise views.DecisionError("text", "control characters in the form")
     if decision in ("reject", "replace") and not reason:
-        raise views.DecisionError(text(lang, "reason_required"))
+        raise views.DecisionError("reason", "reason: required to reject or replace")
     replacement = replacement_id.strip() or None
     if decision == "replace":
         if item_kind != "program":
-            raise views.DecisionError("decision: only a program can be replaced")
-        if replacement is None or replacement not in set(
-            service.world.cat.programs["program_id"].astype(str)
-        ):
-            raise views.DecisionError("replacement_id: choose a program of the catalogue")
+            raise views.DecisionError("decision", "decision: only a program can be replaced")
+        if replacement is None or replacement not in service.world.cat.ids:
+            raise views.DecisionError("replacement", "replacement_id: not in the catalogue")
         if replacement == item_id:
-            raise views.DecisionError("replacement_id: choose another program")
+            raise views.DecisionError("replacement", "replacement_id: the same program")
     else:
         replacement = None
     served = views.served_item(service, employee_id, request_id, item_kind, item_id)
@@ -498,21 +550,25 @@ def _store_review(
 
 def _report_routes(r: APIRouter) -> None:
     def report(
-        request: Request, unit_id: str, budget: float | None
+        request: Request, unit_id: str, budget_text: str | None
     ) -> tuple[auth.Viewer, needs.NeedsReport]:
         viewer = _viewer(request)
         service = _service(request)
         views.check_unit(service, unit_id, viewer.units)
+        budget = _budget(budget_text)
         lang = _lang(request)
-        staff = needs.unit_employees(service.world, unit_id)
+        world = service.world
+        staff = needs.unit_employees(world, unit_id)
+        if len(staff) > STAFF_LIMIT:
+            raise BadInputError("error_too_many")
         plans = {e: _plan(service, e, lang) for e in staff}
-        year = service.world.year
         found = needs.build_needs(
-            service.world,
+            world,
             unit_id,
             plans,
             budget=budget if budget is not None else needs.default_budget(len(staff)),
-            extra_completions=views.completions_this_year(service, year),
+            extra_completions=views.completions_in(service, world.year, staff),
+            previous_completions=views.completions_in(service, world.year - 1, staff),
         )
         return viewer, found
 
@@ -522,7 +578,11 @@ def _report_routes(r: APIRouter) -> None:
         return render(
             request,
             "needs.html",
-            {"r": found, "heat": needs_heat(found), "budget_param": budget},
+            {
+                "r": found,
+                "heat": needs_heat(found),
+                "budget_query": "" if budget is None else f"?budget={round(found.budget)}",
+            },
             viewer,
         )
 
@@ -544,6 +604,13 @@ def _report_routes(r: APIRouter) -> None:
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers=_download(f"kebutuhan-pelatihan-{unit_id}-{found.year}.xlsx"),
         )
+
+
+def invalid_page(request: Request, exc: RequestValidationError) -> HTMLResponse:
+    """A page's query or form failed validation: 422 with the field names (never the values)."""
+    fields = sorted({str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()})
+    message = text(_lang(request), "error_input", fields=", ".join(fields))
+    return render(request, "error.html", {"message": message}, status_code=422)
 
 
 def _download(filename: str) -> dict[str, str]:
@@ -591,6 +658,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.state.login_throttle = auth.Throttle()
+    app.state.name_throttle = auth.Throttle(limit=auth.NAME_MAX)
     app.state.run_figures = RunFigures(settings)
 
     @app.exception_handler(auth.LoginRequiredError)
@@ -609,13 +677,14 @@ def install(app: FastAPI, settings: Settings) -> None:
             request, "error.html", {"message": text(_lang(request), "not_found")}, status_code=404
         )
 
+    @app.exception_handler(BadInputError)
+    async def _bad_input(request: Request, exc: BadInputError) -> Response:
+        return render(
+            request, "error.html", {"message": text(_lang(request), exc.code)}, status_code=400
+        )
+
     @app.exception_handler(needs.UnknownUnitError)
     async def _unknown_unit(request: Request, exc: needs.UnknownUnitError) -> Response:
         return render(
             request, "error.html", {"message": text(_lang(request), "not_found")}, status_code=404
         )
-
-
-def now_text(at: datetime, lang: str) -> str:
-    """A review time as shown on the page (UTC)."""
-    return at.strftime("%d-%m-%Y %H:%M UTC" if lang == "id" else "%Y-%m-%d %H:%M UTC")

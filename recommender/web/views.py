@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from recommender.service import Answer, Service
+from recommender.service import Service
 from recommender.store import repo
 from recommender.store.models import RecommendationLog, Review
 
@@ -36,10 +36,7 @@ class NotVisibleError(LookupError):
 # ----------------------------------------------------------------------------- units
 def unit_visible(service: Service, unit_id: str, units: frozenset[str] | None) -> bool:
     """True when ``unit_id`` exists and is one of ``units`` or below one (None = all)."""
-    chain = service._ancestors.get(unit_id)
-    if chain is None:
-        return False
-    return units is None or bool(chain & units)
+    return service.unit_visible(unit_id, units)
 
 
 def check_unit(service: Service, unit_id: str, units: frozenset[str] | None) -> None:
@@ -48,10 +45,26 @@ def check_unit(service: Service, unit_id: str, units: frozenset[str] | None) -> 
         raise NotVisibleError(unit_id)
 
 
+def text_map(
+    frame: pd.DataFrame, key: str, column: str, fallback: str | None = None
+) -> dict[str, str]:
+    """``key`` -> text of ``column`` (``fallback`` column, then the key, where it is empty)."""
+    values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index)
+    if fallback is not None:
+        values = values.where(values.notna(), frame[fallback])
+    keys = frame[key].astype(str)
+    return {
+        k: (k if pd.isna(v) or str(v) == "" else str(v)) for k, v in zip(keys, values, strict=True)
+    }
+
+
 def unit_names(service: Service) -> dict[str, str]:
     """Unit id -> name."""
-    u = service.world.tables["units"]
-    return dict(zip(u["unit_id"].astype(str), u["name"].astype(str), strict=True))
+    snap = service.world.snap
+    names: dict[str, str] = snap.memo(
+        "web_unit_names", lambda: text_map(service.world.tables["units"], "unit_id", "name")
+    )
+    return names
 
 
 def visible_units(service: Service, units: frozenset[str] | None) -> list[dict[str, Any]]:
@@ -112,8 +125,20 @@ def person_names(service: Service) -> dict[str, str]:
 
 def position_titles(service: Service) -> dict[str, str]:
     """Position id -> title."""
-    p = service.world.tables["positions"]
-    return dict(zip(p["position_id"].astype(str), p["title"].astype(str), strict=True))
+    snap = service.world.snap
+    titles: dict[str, str] = snap.memo(
+        "web_position_titles",
+        lambda: text_map(service.world.tables["positions"], "position_id", "title"),
+    )
+    return titles
+
+
+def competency_names(service: Service, lang: str) -> dict[str, str]:
+    """Competency id -> name in ``lang`` (English where there is an English name)."""
+    comps = service.world.tables["competencies"]
+    if lang == "en":
+        return text_map(comps, "competency_id", "name_en", fallback="name")
+    return text_map(comps, "competency_id", "name")
 
 
 # ----------------------------------------------------------------------------- answers
@@ -127,33 +152,20 @@ class Shown:
     model_version: str | None
 
 
-def _answer(service: Service, key: tuple[Any, ...], build: Any, item_key: str) -> Answer:
-    return service.cached(key, build, item_key)
-
-
 def shown(service: Service, employee_id: str, kind: str, lang: str, record: bool) -> Shown:
-    """The ``kind`` ("programs", "positions", "plan") answer for a person, with the same cache
-    keys as the API; written to the log under a new request id when ``record``."""
+    """The ``kind`` ("programs" or "positions") answer for a person, with the same cache keys
+    as the API; written to the log under a new request id when ``record``."""
     if kind == "programs":
-        answer = _answer(
-            service,
+        answer = service.cached(
             (employee_id, "programs", PROGRAMS_SHOWN, None, False, None, lang),
             lambda: service.programs(employee_id, PROGRAMS_SHOWN, None, False, None, lang),
             "program_id",
         )
-    elif kind == "positions":
-        answer = _answer(
-            service,
+    else:
+        answer = service.cached(
             (employee_id, "positions", POSITIONS_SHOWN, lang),
             lambda: service.positions(employee_id, POSITIONS_SHOWN, lang),
             "position_id",
-        )
-    else:
-        answer = _answer(
-            service,
-            (employee_id, "plan", None, None, lang),
-            lambda: service.plan(employee_id, None, None, lang),
-            "program_id",
         )
     request_id = uuid.uuid4().hex
     if record:
@@ -210,12 +222,16 @@ class ServedItem:
     """What the recommendation log says about a reviewed item."""
 
     request_id: str
-    model_version: str
-    kind: str
+    model_version: str | None
 
 
 class DecisionError(ValueError):
-    """A review form that cannot be stored; the message names the field."""
+    """A review form that cannot be stored. ``code`` names the problem for the page (a key of
+    :data:`recommender.web.i18n.TEXTS` prefixed ``error_``); the message names the field."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def served_item(
@@ -224,30 +240,31 @@ def served_item(
     """Check that ``item_id`` was in the list logged under ``request_id`` for this person and
     return the list's model version; raises DecisionError naming the field otherwise."""
     if service.store is None:
-        raise DecisionError("no application database is configured")
+        raise DecisionError("not_shown", "no application database is configured")
     if service.log is not None:
         service.log.flush()
     with service.store() as session:
         row = session.get(RecommendationLog, request_id)
         if row is None or row.employee_id != employee_id:
-            raise DecisionError("request_id: this list was not shown for this employee")
-        wanted = ("positions",) if item_kind == "position" else ("programs", "plan")
-        if not row.endpoint.endswith(wanted):
-            raise DecisionError("item_kind: does not match the list")
+            raise DecisionError("not_shown", "request_id: not shown for this employee")
+        if row.endpoint != f"review:{item_kind}s":
+            raise DecisionError("not_shown", "item_kind: does not match the list")
         if item_id not in {str(i.get("item_id")) for i in row.items}:
-            raise DecisionError("item_id: not in the list that was shown")
-        return ServedItem(row.request_id, row.model_version, item_kind)
+            raise DecisionError("not_shown", "item_id: not in the list that was shown")
+        version = row.model_version if row.model_version not in ("", "None") else None
+        return ServedItem(row.request_id, version)
 
 
 # ----------------------------------------------------------------------------- JP this year
-def completions_this_year(service: Service, year: int) -> dict[str, set[str]]:
-    """Programmes completed in ``year`` according to the LMS events (not voided)."""
+def completions_in(service: Service, year: int, employee_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Programmes ``employee_ids`` completed in ``year`` according to the LMS events (not
+    voided)."""
     if service.store is None:
         return {}
     start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
     out: dict[str, set[str]] = {}
     with service.store() as session:
-        rows = repo.program_completions(session, start, end)
+        rows = repo.program_completions(session, start, end, list(employee_ids))
     for employee_id, program_id in rows:
         out.setdefault(str(employee_id), set()).add(str(program_id))
     return out
@@ -293,9 +310,7 @@ def gap_chart(service: Service, employee_id: str, lang: str, limit: int = 16) ->
     if p < 0:
         return GapChart()
     nxt = int(cat.next_position[p])
-    comps = w.tables["competencies"]
-    col = "name_en" if lang == "en" and "name_en" in comps.columns else "name"
-    names = dict(zip(comps["competency_id"].astype(str), comps[col].astype(str), strict=True))
+    names = competency_names(service, lang)
     levels = w.snap.levels[row]
     req, weight = cat.req[p], cat.req_weight[p]
     need = np.flatnonzero(req > 0)

@@ -222,6 +222,7 @@ def test_decisions_are_stored_with_reviewer_model_version_and_request(
         assert row.request_id == request_id
         assert row.model_version == logged.model_version == "1"
     assert rows[2].replacement_id == programs[0]
+    assert all(isinstance(r.model_version, str) and r.model_version != "None" for r in rows)
     shown = web.get(f"/employees/{employee}").text
     assert "sudah setara" in shown and "Ditolak" in shown
 
@@ -293,3 +294,54 @@ def test_logout_ends_the_session(web: TestClient, hr_users: dict[str, str]) -> N
     r = web.post("/logout", data={"csrf_token": token})
     assert r.status_code == 303
     assert web.get("/units").status_code == 303
+
+
+def test_employee_page_in_english(
+    web: TestClient, service: Service, hr_users: dict[str, str]
+) -> None:
+    sign_in(web, hr_users["reviewer"], REVIEWER_PASSWORD)
+    web.get("/language?lang=en&next=/units")
+    for employee in staff_of(service, hr_users["unit_id"])[:3]:
+        page = web.get(f"/employees/{employee}")
+        assert page.status_code == 200, page.text[:300]
+        assert "Recommended programs" in page.text and ">nan<" not in page.text
+
+
+def test_bad_page_input_is_a_4xx_page_never_a_500(
+    web: TestClient, service: Service, hr_users: dict[str, str]
+) -> None:
+    sign_in(web, hr_users["reviewer"], REVIEWER_PASSWORD)
+    unit = hr_users["unit_id"]
+    assert web.get(f"/units/{unit}/needs?budget=").status_code == 200, "empty = the default"
+    for budget in ("abc", "-5", "1e99", "nan"):
+        r = web.get(f"/units/{unit}/needs?budget={budget}")
+        assert r.status_code == 400 and "text/html" in r.headers["content-type"], budget
+    assert web.get("/queue?unit=").status_code == 200, "no unit chosen = all of mine"
+    employee = staff_of(service, unit)[0]
+    r = web.get(f"/employees/{employee}?saved=1&error=Hubungi%20saya")
+    assert r.status_code == 200 and "Hubungi saya" not in r.text, "no reflected text"
+    page = web.get(f"/employees/{employee}").text
+    form = {
+        "csrf_token": csrf_of(page),
+        "request_id": REQUEST.search(page).group(1),  # type: ignore[union-attr]
+        "item_kind": "program",
+        "item_id": re.findall(r'id="program-([^"]+)"', page)[0],
+        "decision": "reject",
+    }
+    r = web.post(f"/employees/{employee}/reviews", data={**form, "reason": "a\x00b"})
+    assert r.status_code == 303 and "error=text" in r.headers["location"]
+    r = web.post(f"/employees/{employee}/reviews", data={**form, "reason": "x" * 2000})
+    assert r.status_code == 422 and "text/html" in r.headers["content-type"]
+    assert "x" * 50 not in r.text, "the value is not echoed"
+
+
+def test_unknown_names_lock_like_known_ones(web: TestClient) -> None:
+    codes = []
+    for _ in range(6):
+        token = csrf_of(web.get("/login").text)
+        r = web.post(
+            "/login",
+            data={"username": "no.such.user", "password": "guess-123", "csrf_token": token},
+        )
+        codes.append(r.status_code)
+    assert codes[:5] == [401] * 5 and codes[5] == 429, "a lock-out does not reveal a name"

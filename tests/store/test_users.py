@@ -101,6 +101,8 @@ def test_create_users_and_units(factory: sessionmaker[Session]) -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", rina.user_id) and rina.user_id != boss.user_id
     assert users.units_of(rina) == frozenset({"UNIT-A", "UNIT-B"})
     assert users.units_of(boss) is None and users.units_of(empty_admin) is None
+    broken = users.User(username="x", role="reviewer", units=None)
+    assert users.units_of(broken) == frozenset(), "a reviewer without units sees nothing"
     with factory.begin() as s:
         stored = users.get_user(s, "RINA.hr")
         assert stored is not None and stored.units == ["UNIT-A", "UNIT-B"]
