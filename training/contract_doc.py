@@ -13,7 +13,8 @@ HEADER = """# Data contract
 
 Generated from `recommender/data/schema.py` by `python -m training.contract_doc`; do not edit by
 hand. Raw tables arrive as CSV or Parquet files named `<table>.csv`, `<table>.csv.gz` or
-`<table>.parquet` in one folder, or as tables of a SQL database (`sqlite:///file.db`,
+`<table>.parquet` in one folder (a large table may be a folder `<table>/` of Parquet parts,
+read in file-name order), or as tables of a SQL database (`sqlite:///file.db`,
 `postgresql://...`). `jenjang validate` checks them and reports every problem as table, row
 (1-based, header excluded), column, value and rule; `jenjang ingest` writes the clean tables
 (Parquet, NIP replaced by `employee_id`, the keyed pseudonym; employees keep `birth_year` only)

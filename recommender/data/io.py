@@ -35,10 +35,17 @@ def _table_name(path: Path) -> str | None:
     return None
 
 
+def _is_partitioned(path: Path) -> bool:
+    """A folder of Parquet parts (``<table>/part-*.parquet``) holding one table."""
+    return path.is_dir() and any(path.glob("*.parquet"))
+
+
 def list_files(directory: Path) -> tuple[dict[str, Path], list[str]]:
     """Map contract table names to files in ``directory``; also return unrecognised file names.
 
-    Files whose name starts with ``_`` or ``.`` (reports, hidden files) are skipped.
+    A table is a file ``<table>.parquet|.csv|.csv.gz`` or a folder ``<table>/`` of Parquet
+    parts (large organisations). Files whose name starts with ``_`` or ``.`` (reports, hidden
+    files) are skipped.
 
     Raises DataSourceError if the directory does not exist or holds one table twice.
     """
@@ -50,6 +57,8 @@ def list_files(directory: Path) -> tuple[dict[str, Path], list[str]]:
         if path.name.startswith(("_", ".")):
             continue  # reports and hidden files are never tables
         name = _table_name(path) if path.is_file() else None
+        if name is None and path.name in TABLES and _is_partitioned(path):
+            name = path.name
         if name is None or name not in TABLES:
             if path.is_file():
                 unknown.append(path.name)
@@ -61,8 +70,12 @@ def list_files(directory: Path) -> tuple[dict[str, Path], list[str]]:
 
 
 def read_file(path: Path) -> pd.DataFrame:
-    """Read one raw table file. CSV is read as text so that validation sees the exact values."""
+    """Read one raw table file (or folder of Parquet parts, in part order). CSV is read as text
+    so that validation sees the exact values."""
     try:
+        if path.is_dir():
+            parts = sorted(path.glob("*.parquet"))
+            return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
         if path.name.endswith(".parquet"):
             return pd.read_parquet(path)
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])

@@ -88,6 +88,22 @@ def test_small_chunks_keep_integrity(tmp_path: Path) -> None:
     assert validate(frames, "full").ok
 
 
+def test_large_organisations_write_partitioned_tables(tmp_path: Path) -> None:
+    counts = generate(400, 11, tmp_path / "parts", chunk_size=60, workers=1, partitioned=True)
+    parts = sorted((tmp_path / "parts" / "enrollments").glob("part-*.parquet"))
+    assert len(parts) > 1, "one file per chunk"
+    assert not (tmp_path / "parts" / "enrollments.parquet").exists()
+    assert (tmp_path / "parts" / "units.parquet").is_file(), "reference tables stay files"
+    frames = _frames(tmp_path / "parts")
+    assert len(frames["enrollments"]) == counts["enrollments"]
+    generate(400, 11, tmp_path / "single", chunk_size=60, workers=1, partitioned=False)
+    _assert_same(tmp_path / "parts", tmp_path / "single")
+    # a rerun into the same folder with the other layout leaves one spelling of each table
+    generate(400, 11, tmp_path / "parts", chunk_size=60, workers=1, partitioned=False)
+    assert not (tmp_path / "parts" / "enrollments").exists()
+    _assert_same(tmp_path / "parts", tmp_path / "single")
+
+
 def test_rejects_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         generate(0, 1, tmp_path)

@@ -7,6 +7,7 @@ the number of employees. The same seed gives the same files whatever the chunk o
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +26,9 @@ from training.synthetic.simulate import simulate_chunk
 from training.synthetic.world import World, build_world
 
 CHUNK_SIZE = 50_000
+#: Above this many employees Parquet output is partitioned: ``DIR/<table>/part-NNNNN.parquet``,
+#: one file per simulated chunk (readers take the folder as one table).
+PARTITION_ABOVE = 200_000
 EVENT_COLUMNS = {
     "assessments": {
         "person": "nip",
@@ -75,19 +79,43 @@ INT_COLUMNS = ("jp_credited", "satisfaction")
 
 
 class TableWriter:
-    """Appends chunks of one table to ``DIR/name.parquet`` (one schema) or ``DIR/name.csv``."""
+    """Appends chunks of one table to ``DIR/name.parquet`` (one schema) or ``DIR/name.csv``;
+    with ``partitioned`` (Parquet only) each chunk is its own file
+    ``DIR/name/part-NNNNN.parquet`` with the same schema."""
 
-    def __init__(self, directory: Path, name: str, fmt: str) -> None:
-        self.path = directory / f"{name}.{fmt}"
+    def __init__(self, directory: Path, name: str, fmt: str, partitioned: bool = False) -> None:
+        self.partitioned = partitioned and fmt == "parquet"
+        self.path = directory / (name if self.partitioned else f"{name}.{fmt}")
         self.fmt = fmt
         self._pq: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self.rows = 0
-        self.path.unlink(missing_ok=True)
+        self.parts = 0
+        if self.path.is_dir():
+            for old in self.path.glob("part-*.parquet"):
+                old.unlink()
+        else:
+            self.path.unlink(missing_ok=True)
+        # a table is either one file or one folder: remove the other spelling of a rerun
+        other = directory / (f"{name}.{fmt}" if self.partitioned else name)
+        if other.is_file():
+            other.unlink()
+        elif other.is_dir():
+            for old in other.glob("part-*.parquet"):
+                old.unlink()
+            with contextlib.suppress(OSError):
+                other.rmdir()
 
     def write(self, df: pd.DataFrame) -> None:
         """Append ``df`` (same columns every time)."""
         self.rows += len(df)
+        if self.partitioned:
+            table = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
+            self._schema = self._schema or table.schema
+            self.path.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, self.path / f"part-{self.parts:05d}.parquet")
+            self.parts += 1
+            return
         if self.fmt == "csv":
             df.to_csv(
                 self.path,
@@ -215,11 +243,14 @@ def generate(
     chunk_size: int = CHUNK_SIZE,
     on_progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
+    partitioned: bool | None = None,
 ) -> dict[str, int]:
     """Write the organisation to ``out`` (one file per table); returns rows per table.
 
     ``workers`` processes simulate chunks in parallel (default: one per CPU); the files are the
-    same for any number of workers.
+    same for any number of workers. ``partitioned`` (default: above :data:`PARTITION_ABOVE`
+    employees, Parquet only) writes the tables that grow with the organisation as folders of
+    one Parquet file per chunk, so that no single file holds millions of rows.
 
     Raises ValueError for ``n < 1`` or an unknown format.
     """
@@ -234,6 +265,9 @@ def generate(
     formasi_total: dict[int, int] = {}
     done, enrol_seq = 0, 0
     workers = workers or os.cpu_count() or 1
+    parts = (n > PARTITION_ABOVE) if partitioned is None else partitioned
+    if parts:  # the tables that grow with the organisation, as folders of parts
+        writers.update({t: TableWriter(out, t, fmt, True) for t in ("employees", *EVENT_COLUMNS)})
     for k, total, emp, events, formasi in iter_chunks(world, n, seed, chunk_size, workers):
         if k < 0:
             _writer(writers, out, "sessions", fmt).write(events["sessions"])
