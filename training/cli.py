@@ -761,6 +761,166 @@ def models_cmd(
         console.print(table)
 
 
+batch_app = typer.Typer(
+    no_args_is_help=True,
+    help="Recommendations for every active employee as partitioned Parquet (docs/batch.md).",
+)
+app.add_typer(batch_app, name="batch")
+BatchOut = Annotated[
+    Path, typer.Option("--out", help="Folder for part-*.parquet and _manifest.json.")
+]
+BatchDask = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="'local' (a 2-worker LocalCluster) or a scheduler address tcp://host:port; "
+        "default: in-process.",
+    ),
+]
+BatchSize = Annotated[
+    int, typer.Option("--partition-size", min=1, help="Employees per partition (one task each).")
+]
+BatchDate = Annotated[
+    str | None, typer.Option("--date", help="As-of date YYYY-MM-DD (default: today).")
+]
+BatchOverwrite = Annotated[
+    bool, typer.Option("--overwrite", help="Replace a different batch run in --out.")
+]
+BatchLocal = Annotated[
+    bool,
+    typer.Option(
+        "--local-models",
+        help="Use the verified local copies under models/ (what the service last loaded), "
+        "not the MLflow registry.",
+    ),
+]
+BatchJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _batch(
+    kind: str,
+    out: Path,
+    k: int,
+    dask: str | None,
+    partition_size: int,
+    data: Path | None,
+    date: str | None,
+    overwrite: bool,
+    local_models: bool,
+    as_json: bool,
+) -> None:
+    import pandas as pd
+
+    from recommender.careers.rules import RulesError
+    from recommender.programs.ranker import ModelIntegrityError
+    from training import batch
+
+    folder = _clean_dir(data)
+    try:
+        at = pd.Timestamp(date) if date else pd.Timestamp.today().normalize()
+    except ValueError:
+        err.print(f"[red]error:[/red] --date {escape(str(date))} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(2) from None
+    if dask is not None and dask != "local" and "://" not in dask:
+        err.print("[red]error:[/red] --dask must be 'local' or a scheduler address tcp://host:port")
+        raise typer.Exit(2)
+    req = batch.Request(kind, out, k, at.normalize(), folder, partition_size, dask, overwrite)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[count]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=as_json,
+    )
+    task = bar.add_task("loading models", total=None, count="")
+
+    def say(done: int, total: int, message: str) -> None:
+        count = f"{done:,}/{total:,} employees" if total else ""
+        bar.update(task, completed=done, total=total or None, description=message, count=count)
+
+    try:
+        with bar:
+            result = batch.run_batch(req, _settings(), local_models=local_models, progress=say)
+    except (batch.BatchError, RulesError, ModelIntegrityError, OSError) as exc:
+        _fail(exc)
+    m, t = result.manifest, result.timings
+    rate = t["scored_employees"] / t["score_s"] if t["score_s"] > 0 else 0.0
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "out": str(out),
+                    "kind": kind,
+                    "k": k,
+                    "as_of": m["as_of"],
+                    "model": m["model"],
+                    "partitions": len(m["partitions"]),
+                    "written": result.written,
+                    "skipped": result.skipped,
+                    **m["totals"],
+                    "timings": t,
+                    "employees_per_s": rate,
+                }
+            )
+        )
+        return
+    tot = m["totals"]
+    version = m["model"]["version"] or "none (standards-only)"
+    console.print(
+        f"{kind} top-{k} as of {m['as_of']} with {m['model']['name']} version {version}: "
+        f"{tot['employees']:,} employees, {tot['rows']:,} rows in {len(m['partitions'])} "
+        f"partition(s) ({result.written} written, {result.skipped} already complete) "
+        f"in {escape(str(out))}",
+        highlight=False,
+    )
+    if tot["fewer_than_k"]:
+        console.print(
+            f"{tot['fewer_than_k']:,} employee(s) have fewer than {k} candidates "
+            f"({tot['without_rows']:,} none)",
+            highlight=False,
+        )
+    done = f"{rate:,.0f} employees/s scoring" if result.written else "nothing left to do"
+    console.print(
+        f"{t['total_s']:.1f} s ({t['prepare_s']:.1f} s preparing; {done})", highlight=False
+    )
+
+
+@batch_app.command("programs")
+def batch_programs(
+    out: BatchOut,
+    k: Annotated[int, typer.Option(min=1, max=50, help="Programmes per employee.")] = 50,
+    dask: BatchDask = None,
+    partition_size: BatchSize = 10_000,
+    data: DataOpt = None,
+    date: BatchDate = None,
+    overwrite: BatchOverwrite = False,
+    local_models: BatchLocal = False,
+    as_json: BatchJson = False,
+) -> None:
+    """Top-k programmes for every active employee (the service's ranking, scores and reason
+    codes), resumable: a rerun finishes what an interrupted one left."""
+    _batch("programs", out, k, dask, partition_size, data, date, overwrite, local_models, as_json)
+
+
+@batch_app.command("positions")
+def batch_positions(
+    out: BatchOut,
+    k: Annotated[int, typer.Option(min=1, max=20, help="Positions per employee.")] = 5,
+    dask: BatchDask = None,
+    partition_size: BatchSize = 10_000,
+    data: DataOpt = None,
+    date: BatchDate = None,
+    overwrite: BatchOverwrite = False,
+    local_models: BatchLocal = False,
+    as_json: BatchJson = False,
+) -> None:
+    """Top-k next positions for every active employee (the service's ranking, eligibility and
+    reason codes; standards-only without a careers model), resumable."""
+    _batch("positions", out, k, dask, partition_size, data, date, overwrite, local_models, as_json)
+
+
 db_app = typer.Typer(no_args_is_help=True, help="The application database (docs/store.md).")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service (scopes lms, admin).")
 app.add_typer(db_app, name="db")
@@ -1149,6 +1309,31 @@ def bench_serve(
     from benchmarks import bench_serve as bench
 
     argv = ["--duration", str(duration), "--runs", str(runs)] + (["--json"] if as_json else [])
+    raise typer.Exit(bench.main(argv))
+
+
+@bench_app.command("batch")
+def bench_batch(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    sizes: Annotated[
+        str, typer.Option(help="Organisation sizes, comma-separated.")
+    ] = "10000,100000",
+    dask: Annotated[
+        bool, typer.Option("--dask/--no-dask", help="Also run on a 2-worker LocalCluster.")
+    ] = True,
+) -> None:
+    """Time batch programmes top-50 for generated organisations (cached under data/bench/),
+    in-process and on a 2-worker LocalCluster, with peak memory and the 4.3 M extrapolation."""
+    from recommender.config import PROJECT_DIR
+
+    if not (PROJECT_DIR / "benchmarks" / "bench_batch.py").exists():
+        err.print("[red]error:[/red] benchmarks/ is not here: run from a checkout", highlight=False)
+        raise typer.Exit(2)
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))  # benchmarks/ is part of the checkout, not the wheel
+    from benchmarks import bench_batch as bench
+
+    argv = ["--sizes", sizes] + ([] if dask else ["--no-dask"]) + (["--json"] if as_json else [])
     raise typer.Exit(bench.main(argv))
 
 
