@@ -62,6 +62,15 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
     chunk_size: Annotated[int, typer.Option(min=1000, help="Employees per chunk.")] = 50_000,
+    partitioned: Annotated[
+        bool | None,
+        typer.Option(
+            "--partitioned/--single-files",
+            help="Tables that grow with employees as folders of Parquet parts (default: above "
+            "200,000 employees).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic Kemnaker-like organisation (raw tables, with NIPs)."""
     from training.synthetic.generate import Progress as Step
@@ -77,7 +86,7 @@ def generate(
                 task, completed=step.employees_done, description=f"chunk {step.chunk}/{step.chunks}"
             )
 
-        rows = run(employees, seed, out, fmt, chunk_size, tick)
+        rows = run(employees, seed, out, fmt, chunk_size, tick, partitioned=partitioned)
     _print_counts("Generated", rows, out)
 
 
@@ -576,6 +585,13 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Print a demo API key and example requests first.")
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Addresses of reverse proxies whose X-Forwarded-For is believed (comma "
+            "separated); default: none, the client is the TCP peer.",
+        ),
+    ] = None,
 ) -> None:
     """Start the recommendation service (FastAPI on uvicorn); OpenAPI docs at /docs."""
     import uvicorn
@@ -591,6 +607,8 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,  # paths carry NIPs: no access log
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
 
 
