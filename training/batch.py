@@ -155,13 +155,16 @@ def parsed_ranker(model: ModelText) -> ProgramRanker | None:
 
 
 def data_fingerprint(clean_dir: Path) -> dict[str, Any]:
-    """SHA-256 of every table file of the clean folder (names and contents), and the count."""
+    """SHA-256 over the names and contents of every table of the clean folder (a file, or a
+    folder of Parquet parts for large organisations), and the number of tables."""
     files, _ = list_files(Path(clean_dir))
     digest = hashlib.sha256()
     for name in sorted(files):
         path = files[name]
-        digest.update(f"{path.name}\0".encode())
-        digest.update(_file_sha256(path).encode())
+        parts = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        for part in parts:
+            digest.update(f"{part.relative_to(path.parent)}\0".encode())
+            digest.update(_file_sha256(part).encode())
     return {"fingerprint": digest.hexdigest(), "tables": len(files)}
 
 
