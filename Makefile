@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 export OMP_WAIT_POLICY := PASSIVE
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run demo models test test-fast lint typecheck format bench clean
+.PHONY: help install install-dev run demo models test test-fast lint typecheck format bench clean stack stack-down
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -80,6 +80,12 @@ bench: install ## Run the benchmarks (figures go to docs/benchmarks.md by hand)
 	$(BIN)/python -m benchmarks.bench_serve
 	$(BIN)/python -m benchmarks.bench_generate
 	$(BIN)/python -m benchmarks.bench_train
+
+stack: install demo ## PostgreSQL + MLflow server + Dask + 2 service workers on :8000 (docs/stack.md); Ctrl-C stops
+	$(BIN)/python -m stack.run up
+
+stack-down: ## Stop a stack started in the background (e.g. `make stack &`)
+	$(BIN)/python -m stack.run down
 
 clean: ## Remove the demo data, models and local stores (keeps .venv)
 	rm -rf $(DEMO) models/*.txt mlruns mlruns.db mlartifacts jenjang.db
