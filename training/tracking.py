@@ -76,9 +76,14 @@ def run(settings: Settings, experiment: str, run_name: str) -> Iterator[Any]:
     """Start an MLflow run in ``experiment`` (created if needed); yields the active run."""
     c = client(settings)
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     if c.get_experiment_by_name(experiment) is None:
-        c.create_experiment(experiment, artifact_location=_artifact_uri(settings, experiment))
+        try:
+            c.create_experiment(experiment, artifact_location=_artifact_uri(settings, experiment))
+        except MlflowException as exc:  # another process made it first (concurrent runs)
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
     mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name=run_name) as active:
         yield active
