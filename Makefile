@@ -59,7 +59,7 @@ run: install demo models ## Set up, build the demo organisation, train and promo
 	$(BIN)/jenjang serve --demo
 
 test: install-dev ## Run the whole test suite (lint, types, tests)
-	$(BIN)/ruff check recommender training tests benchmarks
+	$(BIN)/ruff check recommender training tests benchmarks stack
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
@@ -67,11 +67,11 @@ test-fast: install-dev ## Run the tests without the slow ones
 	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 lint: install-dev ## ruff lint and format check
-	$(BIN)/ruff check recommender training tests benchmarks
-	$(BIN)/ruff format --check recommender training tests benchmarks
+	$(BIN)/ruff check recommender training tests benchmarks stack
+	$(BIN)/ruff format --check recommender training tests benchmarks stack
 
 format: install-dev ## Format the code with ruff
-	$(BIN)/ruff format recommender training tests benchmarks
+	$(BIN)/ruff format recommender training tests benchmarks stack
 
 typecheck: install-dev ## mypy on recommender/
 	$(BIN)/mypy
@@ -88,4 +88,4 @@ stack-down: ## Stop a stack started in the background (e.g. `make stack &`)
 	$(BIN)/python -m stack.run down
 
 clean: ## Remove the demo data, models and local stores (keeps .venv)
-	rm -rf $(DEMO) models/*.txt mlruns mlruns.db mlartifacts jenjang.db
+	rm -rf $(DEMO) models/*.txt mlruns mlruns.db mlartifacts jenjang.db stack/.state
