@@ -11,6 +11,7 @@ version on the data given.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -131,19 +132,54 @@ def score_split(
 
 
 def train(
-    settings: Settings, data: Path, cfg: ProgramsConfig, progress: Progress
+    settings: Settings,
+    data: Path,
+    cfg: ProgramsConfig,
+    progress: Progress,
+    dask: str | None = None,
 ) -> dict[str, Any]:
-    """Run the whole pipeline; returns a summary with the run id, version and test results."""
-    tables = load_clean(data)
-    found = load_hr_decisions(settings, cfg, progress)
-    frames = build_split_frames(tables, cfg, progress)
-    frames, hr = apply_hr_decisions(frames, found, progress)
-    progress("fitting LambdaRank")
-    ranker = fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
+    """Run the whole pipeline; returns a summary with the run id, version and test results.
+
+    ``dask``: ``None`` fits on this machine; ``"local"`` (a 2-process local cluster) or a
+    scheduler address fits with ``lightgbm.dask`` (:mod:`training.distributed`); the cluster is
+    reached before the features are built, so a wrong address fails fast with
+    :class:`training.distributed.DaskConnectionError`. The model is logged and registered the
+    same way either way, with the parameter ``trainer`` = ``single`` or ``dask``.
+    """
+    with contextlib.ExitStack() as stack:
+        client = None
+        if dask is not None:
+            from training import distributed
+
+            progress(f"connecting to Dask ({dask})")
+            client = stack.enter_context(distributed.connect(dask))
+        tables = load_clean(data)
+        found = load_hr_decisions(settings, cfg, progress)
+        frames = build_split_frames(tables, cfg, progress)
+        frames, hr = apply_hr_decisions(frames, found, progress)
+        trainer: dict[str, Any] = {"trainer": "single"}
+        if client is None:
+            progress("fitting LambdaRank")
+            ranker = fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
+        else:
+            n_workers = len(distributed.workers(client))
+            progress(f"fitting LambdaRank on Dask ({n_workers} workers)")
+            fit = distributed.fit_dask(
+                concat(frames["train"]), concat(frames["validation"]), cfg, client
+            )
+            ranker = fit.ranker
+            trainer = {
+                "trainer": "dask",
+                "dask_scheduler": dask,
+                "dask_workers": n_workers,
+                "dask_machines": fit.machines,
+                "dask_partitions": fit.partitions,
+                "dask_trees_fitted": fit.trees_fitted,
+            }
     progress("evaluating on the test year")
     results = score_split(frames["test"], ranker, cfg.n_boot)
     progress("logging to MLflow")
-    registered = _log(settings, data, cfg, ranker, frames, results, hr)
+    registered = _log(settings, data, cfg, ranker, frames, results, hr, trainer)
     return {
         "run_id": registered.run_id,
         "version": registered.version,
@@ -151,6 +187,8 @@ def train(
         "test": results,
         "best_iteration": ranker.best_iteration_,
         "decisions": hr,
+        "trainer": trainer["trainer"],
+        "dask": {k.removeprefix("dask_"): v for k, v in trainer.items() if k != "trainer"} or None,
     }
 
 
@@ -198,11 +236,13 @@ def _log(
     frames: dict[str, list[YearFrame]],
     results: dict[str, Any],
     hr: dict[str, Any] | None = None,
+    trainer: dict[str, Any] | None = None,
 ) -> tracking.Registered:
     from training import plots
 
     params = {
         **cfg.model_dump(),
+        **(trainer or {"trainer": "single"}),
         "data_fingerprint": fingerprint(data),
         "splits": json.dumps(SPLITS),
         **{f"rows_{k}": int(sum(len(f.frame) for f in v)) for k, v in frames.items()},
