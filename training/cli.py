@@ -297,20 +297,29 @@ def train_programs(
             help="Use the HR review decisions of the application database as labels.",
         ),
     ] = True,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            help="Fit with LightGBM's Dask estimator: 'local' (a 2-worker LocalCluster) or a "
+            "scheduler address tcp://host:port (docs/programs-model.md); default: this machine.",
+        ),
+    ] = None,
 ) -> None:
     """Train the programme ranker (LambdaRank), evaluate against the baselines, log to MLflow
     and register it as jenjang-programs@challenger. HR decisions (approve / reject / replace
     on the review pages) relabel the train and validation years (docs/programs-model.md)."""
     from training import programs
     from training.decisions import DecisionsError
+    from training.distributed import DaskConnectionError
 
     folder = _clean_dir(data)
     bar, step = _steps()
     cfg = programs.ProgramsConfig(use_decisions=decisions)
     try:
         with bar:
-            summary = programs.train(_settings(), folder, cfg, step)
-    except DecisionsError as exc:
+            summary = programs.train(_settings(), folder, cfg, step, dask=dask)
+    except (DecisionsError, DaskConnectionError) as exc:
         _fail(exc)
     _print_rankers(programs.headline(summary["test"]))
     used = summary.get("decisions", {})
