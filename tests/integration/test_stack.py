@@ -234,7 +234,8 @@ def test_whole_flow_through_the_stack(stack: Stack) -> None:
         assert dask.submit(sum, [1, 2, 3]).result(timeout=30) == 6
 
     # the champions, loaded by the service from the MLflow server
-    client = mlflow.MlflowClient(tracking_uri=cfg.tracking_uri)
+    # explicit registry: other tests in this process may have set a global registry URI
+    client = mlflow.MlflowClient(tracking_uri=cfg.tracking_uri, registry_uri=cfg.tracking_uri)
     champion = client.get_model_version_by_alias("jenjang-programs", "champion")
     run_id = str(champion.run_id)
     http = httpx.Client(
