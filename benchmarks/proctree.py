@@ -20,7 +20,7 @@ class RunStats:
     returncode: int
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     out: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
@@ -39,7 +39,7 @@ def tree_rss(pid: int) -> int:
             total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             continue
-        stack += _children(p)
+        stack += children(p)
     return total
 
 

@@ -40,6 +40,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from benchmarks.proctree import children
 from recommender.pseudonym import pseudonymise
 from recommender.store.db import normalise_url
 from stack import run as stack_run
@@ -195,16 +196,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         print(f"stack test timings (s): {json.dumps({k: round(v, 1) for k, v in seconds.items()})}")
 
 
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return out
-
-
 def _active_nips(stack: Stack) -> list[str]:
     raw = pd.read_parquet(stack.raw / "employees.parquet")
     clean = pd.read_parquet(stack.cfg.data_dir / "clean" / "employees.parquet")
@@ -223,7 +214,7 @@ def test_whole_flow_through_the_stack(stack: Stack) -> None:
     service_pid = info["pids"]["service"]
     workers = [
         p
-        for p in _children(service_pid)
+        for p in children(service_pid)
         if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="replace")
     ]
     assert len(workers) == cfg.service_workers == 2, f"service workers: {workers}"
