@@ -149,12 +149,20 @@ def extrapolate(rows: list[dict[str, Any]], mode: str) -> dict[str, Any]:
     }
 
 
+def _same(identical: bool | None) -> str:
+    """'yes', 'NO', or 'n/a' when the in-process run of that size was not measured."""
+    return "n/a" if identical is None else ("yes" if identical else "NO")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the sizes; print a table (and JSON with --json). Exit 2 when it cannot run."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated employees")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-dask", action="store_true", help="in-process only")
+    parser.add_argument(
+        "--modes", default="inprocess,dask", help="comma-separated: inprocess, dask"
+    )
     parser.add_argument("--k", type=int, default=50)
     parser.add_argument(
         "--partition-size", type=int, default=0, help="default: employees / 20, 1,000-10,000"
@@ -171,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     except bundles.BundleError as exc:
         print(f"error: no programme champion ({exc}): run `make models` first", file=sys.stderr)
         return 2
-    modes = ["inprocess"] + ([] if opts.no_dask else ["dask"])
+    modes = [m for m in ("inprocess", "dask") if m in opts.modes.split(",")]
+    if opts.no_dask:
+        modes = [m for m in modes if m != "dask"]
+    if not modes:
+        print("error: --modes names neither inprocess nor dask", file=sys.stderr)
+        return 2
     load = os.getloadavg()[0]
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="jenjang-bench-batch-") as tmp:
@@ -191,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             r["ratio_to_linear"] = r["seconds"] / r["linear_baseline_s"]
     for r in rows:
         twin = [x for x in rows if x["employees"] == r["employees"] and x["mode"] == "inprocess"]
-        r["identical_to_inprocess"] = bool(twin) and twin[0]["hashes"] == r["hashes"]
+        r["identical_to_inprocess"] = twin[0]["hashes"] == r["hashes"] if twin else None
     for r in rows:
         r.pop("hashes")
     extra = [extrapolate(rows, m) for m in modes]
@@ -211,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['cpu_ms_per_employee']:.2f} | "
             f"{r['prepare_s']:.1f} | {r['scoring_per_s']:.0f} | {r['per_s']:.0f} | "
             f"{r['linear_baseline_s']:.1f} | {r['ratio_to_linear']:.2f} | {r['peak_gib']:.2f} | "
-            f"{r['output_mib']:.0f} | {'yes' if r['identical_to_inprocess'] else 'NO'} |"
+            f"{r['output_mib']:.0f} | {_same(r['identical_to_inprocess'])} |"
         )
     lines.append("")
     for e in extra:

@@ -42,6 +42,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -65,14 +66,24 @@ from recommender.careers.patterns import PatternTable
 from recommender.careers.recommend import next_positions
 from recommender.careers.rules import RuleSet, load_rules
 from recommender.config import Settings
-from recommender.data.io import list_files
+from recommender.data.io import list_files, load_clean
 from recommender.programs import reasons
-from recommender.programs.catalog import Catalog
+from recommender.programs.catalog import Catalog, build_catalog
 from recommender.programs.features import FEATURES, Usage
 from recommender.programs.ranker import ProgramRanker
 from recommender.programs.recommend import top_programs
 from recommender.service import Models, World, build_world, load_models
 from recommender.snapshot import Snapshot, build_snapshot
+from training.batch_data import (
+    PERSON_TABLES,
+    SPILL_DIR,
+    UNUSED_TABLES,
+    Part,
+    Spill,
+    active_employees,
+    streamed_usage,
+    table_paths,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +95,6 @@ MODEL_OF = {"programs": bundles.PROGRAMS, "positions": bundles.CAREERS}
 DEFAULT_K = {"programs": 50, "positions": 5}
 MAX_K = {"programs": 50, "positions": 20}  # the service's limits
 DEFAULT_PARTITION = 10_000
-#: Tables with one or more rows per employee: sliced per partition.
-PERSON_TABLES = (
-    "employees",
-    "career_moves",
-    "rank_history",
-    "appraisals",
-    "talent_box",
-    "assessments",
-    "enrollments",
-)
 #: Organisation tables a partition's snapshot needs (small: positions, units, programmes).
 ORG_TABLES = ("positions", "units", "programs", "competencies")
 #: Memo key of the unit x JF shares in ``recommender.careers.features._jf_in_unit``: a
@@ -226,19 +227,20 @@ def spec_of(req: Request, model: ModelText, data: dict[str, Any], rules: RuleSet
 @dataclass
 class Shared:
     """Organisation-wide state (sized by positions, programmes and units, not by employees):
-    see the module docstring."""
+    see the module docstring. The careers part (``positions`` .. ``jf_shares``) is None for a
+    programme batch."""
 
     at: pd.Timestamp
     year: int
     cat: Catalog
     usage: Usage
     org: dict[str, pd.DataFrame]
-    positions: pd.DataFrame
-    history: History
-    groups: pd.Series
-    rules: RuleSet
-    patterns: PatternTable
-    jf_shares: pd.Series
+    positions: pd.DataFrame | None = None
+    history: History | None = None
+    groups: pd.Series | None = None
+    rules: RuleSet | None = None
+    patterns: PatternTable | None = None
+    jf_shares: pd.Series | None = None
 
 
 def shared_state(world: World) -> Shared:
@@ -272,6 +274,41 @@ def shared_state(world: World) -> Shared:
     )
 
 
+def streamed_programs(
+    req: Request, out: Path, say: Callable[[int, int, str], None]
+) -> tuple[Shared, Spill]:
+    """The shared state of a programme batch and its partitions, read from the clean tables
+    partition by partition (:mod:`training.batch_data`): the driver never holds the person
+    tables. Raises BatchError when the clean folder lacks a needed table."""
+    paths = table_paths(req.clean_dir)
+    missing = [n for n in ("employees", "enrollments", *ORG_TABLES) if n not in paths]
+    if missing:
+        raise BatchError(
+            f"{req.clean_dir}: no clean table {', '.join(missing)}: run `jenjang ingest` first"
+        )
+    org_names = [n for n in paths if n not in PERSON_TABLES and n not in UNUSED_TABLES]
+    org = load_clean(req.clean_dir, org_names)
+    say(0, 0, "finding the active employees")
+    eligible = active_employees(paths["employees"], req.at)
+    programs = pd.Index(org["programs"]["program_id"])
+    spill = Spill(
+        req.clean_dir, out / SPILL_DIR, eligible, req.partition_size, req.at, programs, say
+    )
+    try:
+        usage = streamed_usage(spill, org, req.at, say)
+    except BaseException:
+        spill.close()
+        raise
+    shared = Shared(
+        at=req.at,
+        year=req.at.year,
+        cat=build_catalog(org),
+        usage=usage,
+        org={n: org[n] for n in ORG_TABLES if n in org},
+    )
+    return shared, spill
+
+
 def partition_state(
     shared: Shared, tables: dict[str, pd.DataFrame], careers: bool
 ) -> tuple[Snapshot, CareerContext | None]:
@@ -280,6 +317,13 @@ def partition_state(
     snap = build_snapshot({**shared.org, **tables}, shared.at)
     if not careers:
         return snap, None
+    if (
+        shared.positions is None
+        or shared.history is None
+        or shared.groups is None
+        or shared.rules is None
+    ):
+        raise BatchError("this shared state has no careers part (built for programmes)")
     persons = person_table(snap, shared.positions, shared.org["programs"], shared.groups)
     ctx = CareerContext(snap, shared.cat, shared.positions, shared.history, persons, shared.rules)
     snap.memo_for(JF_MEMO, shared.positions, lambda: shared.jf_shares)
@@ -318,14 +362,6 @@ class Slicer:
 
 
 # --------------------------------------------------------------------------- one partition
-@dataclass(frozen=True)
-class Part:
-    """One partition's input: its index and its employees' rows of the person tables."""
-
-    index: int
-    tables: dict[str, pd.DataFrame]
-
-
 @dataclass(frozen=True)
 class PartitionResult:
     """A written partition: Parquet bytes and its counts."""
@@ -474,7 +510,7 @@ def _dump(manifest: dict[str, Any]) -> bytes:
 
 def _ours(name: str) -> bool:
     return (
-        name in (MANIFEST, LOCK)
+        name in (MANIFEST, LOCK, SPILL_DIR)
         or (name.startswith("part-") and name.endswith(".parquet"))
         or (name.startswith(".") and name.endswith(".tmp"))
     )
@@ -532,7 +568,9 @@ def _prepare_folder(out: Path, spec: dict[str, Any], overwrite: bool) -> dict[st
     foreign = sorted(n for n in names if not _ours(n))
     if overwrite:
         for n in names:
-            if _ours(n):
+            if n == SPILL_DIR:
+                shutil.rmtree(out / n, ignore_errors=True)
+            elif _ours(n):
                 (out / n).unlink()
         return None
     if foreign and old is None:
@@ -557,7 +595,10 @@ def _prepare_folder(out: Path, spec: dict[str, Any], overwrite: bool) -> dict[st
     return old
 
 
-def _plan(slicer: Slicer) -> list[dict[str, Any]]:
+Partitions = Slicer | Spill
+
+
+def _plan(slicer: Partitions) -> list[dict[str, Any]]:
     plan = []
     for i in range(slicer.count):
         ids = slicer.employees(i)
@@ -636,7 +677,7 @@ def run_batch(
     rules = load_rules(settings.career_rules)
     spec = spec_of(req, model, data_fingerprint(req.clean_dir), rules)
     out = Path(req.out)
-    with _locked(out):
+    with _locked(out), contextlib.ExitStack() as cleanup:
         old = _prepare_folder(out, spec, req.overwrite)
         if (
             old is not None
@@ -651,13 +692,18 @@ def run_batch(
                 n,
                 {"prepare_s": spent, "score_s": 0.0, "total_s": spent, "scored_employees": 0.0},
             )
-        say(0, 0, "building the organisation")
-        world = build_world(settings, req.at, req.clean_dir)
-        shared = shared_state(world)
-        eligible = pd.Index(world.snap.people.index)
-        slicer = Slicer(world.tables, eligible, req.partition_size)
-        del world
-        gc.collect()
+        slicer: Partitions
+        if req.kind == "programs":
+            shared, slicer = streamed_programs(req, out, say)
+            cleanup.callback(slicer.close)  # the spilled tables go when the run ends
+        else:
+            say(0, 0, "building the organisation")
+            world = build_world(settings, req.at, req.clean_dir)
+            shared = shared_state(world)
+            slicer = Slicer(world.tables, pd.Index(world.snap.people.index), req.partition_size)
+            del world
+            gc.collect()
+        eligible = slicer.eligible
         plan = _plan(slicer)
         manifest = {
             **spec,
@@ -740,7 +786,7 @@ def _on_dask(
     req: Request,
     shared: Shared,
     model: ModelText,
-    slicer: Slicer,
+    slicer: Partitions,
     todo: list[int],
     timings: dict[str, float],
 ) -> Iterator[PartitionResult]:

@@ -85,38 +85,92 @@ class Usage:
     similarity: np.ndarray
 
 
+@dataclass
+class UsageCounts:
+    """The additive part of :class:`Usage`: counts that sum over any split of the people
+    (e.g. the partitions of a batch run). ``pairs[key]``: groups x programmes, people of the
+    group who started each programme in the window (int64, groups sorted); ``sizes[key]``:
+    people per group; ``co``: (P, P) co-enrolment counts over all history (float64, exact
+    integers). ``key`` is one of :data:`USAGE_KEYS`."""
+
+    pairs: dict[str, pd.DataFrame]
+    sizes: dict[str, pd.Series]
+    co: np.ndarray
+
+    def __add__(self, other: UsageCounts) -> UsageCounts:
+        return UsageCounts(
+            {k: _add_frames(self.pairs[k], other.pairs[k]) for k in USAGE_KEYS},
+            {
+                k: self.sizes[k].add(other.sizes[k], fill_value=0).astype(np.int64)
+                for k in USAGE_KEYS
+            },
+            self.co + other.co,
+        )
+
+
+USAGE_KEYS = ("position_id", "unit_id", "tier")
+
+
+def _add_frames(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Sum of two groups x programmes count tables (missing groups count 0), groups sorted."""
+    out = a.add(b, fill_value=0).sort_index().astype(np.int64)
+    out.index.name = a.index.name
+    return out
+
+
+def usage_window(enr: pd.DataFrame, at: pd.Timestamp, window_days: int = 730) -> pd.DataFrame:
+    """Enrolments that started before ``at`` and within ``window_days`` of it."""
+    return enr[
+        (enr["start_date"] < at) & (enr["start_date"] >= at - pd.Timedelta(days=window_days))
+    ]
+
+
+def usage_counts(window: pd.DataFrame, snap: Snapshot) -> UsageCounts:
+    """Counts of the people of ``snap`` from their enrolments in ``window``
+    (:func:`usage_window`; rows of other people are ignored)."""
+    who = window[window["employee_id"].isin(snap.people.index)]
+    pairs = who.drop_duplicates(["employee_id", "program_id"])
+    tables, sizes = {}, {}
+    for key in USAGE_KEYS:
+        group = pairs["employee_id"].map(snap.people[key])
+        table = pd.crosstab(group, pairs["program_id"]).reindex(columns=snap.programs, fill_value=0)
+        table.index.name = key
+        tables[key] = table.astype(np.int64)
+        sizes[key] = snap.people[key].value_counts().astype(np.int64)
+    t = snap.taken.astype(np.float32)
+    return UsageCounts(tables, sizes, (t.T @ t).astype(np.float64))
+
+
+def usage_from(enrolled: np.ndarray, counts: UsageCounts, progs: pd.Index) -> Usage:
+    """:class:`Usage` from the windowed enrolment count of each programme (everyone's, (P,))
+    and the people's :class:`UsageCounts`."""
+    position, unit, tier = (_share(counts.pairs[k], counts.sizes[k], progs) for k in USAGE_KEYS)
+    return Usage(
+        np.log1p(enrolled), position, unit, tier, _similarity(counts.co.astype(np.float32))
+    )
+
+
+def enrolment_counts(window: pd.DataFrame, progs: pd.Index) -> np.ndarray:
+    """Windowed enrolments per programme of ``progs`` (every row counts), float (P,)."""
+    counts: np.ndarray = (
+        window["program_id"].value_counts().reindex(progs, fill_value=0).to_numpy(float)
+    )
+    return counts
+
+
 def build_usage(tables: dict[str, pd.DataFrame], snap: Snapshot, window_days: int = 730) -> Usage:
     """Usage statistics from enrolments that started before ``snap.at`` (within the window
     for popularity; all history for co-enrolment)."""
-    enr = tables["enrollments"]
-    enr = enr[
-        (enr["start_date"] < snap.at)
-        & (enr["start_date"] >= snap.at - pd.Timedelta(days=window_days))
-    ]
-    progs = snap.programs
-    counts = enr["program_id"].value_counts().reindex(progs, fill_value=0).to_numpy(float)
-    who = enr[enr["employee_id"].isin(snap.people.index)]
-    who = who.assign(
-        **{
-            key: who["employee_id"].map(snap.people[key])
-            for key in ("position_id", "unit_id", "tier")
-        }
-    )
-    return Usage(
-        np.log1p(counts),
-        _share(who, snap, "position_id", progs),
-        _share(who, snap, "unit_id", progs),
-        _share(who, snap, "tier", progs),
-        _similarity(snap.taken),
+    window = usage_window(tables["enrollments"], snap.at, window_days)
+    return usage_from(
+        enrolment_counts(window, snap.programs), usage_counts(window, snap), snap.programs
     )
 
 
-def _share(enr: pd.DataFrame, snap: Snapshot, key: str, progs: pd.Index) -> pd.DataFrame:
-    """Share of the people in each group (position or unit) who took each programme."""
-    pairs = enr.drop_duplicates(["employee_id", "program_id"])
-    table = pd.crosstab(pairs[key], pairs["program_id"]).reindex(columns=progs, fill_value=0)
-    size = snap.people[key].value_counts().reindex(table.index).clip(lower=1).to_numpy(float)
-    values = (table.to_numpy(float) / size[:, None]).astype(np.float32)
+def _share(table: pd.DataFrame, size: pd.Series, progs: pd.Index) -> pd.DataFrame:
+    """Share of the people in each group (position, unit or tier) who took each programme."""
+    people = size.reindex(table.index).clip(lower=1).to_numpy(float)
+    values = (table.to_numpy(float) / people[:, None]).astype(np.float32)
     return pd.DataFrame(values, index=table.index, columns=progs)  # one block: fast row lookups
 
 
@@ -142,10 +196,9 @@ def _lookup(shares: pd.DataFrame, index: np.ndarray, rows: np.ndarray) -> np.nda
     return out
 
 
-def _similarity(taken: np.ndarray) -> np.ndarray:
-    """Item-item cosine similarity of co-enrolment, keeping the top neighbours of each item."""
-    t = taken.astype(np.float32)
-    co = t.T @ t
+def _similarity(co: np.ndarray) -> np.ndarray:
+    """Item-item cosine similarity from the (P, P) float32 co-enrolment counts, keeping the
+    top neighbours of each item."""
     norm = np.sqrt(np.diag(co))
     sim = co / np.maximum(np.outer(norm, norm), 1e-9)
     np.fill_diagonal(sim, 0.0)

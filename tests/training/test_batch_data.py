@@ -1,0 +1,152 @@
+"""The programme batch's streamed input (training/batch_data.py): the driver reads the person
+tables in record batches, spills them by partition, and sums usage counts partition by
+partition; everything equals what the service builds from the whole organisation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender.config import Settings
+from recommender.data.io import load_clean
+from recommender.programs.features import Usage, build_usage
+from recommender.service import World, build_world
+from tests.api.conftest import AT
+from tests.conftest import TEST_KEY
+from training import batch, batch_data
+from training.batch_data import PERSON_TABLES, Spill, active_employees, streamed_usage
+
+
+@pytest.fixture(scope="module")
+def settings(tiny_clean: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    tmp = tmp_path_factory.mktemp("batch-data")
+    return Settings(
+        pseudonym_key=TEST_KEY,  # type: ignore[arg-type]
+        data_dir=tiny_clean.parent,
+        models_dir=tmp / "models",
+        mlflow_tracking_uri=f"sqlite:///{tmp / 'mlruns.db'}",
+        database_url=f"sqlite:///{tmp / 'app.db'}",
+    )
+
+
+@pytest.fixture(scope="module")
+def world(settings: Settings) -> World:
+    return build_world(settings, AT)
+
+
+@pytest.fixture(scope="module")
+def org(settings: Settings) -> dict[str, pd.DataFrame]:
+    tables = load_clean(settings.clean_dir)
+    return {n: t for n, t in tables.items() if n not in PERSON_TABLES}
+
+
+@pytest.fixture()
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record batches of 97 rows: every table is read in many batches."""
+    monkeypatch.setattr(batch_data, "CHUNK_ROWS", 97)
+
+
+def _assert_usage_equal(got: Usage, want: Usage) -> None:
+    assert np.array_equal(got.global_, want.global_)
+    for name in ("by_position", "by_unit", "by_tier"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name), check_exact=True)
+    assert np.array_equal(got.similarity, want.similarity)
+
+
+def test_active_employees_are_the_snapshot_people(
+    settings: Settings, world: World, small_chunks: None
+) -> None:
+    ids = active_employees(settings.clean_dir / "employees.parquet", AT)
+    assert list(ids) == list(world.snap.people.index)
+
+
+@pytest.mark.parametrize("size", [3, 40, 100_000])
+def test_a_spilled_partition_is_the_slicers_partition(
+    settings: Settings, world: World, tmp_path: Path, size: int, small_chunks: None
+) -> None:
+    eligible = pd.Index(world.snap.people.index)
+    spill = Spill(settings.clean_dir, tmp_path / "spill", eligible, size, AT, world.snap.programs)
+    slicer = batch.Slicer(world.tables, eligible, size)
+    assert spill.count == slicer.count
+    for i in sorted({0, spill.count // 2, spill.count - 1}):
+        got, want = spill.take(i), slicer.take(i)
+        assert list(spill.employees(i)) == list(slicer.employees(i))
+        assert set(got.tables) == set(want.tables)
+        for name, frame in want.tables.items():
+            pd.testing.assert_frame_equal(got.tables[name], frame, check_exact=True)
+    spill.close()
+    assert not (tmp_path / "spill").exists()
+
+
+@pytest.mark.parametrize("size", [29, 100_000])
+def test_streamed_usage_equals_the_services_usage(
+    settings: Settings,
+    world: World,
+    org: dict[str, pd.DataFrame],
+    tmp_path: Path,
+    size: int,
+    small_chunks: None,
+) -> None:
+    eligible = active_employees(settings.clean_dir / "employees.parquet", AT)
+    spill = Spill(settings.clean_dir, tmp_path / "s", eligible, size, AT, world.snap.programs)
+    _assert_usage_equal(streamed_usage(spill, org, AT), world.usage)
+    # the global popularity counts everyone's enrolments, also of people who have left
+    left = set(world.tables["employees"]["employee_id"]) - set(eligible)
+    assert left and world.tables["enrollments"]["employee_id"].isin(left).any()
+
+
+def test_usage_of_an_organisation_with_nobody_active(
+    settings: Settings, world: World, org: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    early = pd.Timestamp("1950-01-01")
+    eligible = active_employees(settings.clean_dir / "employees.parquet", early)
+    assert len(eligible) == 0
+    spill = Spill(settings.clean_dir, tmp_path / "s", eligible, 10, early, world.snap.programs)
+    got = streamed_usage(spill, org, early)
+    empty = build_world(settings, early)
+    _assert_usage_equal(got, build_usage(empty.tables, empty.snap))
+
+
+def test_the_programme_batch_never_loads_the_person_tables(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The driver reads only organisation tables whole; build_world is not called."""
+    real = batch.load_clean
+
+    def org_only(directory: str | Path, names: list[str] | None = None) -> dict[str, pd.DataFrame]:
+        assert names is not None and not set(names) & set(PERSON_TABLES), names
+        return real(directory, names)
+
+    def no_world(*_a: object, **_k: object) -> World:
+        raise AssertionError("build_world called by a programme batch")
+
+    monkeypatch.setattr(batch, "load_clean", org_only)
+    monkeypatch.setattr(batch, "build_world", no_world)
+    req = batch.Request("programs", tmp_path / "out", 5, AT, settings.clean_dir, 25)
+    paths = batch_data.table_paths(settings.clean_dir)
+    shared, spill = batch.streamed_programs(req, req.out, lambda _d, _t, _m: None)
+    try:
+        assert spill.count == -(-len(spill.eligible) // 25)
+        assert (req.out / batch_data.SPILL_DIR).is_dir()
+        assert set(spill.files) == {n for n in PERSON_TABLES if n in paths}
+        assert shared.positions is None and shared.history is None
+    finally:
+        spill.close()
+    assert not (req.out / batch_data.SPILL_DIR).exists()
+
+
+def test_a_table_without_employee_id_is_named(
+    settings: Settings, world: World, tmp_path: Path
+) -> None:
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    for path in settings.clean_dir.glob("*.parquet"):
+        frame = pd.read_parquet(path)
+        if path.stem == "appraisals":
+            frame = frame.rename(columns={"employee_id": "pegawai"})
+        frame.to_parquet(clean / path.name, index=False)
+    with pytest.raises(batch_data.StreamError, match="'appraisals' has no employee_id"):
+        Spill(clean, tmp_path / "s", pd.Index(world.snap.people.index), 10, AT, world.snap.programs)
