@@ -3,7 +3,9 @@
 A bundle is a LightGBM booster in its text format plus ``meta.json`` (SHA-256 of the text,
 feature names). The service asks MLflow for ``<name>@champion``, checks the hash, and writes a
 copy under ``models/<name>/<version>/`` with ``models/<name>/current.json`` pointing at it
-(written atomically). When MLflow is unreachable it starts from the local copy, verified again.
+(written atomically). When MLflow is unreachable it starts from the local copy, verified again;
+a tracking server that refuses connections is noticed at once (:func:`probe`), not after the
+minutes MLflow's client spends retrying.
 Nothing is unpickled; MLflow is imported lazily and only here on the serving side.
 """
 
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from recommender.config import Settings, disable_telemetry
 from recommender.programs.ranker import ModelIntegrityError, ProgramRanker, sha256_text
@@ -23,6 +27,8 @@ from recommender.programs.ranker import ModelIntegrityError, ProgramRanker, sha2
 PROGRAMS, CAREERS = "jenjang-programs", "jenjang-careers"
 MODEL_NAMES = (PROGRAMS, CAREERS)
 CHAMPION = "champion"
+#: Seconds to wait for a tracking server's port to accept a connection.
+PROBE_TIMEOUT = 3.0
 
 
 class BundleError(RuntimeError):
@@ -68,6 +74,22 @@ def mlflow_client(settings: Settings) -> Any:
     return mlflow.MlflowClient()
 
 
+def probe(tracking_uri: str, timeout: float = PROBE_TIMEOUT) -> None:
+    """Raise BundleError at once when an ``http(s)`` tracking server does not accept a TCP
+    connection within ``timeout`` seconds (MLflow's client would retry each call for about
+    four minutes before giving up). Other stores (``sqlite:``, files) are not probed."""
+    parts = urlsplit(tracking_uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        where = f"{parts.hostname}:{port}"  # never the credentials a URI may carry
+        raise BundleError(f"MLflow at {where} is unreachable ({type(exc).__name__})") from None
+
+
 def _verified(
     name: str, version: str, run_id: str, text: str, meta: dict[str, Any], source: Any
 ) -> Bundle:
@@ -92,6 +114,7 @@ def fetch(settings: Settings, name: str, alias: str = CHAMPION) -> Bundle:
     """``name@alias`` from the MLflow registry, verified. Raises BundleError (registry
     unreachable, no such alias, artifacts missing) or ModelIntegrityError (hash mismatch)."""
     try:
+        probe(settings.mlflow_tracking_uri)
         import mlflow
 
         c = mlflow_client(settings)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import queue
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from prometheus_client.core import CounterMetricFamily, Metric
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender import bundles
@@ -40,7 +41,8 @@ from recommender.programs.features import FEATURES, Usage, build_usage
 from recommender.programs.ranker import ModelIntegrityError, ProgramRanker
 from recommender.programs.recommend import Ranked, top_programs
 from recommender.snapshot import Snapshot, build_snapshot
-from recommender.store import repo
+from recommender.store import db, repo
+from recommender.store.demo import production_refusal
 from recommender.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,11 @@ class UnknownEmployeeError(LookupError):
 
 class ModelUnavailableError(RuntimeError):
     """A model needed for the answer is not loaded (answered as 503)."""
+
+
+class UnsafeProductionError(RuntimeError):
+    """A production start-up with development credentials still active (the service does not
+    start)."""
 
 
 @dataclass
@@ -201,53 +208,111 @@ class AnswerCache:
             self._data.clear()
 
 
+#: Seconds ``LogWriter.flush`` waits by default (at shutdown, with the database away).
+FLUSH_TIMEOUT = 10.0
+
+
 class LogWriter:
     """Writes served lists to the recommendation log from a background thread, in batches, so
-    the audit trail never slows an answer down. ``flush()`` waits until everything queued is
-    written."""
+    the audit trail never slows an answer down.
 
-    def __init__(self, factory: sessionmaker[Session], batch: int = 200) -> None:
+    While the database cannot be reached, the lists stay queued (up to ``max_pending``) and the
+    thread retries with a pause that doubles from ``retry_min`` to ``retry_max`` seconds, so an
+    outage loses nothing that fits the queue. A list that does not fit, a list the database
+    refuses for good (bad data), and what is still queued when :meth:`close` gives up are
+    dropped, counted in ``dropped`` and logged by number (never by content). ``written``,
+    ``dropped`` and ``failures`` (failed write attempts) are exported by :class:`AuditMetrics`.
+    """
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        batch: int = 200,
+        max_pending: int = 100_000,
+        retry_min: float = 0.5,
+        retry_max: float = 5.0,
+    ) -> None:
         self.factory = factory
         self.batch = batch
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.max_pending = max_pending
+        self.retry_min, self.retry_max = retry_min, retry_max
+        self.written = 0
+        self.dropped = 0
+        self.failures = 0
+        self._records: deque[dict[str, Any]] = deque()
+        self._busy = 0  # lists taken by the thread and not finished yet
+        self._closing = False
+        self._outage = False  # the last write failed because the database was away
+        self._cond = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="jenjang-log", daemon=True)
         self._thread.start()
 
     def put(self, record: dict[str, Any]) -> None:
-        """Queue one served list (the keyword arguments of ``repo.log_recommendation``)."""
-        self._queue.put(record)
+        """Queue one served list (the keyword arguments of ``repo.log_recommendation``); never
+        blocks: a list beyond ``max_pending`` is dropped and counted."""
+        with self._cond:
+            if len(self._records) + self._busy >= self.max_pending:
+                self.dropped += 1
+                if self.dropped % 1000 == 1:
+                    log.error("audit trail full: %d served lists dropped so far", self.dropped)
+                return
+            self._records.append(record)
+            self._cond.notify_all()
 
     def pending(self) -> int:
         """Lists queued or being written."""
-        return int(self._queue.unfinished_tasks)
+        with self._cond:
+            return len(self._records) + self._busy
 
-    def flush(self) -> None:
-        """Block until every queued list is written."""
-        self._queue.join()
+    def flush(self, timeout: float | None = FLUSH_TIMEOUT) -> bool:
+        """Wait until every queued list is written: True, or False when ``timeout`` seconds
+        passed first (the database is away); None waits without end."""
+        with self._cond:
+            done = self._cond.wait_for(lambda: not self._records and not self._busy, timeout)
+        if not done:
+            log.warning("audit trail: %d served lists still wait for the database", self.pending())
+        return done
 
-    def close(self) -> None:
-        """Write what is queued and stop the thread."""
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+    def close(self, timeout: float = FLUSH_TIMEOUT) -> None:
+        """Write what is queued (waiting at most ``timeout`` seconds) and stop the thread; what
+        could not be written by then is dropped and counted."""
+        self.flush(timeout)
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join(timeout=timeout)
 
     def _run(self) -> None:
+        pause = self.retry_min
         while True:
-            first = self._queue.get()
-            records = [first]
-            while len(records) < self.batch:
-                try:
-                    records.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._write([r for r in records if r is not None])
-            for _ in records:
-                self._queue.task_done()
-            if any(r is None for r in records):
-                return
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._records) or self._closing)
+                if self._closing:
+                    self._drop_all()
+                    return
+                take = min(self.batch, len(self._records))
+                chunk = [self._records.popleft() for _ in range(take)]
+                self._busy = len(chunk)
+            retry = self._write(chunk)
+            with self._cond:
+                self._records.extendleft(reversed(retry))
+                self._busy = 0
+                self._cond.notify_all()
+                if retry:  # the database is away: wait, unless the writer is being closed
+                    self._cond.wait_for(lambda: self._closing, pause)
+            pause = min(pause * 2, self.retry_max) if retry else self.retry_min
 
-    def _write(self, records: list[dict[str, Any]]) -> None:
-        if not records:
-            return
+    def _drop_all(self) -> None:
+        """(With the lock held.) Count what is still queued as dropped."""
+        if self._records:
+            self.dropped += len(self._records)
+            log.error("audit trail: %d served lists not written at close", len(self._records))
+            self._records.clear()
+
+    def _write(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Write ``records`` in one transaction; returns those to retry later (all of them
+        while the database is away). A batch refused for another reason is written one list
+        at a time and the lists refused are dropped."""
         for record in records:
             if isinstance(record["items"], bytes):
                 record["items"] = json.loads(record["items"])
@@ -255,7 +320,65 @@ class LogWriter:
             with self.factory.begin() as session:
                 repo.log_recommendations(session, records)
         except Exception as exc:  # the audit trail must never take the service down
-            log.error("could not write %d served lists: %s", len(records), type(exc).__name__)
+            if db.unavailable(exc):
+                self._failed(exc, len(records))
+                return records
+            if len(records) > 1:
+                return [r for one in records for r in self._write([one])]
+            with self._cond:
+                self.dropped += 1
+            log.error("audit trail: one served list refused (%s), dropped", type(exc).__name__)
+            return []
+        if self._outage:
+            self._outage = False
+            log.warning("audit trail: the database is back after %d failed writes", self.failures)
+        self.written += len(records)
+        return []
+
+    def _failed(self, exc: BaseException, count: int) -> None:
+        """Count a failed write; log the first one of an outage (by type, never content)."""
+        self.failures += 1
+        if not self._outage:
+            self._outage = True
+            log.error(
+                "audit trail: the database is unavailable (%s); %d served lists kept, retrying",
+                type(exc).__name__,
+                count + len(self._records),
+            )
+
+
+class AuditMetrics:
+    """Prometheus collector of a :class:`LogWriter`: ``jenjang_audit_written_total``,
+    ``jenjang_audit_dropped_total`` and ``jenjang_audit_write_failures_total``."""
+
+    def __init__(self, writer: LogWriter) -> None:
+        self.writer = writer
+
+    def collect(self) -> Iterator[Metric]:
+        """The three counters, read at scrape time."""
+        w = self.writer
+        yield CounterMetricFamily(
+            "jenjang_audit_written", "Served lists written to the recommendation log", w.written
+        )
+        yield CounterMetricFamily(
+            "jenjang_audit_dropped",
+            "Served lists dropped: queue full, refused by the database, or unwritten at exit",
+            w.dropped,
+        )
+        yield CounterMetricFamily(
+            "jenjang_audit_write_failures",
+            "Failed attempts to write the recommendation log (database unavailable)",
+            w.failures,
+        )
+
+
+def refuse_demo_credentials(store: sessionmaker[Session]) -> None:
+    """Raise UnsafeProductionError while the demo's accounts or API keys are active (their
+    secrets lie in clear in the demo folder)."""
+    with store() as session:
+        message = production_refusal(session)
+    if message is not None:
+        raise UnsafeProductionError(message)
 
 
 def settle_memory() -> None:
@@ -290,6 +413,8 @@ class Service:
         models: Models,
         store: sessionmaker[Session] | None = None,
     ) -> None:
+        if settings.env == "production" and store is not None:
+            refuse_demo_credentials(store)
         self.settings = settings
         self.world = world
         self.models = models
@@ -331,15 +456,32 @@ class Service:
             chain = frozenset({unit_id})
         return units is None or bool(chain & units)
 
+    def ready(self) -> bool:
+        """True when the programme model is loaded (the organisation always is): what
+        ``/readyz`` reports. Without it, programme answers and plans are 503."""
+        return bundles.PROGRAMS in self.models.rankers
+
     # ----------------------------------------------------------------- events and the log
-    def apply_stored_completions(self) -> int:
-        """Mark every stored, not voided programme completion in the served snapshot."""
+    def stored_completions(self) -> list[tuple[str, str]]:
+        """Every stored, not voided programme completion as (employee_id, program_id).
+        Raises StoreUnavailableError when the database cannot be reached."""
         if self.store is None:
-            return 0
-        with self.store() as session:
-            rows = repo.program_completions(session)
+            return []
+        try:
+            with self.store() as session:
+                rows = repo.program_completions(session)
+        except SQLAlchemyError as exc:
+            if not db.unavailable(exc):
+                raise
+            raise db.StoreUnavailableError("stored completions could not be read") from None
+        return [(str(e), str(p)) for e, p in rows]
+
+    def apply_stored_completions(self, rows: list[tuple[str, str]] | None = None) -> int:
+        """Mark every stored, not voided programme completion (``rows``, default read from the
+        database) in the served snapshot."""
+        rows = self.stored_completions() if rows is None else rows
         for employee_id, program_id in rows:
-            self.mark_completed(str(employee_id), str(program_id))
+            self.mark_completed(employee_id, program_id)
         return len(rows)
 
     def cached(
@@ -376,14 +518,17 @@ class Service:
     # ----------------------------------------------------------------- lifecycle
     def reload(self) -> dict[str, Any]:
         """Reload models (keeping a model whose new version fails verification) and rebuild the
-        world; swap both atomically and clear the cache. Returns the loaded model descriptions."""
+        world; swap both atomically and clear the cache. Returns the loaded model descriptions.
+        Raises StoreUnavailableError, swapping nothing, when the stored completions cannot be
+        read (the new world would recommend programmes people have completed)."""
         models = load_models(self.settings, previous=self.models)
         world = build_world(self.settings, self.world.snap.at)
+        completions = self.stored_completions()
         with self._lock:
             self.models, self.world = models, world
             self._ancestors = unit_ancestors(world.tables["units"])
             self.cache.clear()
-        self.apply_stored_completions()
+        self.apply_stored_completions(completions)
         settle_memory()
         return self.describe_models()
 
@@ -420,7 +565,8 @@ class Service:
     def ingest_events(self, items: list[Any], units: frozenset[str] | None) -> dict[str, Any]:
         """Store a batch of simple events / xAPI statements; every bad item is reported with its
         index while the good ones are kept; a replayed event id changes nothing. Completions
-        show in the person's next answers. Raises BatchTooLargeError (a ValueError)."""
+        show in the person's next answers. Raises BatchTooLargeError (a ValueError), and
+        StoreUnavailableError when the database cannot be reached (then nothing is stored)."""
         if self.store is None:
             raise ModelUnavailableError("no application database is configured")
         ids = identity_functions(self.settings.pseudonym_key.get_secret_value())
@@ -440,8 +586,14 @@ class Service:
                 errors.append(ItemError(index=index, event_id=None, field="", message=str(exc)))
                 continue
             new.append((index, record))
-        with self.store.begin() as session:
-            results = repo.add_events(session, [e for _, e in new])
+        try:
+            with self.store.begin() as session:
+                results = repo.add_events(session, [e for _, e in new])
+        except SQLAlchemyError as exc:  # nothing of the batch is stored: the LMS sends it again
+            if not db.unavailable(exc):
+                raise
+            log.error("events not stored: the database is unavailable (%s)", type(exc).__name__)
+            raise db.StoreUnavailableError("the events were not stored") from None
         for (_index, stored), result in zip(new, results, strict=True):
             if result.status == "inserted" and stored.employee_id and stored.item_id:
                 if stored.type in repo.COMPLETION_TYPES and stored.item_kind == "program":

@@ -16,6 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -24,6 +25,28 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT = 30
 #: Connection pool of a PostgreSQL engine (per process).
 PG_POOL = {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800, "pool_timeout": 30}
+
+
+#: Seconds a client should wait before retrying after :class:`StoreUnavailableError`.
+RETRY_AFTER_SECONDS = 5
+
+
+class StoreUnavailableError(RuntimeError):
+    """The application database cannot be reached (connection refused or lost, pool
+    exhausted, SQLite locked): a temporary condition, answered 503 with ``Retry-After``."""
+
+    def __init__(self, what: str, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(f"the application database is unavailable: {what}; retry later")
+        self.retry_after = retry_after
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` says the database cannot be reached now (worth retrying), not that the
+    statement or the data is wrong: OperationalError (refused, terminated, locked),
+    InterfaceError, a pool time-out, or any DBAPI error that invalidated its connection."""
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 def normalise_url(url: str | URL) -> URL:

@@ -177,8 +177,9 @@ def log_recommendation(
 
 def log_recommendations(session: Session, records: Sequence[Mapping[str, Any]]) -> int:
     """Write many served lists in one INSERT (the service's background writer); each record
-    has the keyword arguments of :func:`log_recommendation` and is checked the same way.
-    Returns the number written."""
+    has the keyword arguments of :func:`log_recommendation` and is checked the same way. A
+    request id already logged is skipped (PostgreSQL, SQLite), so the writer may retry a batch
+    whose commit it did not see. Returns the number of records given."""
     rows = []
     for record in records:
         _check_id(str(record["request_id"]), "request_id")
@@ -195,7 +196,16 @@ def log_recommendations(session: Session, records: Sequence[Mapping[str, Any]]) 
                 "created_at": record.get("created_at") or utcnow(),
             }
         )
-    if rows:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):  # a retried batch (commit lost in flight) is no error
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = make(RecommendationLog).on_conflict_do_nothing(
+            index_elements=[RecommendationLog.request_id]
+        )
+        session.execute(stmt, rows)
+    else:
         session.execute(insert(RecommendationLog), rows)
     return len(rows)
 

@@ -613,6 +613,15 @@ def invalid_page(request: Request, exc: RequestValidationError) -> HTMLResponse:
     return render(request, "error.html", {"message": message}, status_code=422)
 
 
+def unavailable_page(request: Request, retry_after: int) -> HTMLResponse:
+    """The application database cannot be reached: 503 with ``Retry-After``."""
+    response = render(
+        request, "error.html", {"message": text(_lang(request), "unavailable")}, status_code=503
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def _download(filename: str) -> dict[str, str]:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
     return {
