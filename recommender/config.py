@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The development pseudonym key. Fine for the synthetic demo; refused in production.
@@ -36,6 +36,18 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_DIR / 'jenjang.db'}"
     #: The career pattern (rules file); None = the packaged Kemnaker demonstration rules.
     career_rules: Path | None = None
+    #: Requests per second per API key and worker (token bucket; 0 = no per-key limit): 429.
+    rate_limit_per_key: float = Field(0.0, ge=0)
+    #: Tokens of that bucket (0 = two seconds' worth of the rate).
+    rate_limit_burst: int = Field(0, ge=0)
+    #: Requests inside one worker at once before the next is answered 503 (0 = no limit).
+    max_in_flight: int = Field(32, ge=0)
+    #: Largest request body in bytes (413 beyond; 0 = no limit).
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=0)
+    #: Longest request target, path and query string, in bytes (414 beyond; 0 = no limit).
+    max_url_bytes: int = Field(8 * 1024, ge=0)
+    #: Largest total of the request's header fields in bytes (431 beyond; 0 = no limit).
+    max_header_bytes: int = Field(16 * 1024, ge=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

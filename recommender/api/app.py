@@ -2,7 +2,10 @@
 
 The identifier in paths is what the LMS knows, the NIP; it is turned into the keyed pseudonym on
 arrival (:func:`employee_key`) and never logged or stored. Responses echo the identifier as sent.
-Errors map to HTTP in one place: unknown employee 404, bad parameters 422, model missing 503.
+Errors map to HTTP in one place: unknown employee 404, bad parameters 422, model missing 503;
+every error answer is ``{"detail", "request_id"}`` (:class:`ErrorBody`) and every status a route
+can answer is declared in the OpenAPI document. Size, rate and concurrency limits:
+:mod:`recommender.api.limits`.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from fastapi import (
     Response,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -38,10 +41,12 @@ from prometheus_client import (
     generate_latest,
 )
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recommender.api.auth import KeyChecker, require
 from recommender.api.events import BatchTooLargeError
+from recommender.api.limits import LimitConfig, Limits
 from recommender.config import Settings, get_settings
 from recommender.data.normalize import parse_nip
 from recommender.programs.coldstart import Profile, ProfileError
@@ -49,14 +54,13 @@ from recommender.programs.reasons import language
 from recommender.pseudonym import PREFIX, pseudonymise
 from recommender.service import (
     Answer,
-    AuditMetrics,
     ModelUnavailableError,
     Service,
     UnknownEmployeeError,
     build_world,
     load_models,
 )
-from recommender.store.db import StoreUnavailableError, make_engine, make_sessionmaker, upgrade
+from recommender.store.db import make_engine, make_sessionmaker, upgrade
 from recommender.store.keys import KeyInfo
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,52 @@ def employee_key(identifier: str, settings: Settings) -> str:
     except ValueError:
         raise UnknownEmployeeError("invalid identifier") from None
     return pseudonymise(nip, settings.pseudonym_key.get_secret_value())
+
+
+class ValidationIssue(BaseModel):
+    """One problem of a 422: where (``loc``), what (``msg``) and its kind (``type``); the
+    submitted value is never echoed."""
+
+    loc: list[str | int]
+    msg: str
+    type: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API: a message (or, for bad parameters, the list of
+    problems) and the request id (also in ``X-Request-ID``)."""
+
+    detail: str | list[ValidationIssue]
+    request_id: str | None = None
+
+
+def _error(description: str) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry for an error answered with :class:`ErrorBody`."""
+    return {"model": ErrorBody, "description": description}
+
+
+def _retry(description: str) -> dict[str, Any]:
+    """An error entry whose answer carries ``Retry-After`` (seconds)."""
+    header = {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
+    return {**_error(description), "headers": {"Retry-After": header}}
+
+
+#: Answers any route can give (limits, missing key): declared on every route.
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("malformed request (e.g. an invalid Content-Length)"),
+    401: _error("no API key, or an unknown or revoked one"),
+    413: _error("request body over the size limit"),
+    414: _error("request target (path and query) too long"),
+    422: _error("bad parameters or body: the problems, never the values sent"),
+    429: _retry("too many requests for this API key"),
+    431: _error("request headers too large or too many"),
+    503: _retry("the service is busy, or a model it needs is not loaded"),
+}
+SCOPE_ERROR: dict[int | str, dict[str, Any]] = {403: _error("the API key lacks the scope")}
+EMPLOYEE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **SCOPE_ERROR,
+    404: _error("unknown or malformed identifier, or an employee outside the key's units"),
+}
 
 
 class Metrics:
@@ -94,6 +144,12 @@ class Metrics:
         self.audit_queue = Gauge(
             "jenjang_audit_queue",
             "Served lists waiting to be written to the recommendation log",
+            registry=self.registry,
+        )
+        self.refused = Counter(
+            "jenjang_refused_total",
+            "Requests refused by a limit (url, headers, length, body, rate, busy)",
+            ["reason"],
             registry=self.registry,
         )
 
@@ -149,9 +205,13 @@ class ColdStartRequest(BaseModel):
 
 
 def _routes() -> APIRouter:
-    r = APIRouter(prefix="/v1")
+    r = APIRouter(prefix="/v1", responses=COMMON_ERRORS)
 
-    @r.get("/employees/{employee}/recommendations/programs", tags=["recommendations"])
+    @r.get(
+        "/employees/{employee}/recommendations/programs",
+        tags=["recommendations"],
+        responses=EMPLOYEE_ERRORS,
+    )
     async def programs(
         request: Request,
         service: ServiceDep,
@@ -173,7 +233,11 @@ def _routes() -> APIRouter:
         service.record(request.state.request_id, pid, "programs", answer, lang)
         return _respond(request, employee, answer, lang)
 
-    @r.get("/employees/{employee}/recommendations/positions", tags=["recommendations"])
+    @r.get(
+        "/employees/{employee}/recommendations/positions",
+        tags=["recommendations"],
+        responses=EMPLOYEE_ERRORS,
+    )
     async def positions(
         request: Request,
         service: ServiceDep,
@@ -190,7 +254,11 @@ def _routes() -> APIRouter:
         service.record(request.state.request_id, pid, "positions", answer, lang)
         return _respond(request, employee, answer, lang)
 
-    @r.get("/employees/{employee}/development-plan", tags=["recommendations"])
+    @r.get(
+        "/employees/{employee}/development-plan",
+        tags=["recommendations"],
+        responses=EMPLOYEE_ERRORS,
+    )
     async def development_plan(
         request: Request,
         service: ServiceDep,
@@ -210,7 +278,7 @@ def _routes() -> APIRouter:
         service.record(request.state.request_id, pid, "plan", answer, lang)
         return _respond(request, employee, answer, lang)
 
-    @r.post("/recommendations/programs", tags=["recommendations"])
+    @r.post("/recommendations/programs", tags=["recommendations"], responses=SCOPE_ERROR)
     async def cold_start(
         request: Request,
         service: ServiceDep,
@@ -228,7 +296,7 @@ def _routes() -> APIRouter:
             raise HTTPException(422, str(exc)) from exc
         return {"request_id": request.state.request_id, "language": lang, **answer}
 
-    @r.post("/events", tags=["feedback"])
+    @r.post("/events", tags=["feedback"], responses=SCOPE_ERROR)
     def events(
         service: ServiceDep,
         key: LmsKey,
@@ -249,7 +317,7 @@ def _routes() -> APIRouter:
         """Loaded models: name, registry version, MLflow run id, hash, source, load time."""
         return service.describe_models()
 
-    @r.post("/admin/reload", tags=["operations"])
+    @r.post("/admin/reload", tags=["operations"], responses=SCOPE_ERROR)
     def reload(service: ServiceDep, _key: AdminKey) -> dict[str, Any]:
         """Reload the champions and the organisation; a model failing verification is kept at
         its previous version."""
@@ -295,6 +363,15 @@ def _bench_routes() -> APIRouter:
 
 
 def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # the documented error shape, with the request id, for every HTTPException
+        return JSONResponse(
+            {"detail": exc.detail, "request_id": request.state.request_id},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         # the submitted values are not echoed: they may carry personal data
@@ -321,16 +398,6 @@ def _install_errors(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": str(exc), "request_id": request.state.request_id}, status_code=503
         )
-
-    @app.exception_handler(StoreUnavailableError)
-    async def _store_down(request: Request, exc: StoreUnavailableError) -> Response:
-        retry = {"Retry-After": str(exc.retry_after)}
-        if not request.url.path.startswith(API_PREFIXES):
-            from recommender.web.routes import unavailable_page
-
-            return unavailable_page(request, exc.retry_after)
-        body = {"detail": str(exc), "request_id": request.state.request_id}
-        return JSONResponse(body, status_code=503, headers=retry)
 
 
 class Observe:
@@ -376,18 +443,50 @@ def _install_observability(app: FastAPI, metrics: Metrics) -> None:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses={503: {"description": "not ready: no organisation or no programme model"}},
+    )
     def readyz(request: Request) -> JSONResponse:
         """Readiness: the organisation and the programme model are loaded."""
         service: Service | None = getattr(request.app.state, "service", None)
-        ready = service is not None and service.ready()
+        ready = service is not None and bool(service.models.rankers)
         body = {"ready": ready, **(service.describe_models() if service else {})}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"])
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def prometheus() -> Response:
         """Prometheus metrics of this process."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+#: How the API key travels, as declared in the OpenAPI document (either header works).
+SECURITY_SCHEMES = {
+    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "Bearer": {"type": "http", "scheme": "bearer", "description": "the same key as a bearer token"},
+}
+#: Routes anyone may call (no key).
+OPEN_PATHS = ("/v1/bench/",)
+
+
+def _declare_keys(app: FastAPI) -> None:
+    """Add the API key schemes to the OpenAPI document and require one on every ``/v1``
+    operation (documentation only: :func:`recommender.api.auth.require` does the checking)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = build()
+            doc.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            for path, operations in doc.get("paths", {}).items():
+                if path.startswith("/v1/") and not path.startswith(OPEN_PATHS):
+                    for operation in operations.values():
+                        operation["security"] = [{"ApiKey": []}, {"Bearer": []}]
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(
@@ -413,8 +512,6 @@ def create_app(
         app.state.keys = KeyChecker(current.store)
         log_writer = current.log
         metrics.audit_queue.set_function(lambda: log_writer.pending() if log_writer else 0)
-        if log_writer is not None:
-            metrics.registry.register(AuditMetrics(log_writer))
         yield
         if current.log is not None:
             current.log.flush()
@@ -426,12 +523,18 @@ def create_app(
         lifespan=lifespan,
     )
     metrics = Metrics()
-    _install_observability(app, metrics)
+    app.add_middleware(
+        Limits,
+        config=LimitConfig.from_settings(settings),
+        on_refuse=lambda reason: metrics.refused.labels(reason).inc(),
+    )
+    _install_observability(app, metrics)  # outermost: refusals get a request id and counts
     _install_errors(app)
     app.include_router(_routes())
     from recommender.web.routes import install as install_pages
 
     install_pages(app, settings)
+    _declare_keys(app)
     if bench if bench is not None else os.environ.get("JENJANG_BENCH") == "1":
         app.include_router(_bench_routes())
     return app
