@@ -147,7 +147,7 @@ class Spill:
         names = [n for n in PERSON_TABLES if n in paths]
         for t, name in enumerate(names):
             if say is not None:
-                say(t, len(names), f"splitting {name} by partition")
+                say(0, 0, f"splitting {name} by partition (table {t + 1}/{len(names)})")
             self._spill(name, paths[name])
         self.enrolled = self._enrolled.reindex(programs, fill_value=0).to_numpy(float)
 

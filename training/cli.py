@@ -822,6 +822,14 @@ BatchLocal = Annotated[
     ),
 ]
 BatchJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+BatchToDb = Annotated[
+    bool,
+    typer.Option(
+        "--to-db",
+        help="Also load the rows into the application database (JENJANG_DATABASE_URL, "
+        "table batch_recommendations; resumable).",
+    ),
+]
 
 
 def _batch(
@@ -835,6 +843,7 @@ def _batch(
     overwrite: bool,
     local_models: bool,
     as_json: bool,
+    to_db: bool = False,
 ) -> None:
     import pandas as pd
 
@@ -867,9 +876,14 @@ def _batch(
         count = f"{done:,}/{total:,} employees" if total else ""
         bar.update(task, completed=done, total=total or None, description=message, count=count)
 
+    loaded = None
     try:
         with bar:
             result = batch.run_batch(req, _settings(), local_models=local_models, progress=say)
+            if to_db:
+                from training.batch_db import load_batch
+
+                loaded = load_batch(out, _settings().database_url, say)
     except (batch.BatchError, RulesError, ModelIntegrityError, OSError) as exc:
         _fail(exc)
     m, t = result.manifest, result.timings
@@ -889,6 +903,7 @@ def _batch(
                     **m["totals"],
                     "timings": t,
                     "employees_per_s": rate,
+                    "database": None if loaded is None else vars(loaded),
                 }
             )
         )
@@ -912,6 +927,12 @@ def _batch(
     console.print(
         f"{t['total_s']:.1f} s ({t['prepare_s']:.1f} s preparing; {done})", highlight=False
     )
+    if loaded is not None:
+        console.print(
+            f"database: batch {loaded.batch_id}: {loaded.loaded} partition(s) loaded "
+            f"({loaded.rows:,} rows), {loaded.skipped} already there",
+            highlight=False,
+        )
 
 
 @batch_app.command("programs")
@@ -925,10 +946,23 @@ def batch_programs(
     overwrite: BatchOverwrite = False,
     local_models: BatchLocal = False,
     as_json: BatchJson = False,
+    to_db: BatchToDb = False,
 ) -> None:
     """Top-k programmes for every active employee (the service's ranking, scores and reason
     codes), resumable: a rerun finishes what an interrupted one left."""
-    _batch("programs", out, k, dask, partition_size, data, date, overwrite, local_models, as_json)
+    _batch(
+        "programs",
+        out,
+        k,
+        dask,
+        partition_size,
+        data,
+        date,
+        overwrite,
+        local_models,
+        as_json,
+        to_db,
+    )
 
 
 @batch_app.command("positions")
@@ -942,10 +976,23 @@ def batch_positions(
     overwrite: BatchOverwrite = False,
     local_models: BatchLocal = False,
     as_json: BatchJson = False,
+    to_db: BatchToDb = False,
 ) -> None:
     """Top-k next positions for every active employee (the service's ranking, eligibility and
     reason codes; standards-only without a careers model), resumable."""
-    _batch("positions", out, k, dask, partition_size, data, date, overwrite, local_models, as_json)
+    _batch(
+        "positions",
+        out,
+        k,
+        dask,
+        partition_size,
+        data,
+        date,
+        overwrite,
+        local_models,
+        as_json,
+        to_db,
+    )
 
 
 db_app = typer.Typer(no_args_is_help=True, help="The application database (docs/store.md).")

@@ -221,4 +221,77 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-TABLES = ("recommendation_log", "events", "reviews", "api_keys", "users", "web_sessions")
+class BatchRun(Base):
+    """A batch of recommendations for every employee loaded from ``jenjang batch ... --to-db``.
+
+    ``batch_id`` is derived from what determines the rows (kind, k, as-of date, model name,
+    version and SHA-256, the clean data's fingerprint), so loading the same batch twice
+    updates one run. ``completed_at`` is set once every partition is loaded."""
+
+    __tablename__ = "batch_runs"
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    k: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[str] = mapped_column(String(10))
+    model_name: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    model_sha256: Mapped[str | None] = mapped_column(String(64))
+    partitions: Mapped[int] = mapped_column(Integer)
+    employees: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint("kind IN ('programs', 'positions')", name="kind"),)
+
+
+class BatchPartition(Base):
+    """A partition of a batch run that is in ``batch_recommendations`` (its file's SHA-256:
+    a rerun skips it when the file is unchanged)."""
+
+    __tablename__ = "batch_partitions"
+
+    batch_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("batch_runs.batch_id", ondelete="CASCADE"), primary_key=True
+    )
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BatchRecommendation(Base):
+    """One ranked item of a batch: the row of the batch's Parquet output (``item_id`` is a
+    programme or a position; ``eligible`` only for positions)."""
+
+    __tablename__ = "batch_recommendations"
+
+    batch_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("batch_runs.batch_id", ondelete="CASCADE"), primary_key=True
+    )
+    employee_id: Mapped[str] = mapped_column(String(PSEUDONYM), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[str] = mapped_column(String(ID))
+    score: Mapped[float] = mapped_column(Float)
+    eligible: Mapped[bool | None] = mapped_column(Boolean)
+    reason_codes: Mapped[list[str]] = mapped_column(PortableJSON)
+
+    __table_args__ = (
+        Index("ix_batch_recommendations_batch_id_partition", "batch_id", "partition"),
+        Index("ix_batch_recommendations_employee_id", "employee_id"),
+    )
+
+
+TABLES = (
+    "recommendation_log",
+    "events",
+    "reviews",
+    "api_keys",
+    "users",
+    "web_sessions",
+    "batch_runs",
+    "batch_partitions",
+    "batch_recommendations",
+)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import Result
+from sqlalchemy import Engine, delete, select
 from typer.testing import CliRunner
 
 from recommender import bundles
@@ -27,10 +28,14 @@ from recommender.config import PROJECT_DIR, Settings, get_settings
 from recommender.programs import features as program_features
 from recommender.programs.ranker import ProgramRanker
 from recommender.service import Models, Service, World, build_world
+from recommender.store import db
+from recommender.store.models import BatchPartition, BatchRecommendation, BatchRun
 from tests.api.conftest import AT, bundle_of
 from tests.conftest import TEST_KEY
+from tests.store.conftest import BACKENDS, fresh_database
 from training import batch
 from training.batch import BatchError, Request, read_rows, run_batch
+from training.batch_db import load_batch
 
 NIP = re.compile(r"(?<!\d)\d{18}(?!\d)")
 PROGRAM_COLUMNS = [
@@ -356,6 +361,7 @@ def test_killed_cli_run_resumes_to_identical_output(
     assert "already complete" in done.output
     assert _hashes(out) == _hashes(programs_run)  # as if never interrupted
     assert not list(out.glob(".*.tmp"))
+    assert not (out / ".spill").exists()  # the spilled person tables are gone
 
 
 def test_dask_local_cluster_output_is_identical(
@@ -433,3 +439,96 @@ def test_tables_as_folders_of_parts_give_the_same_rows(
     run_batch(_request(out, settings, clean_dir=clean), settings, models)
     files = {n: h for n, h in _hashes(out).items() if n != batch.MANIFEST}
     assert files == {n: h for n, h in _hashes(programs_run).items() if n != batch.MANIFEST}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_to_db_loads_every_row_and_resumes(
+    programs_run: Path, backend: str, tmp_path: Path
+) -> None:
+    """`--to-db`: the Parquet rows in batch_recommendations (COPY on PostgreSQL), one run row,
+    a rerun loads nothing, a partition lost mid-way is loaded again alone."""
+    rows = read_rows(programs_run)
+    with fresh_database(backend, tmp_path) as url:
+        with pytest.raises(BatchError, match="jenjang db upgrade"):
+            load_batch(programs_run, url)
+        db.upgrade(url)
+        first = load_batch(programs_run, url)
+        parts = len(json.loads((programs_run / batch.MANIFEST).read_text())["partitions"])
+        assert (first.loaded, first.skipped, first.rows) == (parts, 0, len(rows))
+        engine = db.make_engine(url)
+        try:
+            got = _db_rows(engine)
+            want = rows.rename(columns={"program_id": "item_id"})
+            want = want.sort_values(["employee_id", "rank"], ignore_index=True)
+            for col in ("employee_id", "rank", "item_id", "score"):
+                assert got[col].tolist() == want[col].tolist(), col
+            assert got["reason_codes"].tolist() == [list(c) for c in want["reason_codes"]]
+            assert got["eligible"].isna().all()
+            again = load_batch(programs_run, url)
+            assert (again.loaded, again.skipped, again.rows) == (0, parts, 0)
+            with engine.begin() as conn:  # as if killed after partition 2's transaction
+                conn.execute(delete(BatchPartition).where(BatchPartition.partition >= 2))
+                conn.execute(delete(BatchRecommendation).where(BatchRecommendation.partition >= 3))
+            resumed = load_batch(programs_run, url)
+            assert resumed.loaded == parts - 2
+            assert _db_rows(engine).equals(got)
+            with engine.connect() as conn:
+                run = conn.execute(select(BatchRun)).one()
+            assert run.batch_id == first.batch_id and run.completed_at is not None
+            assert (run.kind, run.k, run.rows, run.model_version) == (
+                "programs",
+                10,
+                len(rows),
+                "1",
+            )
+        finally:
+            engine.dispose()
+
+
+def _db_rows(engine: Engine) -> pd.DataFrame:
+    table = BatchRecommendation.__table__
+    with engine.connect() as conn:
+        result = conn.execute(select(table).order_by(table.c.employee_id, table.c.rank))
+        return pd.DataFrame([dict(r._mapping) for r in result])
+
+
+def test_to_db_refuses_an_unfinished_or_altered_batch(programs_run: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    db.upgrade(url)
+    out = tmp_path / "copy"
+    shutil.copytree(programs_run, out)
+    (out / "part-00001.parquet").write_bytes(b"changed")
+    with pytest.raises(BatchError, match="does not match its SHA-256"):
+        load_batch(out, url)
+    manifest = json.loads((out / batch.MANIFEST).read_text())
+    manifest["complete"] = False
+    (out / batch.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(BatchError, match="not complete"):
+        load_batch(out, url)
+
+
+def test_cli_to_db(programs_run: Path, settings: Settings, models: Models, tmp_path: Path) -> None:
+    models_dir = tmp_path / "models"
+    for b in models.bundles.values():
+        bundles.save_local(models_dir, b)
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    db.upgrade(url)
+    out = tmp_path / "out"
+    args = ["batch", "programs", "--out", str(out), "--data", str(settings.clean_dir), "--k"]
+    args += ["10", "--date", "2026-03-01", "--partition-size", "10", "--local-models", "--to-db"]
+    from training.cli import app
+
+    get_settings.cache_clear()
+    try:
+        env = {
+            "JENJANG_MODELS_DIR": str(models_dir),
+            "JENJANG_PSEUDONYM_KEY": TEST_KEY,
+            "JENJANG_DATABASE_URL": url,
+        }
+        result = CliRunner().invoke(app, args, env=env)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert f"({len(read_rows(programs_run)):,} rows), 0 already there" in result.output
+    assert _hashes(out) == _hashes(programs_run)
+    assert not (out / ".spill").exists()
