@@ -10,18 +10,22 @@ model version and as-of date.
 State. The organisation is split in two:
 
 - organisation-wide statistics (:class:`Shared`): the catalogue, usage statistics (popularity
-  by position, unit and tier, item similarity), the careers position table (holders and
-  retirements on the date), move history, unit groups, the unit x JF shares and the career
-  patterns. Their size depends on the number of positions, programmes and units, not on
-  employees. They are built once, by the library's own code on the full organisation
-  (:func:`recommender.service.build_world`), and shipped to every worker once;
+  by position, unit and tier, item similarity) and, for positions, the careers position table
+  (holders and retirements on the date), move history, unit groups, the unit x JF shares and
+  the career patterns. Their size depends on the number of positions, programmes and units,
+  not on employees. For programmes they are summed partition by partition from the person
+  tables read in record batches (:func:`streamed_programs`, :mod:`training.batch_data`); for
+  positions they are built by the library's own code on the full organisation
+  (:func:`recommender.service.build_world`). They are shipped to every worker once;
 - per-person state: each partition builds its own snapshot (levels, completions, ratings, ...)
   from the rows of its own employees only (:func:`recommender.snapshot.build_snapshot` on the
-  sliced tables; every person's row is computed from that person's records alone), and for
-  positions its own careers person table.
+  partition's tables; every person's row is computed from that person's records alone), and
+  for positions its own careers person table.
 
-Workers therefore hold the shared statistics plus one partition, never the organisation; the
-driver holds the clean tables (to slice them) and builds the full world once at start-up.
+Workers therefore hold the shared statistics plus one partition, never the organisation. The
+driver of a programme batch holds the organisation tables, the ids of the active people and
+one partition (the person tables are spilled to ``DIR/.spill`` by partition); the driver of a
+positions batch holds the clean tables and builds the full world once at start-up.
 
 Output: ``DIR/part-00000.parquet`` ... (one per partition, rows ordered by the snapshot's
 employee order, then rank) and ``DIR/_manifest.json`` (the run's specification, and per
