@@ -54,13 +54,14 @@ from recommender.programs.reasons import language
 from recommender.pseudonym import PREFIX, pseudonymise
 from recommender.service import (
     Answer,
+    AuditMetrics,
     ModelUnavailableError,
     Service,
     UnknownEmployeeError,
     build_world,
     load_models,
 )
-from recommender.store.db import make_engine, make_sessionmaker, upgrade
+from recommender.store.db import StoreUnavailableError, make_engine, make_sessionmaker, upgrade
 from recommender.store.keys import KeyInfo
 
 log = logging.getLogger(__name__)
@@ -399,6 +400,16 @@ def _install_errors(app: FastAPI) -> None:
             {"detail": str(exc), "request_id": request.state.request_id}, status_code=503
         )
 
+    @app.exception_handler(StoreUnavailableError)
+    async def _store_down(request: Request, exc: StoreUnavailableError) -> Response:
+        retry = {"Retry-After": str(exc.retry_after)}
+        if not request.url.path.startswith(API_PREFIXES):
+            from recommender.web.routes import unavailable_page
+
+            return unavailable_page(request, exc.retry_after)
+        body = {"detail": str(exc), "request_id": request.state.request_id}
+        return JSONResponse(body, status_code=503, headers=retry)
+
 
 class Observe:
     """Pure ASGI middleware (cheaper than ``@app.middleware``): a request id in
@@ -451,7 +462,7 @@ def _install_observability(app: FastAPI, metrics: Metrics) -> None:
     def readyz(request: Request) -> JSONResponse:
         """Readiness: the organisation and the programme model are loaded."""
         service: Service | None = getattr(request.app.state, "service", None)
-        ready = service is not None and bool(service.models.rankers)
+        ready = service is not None and service.ready()
         body = {"ready": ready, **(service.describe_models() if service else {})}
         return JSONResponse(body, status_code=200 if ready else 503)
 
@@ -512,6 +523,8 @@ def create_app(
         app.state.keys = KeyChecker(current.store)
         log_writer = current.log
         metrics.audit_queue.set_function(lambda: log_writer.pending() if log_writer else 0)
+        if log_writer is not None:
+            metrics.registry.register(AuditMetrics(log_writer))
         yield
         if current.log is not None:
             current.log.flush()
