@@ -12,6 +12,7 @@ Nothing is unpickled; MLflow is imported lazily and only here on the serving sid
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import tempfile
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 from recommender.config import Settings, disable_telemetry
 from recommender.programs.ranker import ModelIntegrityError, ProgramRanker, sha256_text
 
+log = logging.getLogger(__name__)
 PROGRAMS, CAREERS = "jenjang-programs", "jenjang-careers"
 MODEL_NAMES = (PROGRAMS, CAREERS)
 CHAMPION = "champion"
@@ -176,8 +178,12 @@ def resolve(settings: Settings, name: str, alias: str = CHAMPION) -> Bundle:
         bundle = fetch(settings, name, alias)
     except (BundleError, ModelIntegrityError) as first:
         try:
-            return load_local(settings.models_dir, name)
+            local = load_local(settings.models_dir, name)
         except (BundleError, ModelIntegrityError) as second:
             raise BundleError(f"{first}; and {second}") from second
+        log.warning(
+            "%s: serving the verified local copy, version %s (%s)", name, local.version, first
+        )
+        return local
     save_local(settings.models_dir, bundle)
     return bundle

@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from prometheus_client.core import CounterMetricFamily, Metric
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender import bundles
@@ -467,13 +466,8 @@ class Service:
         Raises StoreUnavailableError when the database cannot be reached."""
         if self.store is None:
             return []
-        try:
-            with self.store() as session:
-                rows = repo.program_completions(session)
-        except SQLAlchemyError as exc:
-            if not db.unavailable(exc):
-                raise
-            raise db.StoreUnavailableError("stored completions could not be read") from None
+        with db.reachable("stored completions could not be read"), self.store() as session:
+            rows = repo.program_completions(session)
         return [(str(e), str(p)) for e, p in rows]
 
     def apply_stored_completions(self, rows: list[tuple[str, str]] | None = None) -> int:
@@ -586,14 +580,9 @@ class Service:
                 errors.append(ItemError(index=index, event_id=None, field="", message=str(exc)))
                 continue
             new.append((index, record))
-        try:
-            with self.store.begin() as session:
-                results = repo.add_events(session, [e for _, e in new])
-        except SQLAlchemyError as exc:  # nothing of the batch is stored: the LMS sends it again
-            if not db.unavailable(exc):
-                raise
-            log.error("events not stored: the database is unavailable (%s)", type(exc).__name__)
-            raise db.StoreUnavailableError("the events were not stored") from None
+        # the database away: nothing of the batch is stored, 503, and the LMS sends it again
+        with db.reachable("the events were not stored"), self.store.begin() as session:
+            results = repo.add_events(session, [e for _, e in new])
         for (_index, stored), result in zip(new, results, strict=True):
             if result.status == "inserted" and stored.employee_id and stored.item_id:
                 if stored.type in repo.COMPLETION_TYPES and stored.item_kind == "program":

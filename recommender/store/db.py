@@ -8,6 +8,9 @@ Python, no ``alembic.ini`` needed.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Seconds a SQLite writer waits for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT = 30
@@ -47,6 +51,19 @@ def unavailable(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
         return True
     return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+@contextmanager
+def reachable(what: str) -> Iterator[None]:
+    """Run the block; a database error that says the database is away (:func:`unavailable`)
+    becomes :class:`StoreUnavailableError` naming ``what`` (never the statement or its values)."""
+    try:
+        yield
+    except sa_exc.SQLAlchemyError as exc:
+        if not unavailable(exc):
+            raise
+        log.warning("%s: the application database is unavailable (%s)", what, type(exc).__name__)
+        raise StoreUnavailableError(what) from None
 
 
 def normalise_url(url: str | URL) -> URL:

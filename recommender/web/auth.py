@@ -24,6 +24,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender.store import users
+from recommender.store.db import reachable
 
 SESSION_COOKIE: Final = "jenjang_session"
 LOGIN_CSRF_COOKIE: Final = "jenjang_login_csrf"
@@ -119,10 +120,11 @@ def login_url(next_path: str) -> str:
 
 
 def viewer_of(factory: sessionmaker[Session], token: str | None) -> Viewer | None:
-    """The user of a session cookie, or None (no, unknown or expired session)."""
+    """The user of a session cookie, or None (no, unknown or expired session). Raises
+    StoreUnavailableError (a 503 page) when the database cannot be reached."""
     if not token or len(token) > 200:
         return None
-    with factory.begin() as session:
+    with reachable("the session cannot be checked"), factory.begin() as session:
         found = users.session_user(session, token)
         if found is None:
             return None

@@ -27,6 +27,7 @@ from recommender.config import Settings
 from recommender.reports import needs
 from recommender.service import Service, UnknownEmployeeError
 from recommender.store import repo, users
+from recommender.store.db import reachable
 from recommender.web import auth, views
 from recommender.web.i18n import LANGUAGES, language, text
 from recommender.web.models_page import RunFigures
@@ -250,7 +251,7 @@ def _auth_routes(r: APIRouter) -> None:
         store, previous = service.store, request.cookies.get(auth.SESSION_COOKIE)
 
         def attempt() -> tuple[str, str] | int | None:
-            with store.begin() as session:
+            with reachable("sign-in is not possible"), store.begin() as session:
                 try:
                     user = users.authenticate(session, username.strip().lower(), password)
                 except users.LockedOut as exc:
