@@ -7,12 +7,14 @@ BIN := $(VENV)/bin
 DEMO := data/demo
 EMPLOYEES ?= 5000
 SEED ?= 7
+FUZZ_EXAMPLES ?= 500
+SOAK_MINUTES ?= 10
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export OMP_WAIT_POLICY := PASSIVE
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run demo models test test-fast lint typecheck format bench clean stack stack-down
+.PHONY: help install install-dev run demo models test test-fast lint typecheck format bench bench-reliability clean stack stack-down
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -80,6 +82,10 @@ bench: install ## Run the benchmarks (figures go to docs/benchmarks.md by hand)
 	$(BIN)/python -m benchmarks.bench_serve
 	$(BIN)/python -m benchmarks.bench_generate
 	$(BIN)/python -m benchmarks.bench_train
+
+bench-reliability: install-dev demo models ## Long Schemathesis run, step load, 10-min soak and overload (docs/reliability.md)
+	JENJANG_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/api/test_schemathesis.py -q -p no:cacheprovider
+	$(BIN)/python -m benchmarks.bench_reliability --soak-minutes $(SOAK_MINUTES)
 
 stack: install demo ## PostgreSQL + MLflow server + Dask + 2 service workers on :8000 (docs/stack.md); Ctrl-C stops
 	$(BIN)/python -m stack.run up
