@@ -32,7 +32,7 @@ from recommender.config import Settings
 from recommender.data.io import load_clean
 from recommender.programs.catalog import build_catalog
 from recommender.programs.ranker import ProgramRanker
-from training import registry, tracking
+from training import fairness, registry, tracking
 from training.careers_data import (
     QUERY,
     CareerYear,
@@ -68,6 +68,18 @@ class CareersConfig(BaseModel):
     promote_margin: float = Field(0.0, ge=0, description="MRR points over the champion")
     min_parity: float = Field(0.8, ge=0, le=1, description="lowest/highest group MRR")
     parity_groups: tuple[str, ...] = ("sex", "region")
+    fairness_max_people: int = Field(
+        20_000, ge=10, description="people sampled for the exposure figures of the test year"
+    )
+    fairness_min_group: int = Field(
+        100, ge=1, description="people a group needs for its exposure to be judged"
+    )
+    min_exposure_ratio: float = Field(
+        0.8, ge=0, le=1, description="lowest/highest exposure of advancing positions by group"
+    )
+    exposure_tolerance: float = Field(
+        0.0, ge=0, description="how far the exposure ratio may fall below the champion's"
+    )
 
 
 def build_split_frames(
@@ -142,13 +154,17 @@ def train(settings: Settings, data: Path, cfg: CareersConfig, progress: Progress
     ranker = fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
     progress("evaluating on the test year")
     results = score_split(frames["test"], ranker, cfg.n_boot)
+    progress("exposure of career-advancing positions by group")
+    fair = fairness_report({y.year: y.context for y in frames["test"]}, ranker, cfg)
     progress("logging to MLflow")
     registered = _log(settings, data, cfg, ranker, frames, results)
+    fairness.log(settings, registered.run_id, fair)
     return {
         "run_id": registered.run_id,
         "version": registered.version,
         "model": MODEL_NAME,
         "test": results,
+        "fairness": fair.to_dict(),
         "best_iteration": ranker.best_iteration_,
     }
 
@@ -197,6 +213,35 @@ def _log(
     )
 
 
+def fairness_report(
+    contexts: dict[int, Any], ranker: ProgramRanker, cfg: CareersConfig
+) -> fairness.Report:
+    """Exposure of career-advancing positions in the top 10 by group for the people active on
+    1 January of each test year (``contexts``: year -> CareerContext; :mod:`training.fairness`).
+    Raises ValueError when no one is left to measure."""
+    return fairness.careers_report(
+        contexts,
+        ranker.predict,
+        cfg.n_boot,
+        cfg.seed,
+        cfg.fairness_min_group,
+        cfg.fairness_max_people,
+    )
+
+
+def year_contexts(tables: dict[str, pd.DataFrame], cfg: CareersConfig) -> dict[int, Any]:
+    """The CareerContext of 1 January of each test year (for :func:`fairness_report`).
+    Raises RulesError for a broken rules file."""
+    from recommender.careers.features import build_context
+    from recommender.snapshot import build_snapshot
+
+    cat, rules = build_catalog(tables), load_rules(cfg.rules)
+    return {
+        year: build_context(tables, build_snapshot(tables, f"{year}-01-01"), cat, rules)
+        for year in SPLITS["test"]
+    }
+
+
 def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramRanker, Any]:
     """Load ``jenjang-careers`` at an alias or version (hash verified); raises LookupError."""
     return registry.load_booster(settings, MODEL_NAME, alias_or_version, "jenjang train careers")
@@ -236,12 +281,18 @@ def gate(
 def promote(
     settings: Settings, cfg: CareersConfig, candidate: str = tracking.CHALLENGER
 ) -> dict[str, Any]:
-    """Move ``champion`` to the candidate if it passes :func:`gate`; the decision is logged."""
+    """Move ``champion`` to the candidate if it passes :func:`gate` and the exposure rule
+    (:func:`training.fairness.gate`); the decision is logged."""
     return registry.promote(
         settings,
         MODEL_NAME,
         candidate,
-        lambda new, old: gate(new, old, cfg),
+        registry.with_fairness(
+            lambda new, old: gate(new, old, cfg),
+            "careers",
+            cfg.min_exposure_ratio,
+            cfg.exposure_tolerance,
+        ),
         "jenjang train careers",
     )
 

@@ -330,10 +330,21 @@ def train_programs(
             f"{used.get('outside_split', 0)} outside the split years",
             highlight=False,
         )
+    _print_fairness_summary(summary)
     console.print(
         f"registered {summary['model']} version {summary['version']} "
         f"(run {summary['run_id']}) as @challenger"
     )
+
+
+def _print_fairness_summary(summary: dict[str, Any]) -> None:
+    """One line per attribute: the exposure ratio of career-advancing items by group."""
+    from training import fairness
+
+    report = fairness.Report.from_dict(summary["fairness"])
+    console.print(f"exposure of career-advancing items in the top {report.k} by group:")
+    for a in report.attributes:
+        console.print(f"  {fairness.ratio_line(a, report.min_group)}", highlight=False)
 
 
 def _print_rankers(head: dict[str, dict[str, Any]]) -> None:
@@ -418,6 +429,7 @@ def train_careers(data: DataOpt = None) -> None:
     except RulesError as exc:
         _fail(exc)
     _print_careers(careers.headline(summary["test"]))
+    _print_fairness_summary(summary)
     console.print(
         f"registered {summary['model']} version {summary['version']} "
         f"(run {summary['run_id']}) as @challenger"
@@ -488,6 +500,94 @@ def _print_decision(decision: dict[str, Any]) -> None:
     console.print(f"[{colour}]{decision['decision']}[/]: version {decision['version']}")
     for reason in decision["reasons"]:
         console.print(f"  - {escape(reason)}", highlight=False)
+
+
+fairness_app = typer.Typer(
+    no_args_is_help=True,
+    help="Exposure of career-advancing items in the top 10 by group (docs/fairness.md).",
+)
+app.add_typer(fairness_app, name="fairness")
+FairVersion = Annotated[
+    str, typer.Option("--version", help="Alias or version number (default: the champion).")
+]
+FairJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@fairness_app.command("programs")
+def fairness_programs(
+    version: FairVersion = "champion", data: DataOpt = None, as_json: FairJson = False
+) -> None:
+    """Exposure of career-advancing programmes in the top 10 by sex, region, age band and
+    grade for a registered version: the table logged on its run, or recomputed from the data
+    (and then logged) for a version trained before the fairness step."""
+    _fairness("programs", version, data, as_json)
+
+
+@fairness_app.command("careers")
+def fairness_careers(
+    version: FairVersion = "champion", data: DataOpt = None, as_json: FairJson = False
+) -> None:
+    """Exposure of career-advancing positions (a higher tier) in the top 10 by sex, region, age
+    band and grade for a registered version (logged table, or recomputed and logged)."""
+    _fairness("careers", version, data, as_json)
+
+
+def _fairness(kind: str, version: str, data: Path | None, as_json: bool) -> None:
+    from recommender.programs.ranker import ModelIntegrityError
+    from training import fairness, registry
+
+    settings = _settings()
+    name = f"jenjang-{kind}"
+    try:
+        mv = registry.model_version(settings, name, version, f"jenjang train {kind}")
+    except LookupError as exc:
+        _fail(exc)
+    report, source, same_data = fairness.load(settings, mv.run_id, kind), "logged", True
+    folder = None
+    if report is None:
+        from recommender.careers.rules import RulesError
+
+        folder = _clean_dir(data)
+        bar, step = _steps()
+        try:
+            with bar:
+                report, same_data = fairness.recompute(
+                    settings, kind, mv.run_id, folder, step, _str_or_none(settings.career_rules)
+                )
+        except (ModelIntegrityError, RulesError, ValueError, FileNotFoundError) as exc:
+            _fail(exc)
+        fairness.log(settings, mv.run_id, report)
+        source = "recomputed"
+    if as_json:
+        head = {"model": name, "version": str(mv.version), "run_id": mv.run_id, "source": source}
+        print(json.dumps({**head, "same_data": same_data, **report.to_dict()}))
+        return
+    what = "programmes" if kind == "programs" else "positions (a higher tier)"
+    years = ", ".join(str(y) for y in report.years)
+    console.print(
+        f"{name} version {mv.version} (run {mv.run_id}): exposure of career-advancing {what} "
+        f"in the top {report.k}, test year {years}, {report.people:,} people "
+        f"({report.excluded_top} at the top of the ladder not measured)",
+        highlight=False,
+    )
+    if folder is not None:
+        console.print(f"no table on the run: recomputed from {folder} and logged on the run")
+        if not same_data:
+            err.print("[yellow]warning:[/yellow] these data are not the ones the run trained on")
+    _print_fairness(report)
+
+
+def _print_fairness(report: Any) -> None:
+    from training import fairness
+
+    table = RichTable()
+    for column in ("attribute", "group", "n", "exposure", "95 % CI", "flag"):
+        table.add_column(column, justify="right" if column in ("n", "exposure") else "left")
+    for row in fairness.rows(report):
+        table.add_row(*row)
+    console.print(table)
+    for a in report.attributes:
+        console.print(f"  {fairness.ratio_line(a, report.min_group)}", highlight=False)
 
 
 def _employee_key(identifier: str) -> str:
@@ -607,6 +707,13 @@ def serve(
 
     _clean_dir(None)
     if demo:
+        if _settings().env == "production":
+            err.print(
+                "[red]error:[/red] --demo makes accounts and API keys whose secrets are written "
+                "in clear into the demo folder: refused with JENJANG_ENV=production",
+                highlight=False,
+            )
+            raise typer.Exit(2)
         _print_demo(host, port)
     uvicorn.run(
         "recommender.api.app:create_app",

@@ -27,7 +27,7 @@ from recommender.config import Settings
 from recommender.data.io import load_clean
 from recommender.programs.features import FEATURES
 from recommender.programs.ranker import ProgramRanker
-from training import decisions, registry, tracking
+from training import decisions, fairness, registry, tracking
 from training.baselines import baseline_scores
 from training.datasets import SPLITS, YearFrame, build_year, concat
 from training.evaluate import best_baseline, evaluate_all
@@ -55,6 +55,15 @@ class ProgramsConfig(BaseModel):
     min_parity: float = Field(0.8, ge=0, le=1, description="lowest/highest group NDCG@10")
     use_decisions: bool = Field(
         True, description="HR review decisions correct the train/validation labels"
+    )
+    fairness_min_group: int = Field(
+        100, ge=1, description="people a group needs for its exposure to be judged"
+    )
+    min_exposure_ratio: float = Field(
+        0.8, ge=0, le=1, description="lowest/highest exposure of advancing programmes by group"
+    )
+    exposure_tolerance: float = Field(
+        0.0, ge=0, description="how far the exposure ratio may fall below the champion's"
     )
 
 
@@ -178,13 +187,17 @@ def train(
             }
     progress("evaluating on the test year")
     results = score_split(frames["test"], ranker, cfg.n_boot)
+    progress("exposure of career-advancing programmes by group")
+    fair = fairness_report(tables, frames["test"], ranker, cfg)
     progress("logging to MLflow")
     registered = _log(settings, data, cfg, ranker, frames, results, hr, trainer)
+    fairness.log(settings, registered.run_id, fair)
     return {
         "run_id": registered.run_id,
         "version": registered.version,
         "model": MODEL_NAME,
         "test": results,
+        "fairness": fair.to_dict(),
         "best_iteration": ranker.best_iteration_,
         "decisions": hr,
         "trainer": trainer["trainer"],
@@ -258,6 +271,19 @@ def _log(
     )
 
 
+def fairness_report(
+    tables: dict[str, pd.DataFrame],
+    frames: list[YearFrame],
+    ranker: ProgramRanker,
+    cfg: ProgramsConfig,
+) -> fairness.Report:
+    """Exposure of career-advancing programmes in the top 10 by group on the test-year frames
+    (:mod:`training.fairness`). Raises ValueError when the frames hold no one to measure."""
+    return fairness.programs_report(
+        tables, concat(frames), ranker.predict, cfg.n_boot, cfg.seed, cfg.fairness_min_group
+    )
+
+
 def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramRanker, Any]:
     """Load ``jenjang-programs`` at an alias or version; the booster hash is verified.
 
@@ -297,12 +323,18 @@ def gate(
 def promote(
     settings: Settings, cfg: ProgramsConfig, candidate: str = tracking.CHALLENGER
 ) -> dict[str, Any]:
-    """Move ``champion`` to the candidate version if it passes the gate; log the decision."""
+    """Move ``champion`` to the candidate version if it passes the gate and the exposure rule
+    (:func:`training.fairness.gate`); log the decision."""
     return registry.promote(
         settings,
         MODEL_NAME,
         candidate,
-        lambda new, old: gate(new, old, cfg),
+        registry.with_fairness(
+            lambda new, old: gate(new, old, cfg),
+            "programs",
+            cfg.min_exposure_ratio,
+            cfg.exposure_tolerance,
+        ),
         "jenjang train programs",
     )
 

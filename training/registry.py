@@ -2,7 +2,8 @@
 
 A model is registered under a name (``jenjang-programs``, ``jenjang-careers``); ``challenger`` is
 set by training, ``champion`` only by :func:`promote` after the gate (quality over the champion by
-a margin, parity by group). Decisions and their reasons are logged on the candidate's run.
+a margin, parity by group, and with :func:`with_fairness` the exposure of career-advancing items
+by group, docs/fairness.md). Decisions and their reasons are logged on the candidate's run.
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ def gate(
     else:
         reasons.append(f"{label} {new[key]:.4f} beats the champion's {champion[key]:.4f}")
     return ok, reasons
+
+
+def with_fairness(check: Gate, kind: str, min_ratio: float, tolerance: float = 0.0) -> Gate:
+    """``check`` followed by the exposure rule of :func:`training.fairness.gate` for ``kind``
+    (``programs`` or ``careers``): both must pass; the reasons of both are kept, in order."""
+    from training import fairness
+
+    def both(new: dict[str, float], champion: dict[str, float] | None) -> tuple[bool, list[str]]:
+        ok, reasons = check(new, champion)
+        fair_ok, fair_reasons = fairness.gate(new, champion, kind, min_ratio, tolerance)
+        return ok and fair_ok, reasons + fair_reasons
+
+    return both
 
 
 def promote(

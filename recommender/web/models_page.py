@@ -1,7 +1,10 @@
 """The model page: versions in use and their offline figures from the MLflow runs.
 
 MLflow is asked only when the page is opened (never on the LMS request path); figures of a
-run are kept per run id, since a finished run's metrics do not change.
+run are kept per run id for ``ttl`` seconds. Besides the test-year metrics (``test.*``) and the
+online ones (``online.*``), the page shows the exposure of career-advancing items by group
+(``fairness.<kind>.<attribute>...``, logged by ``training.fairness``; docs/fairness.md): per
+attribute the lowest-to-highest ratio over the judged groups and the groups flagged as small.
 """
 
 from __future__ import annotations
@@ -34,14 +37,73 @@ PREFERRED = (
 )
 
 
+#: Attributes of the exposure figures in display order (others follow alphabetically).
+FAIRNESS_ORDER = ("sex", "region", "age_band", "grade")
+#: The promotion rule's floor for the exposure ratio (training.fairness.MIN_RATIO).
+MIN_EXPOSURE_RATIO = 0.8
+
+
+@dataclass(frozen=True)
+class FairnessRow:
+    """One attribute of a run's exposure figures: ``ratio`` lowest/highest mean exposure over
+    the judged groups (None when fewer than two are judged), the judged groups with their mean
+    exposure, and the groups flagged as small as (group, people)."""
+
+    kind: str
+    attribute: str
+    ratio: float | None
+    groups: list[tuple[str, float]]
+    small: list[tuple[str, int]]
+
+    @property
+    def below(self) -> bool:
+        """Whether the ratio is under the promotion floor (0.8)."""
+        return self.ratio is not None and self.ratio < MIN_EXPOSURE_RATIO
+
+
 @dataclass
 class Figures:
     """Offline figures of one run: ``columns`` metric names, ``rows`` (scorer, values) with the
-    model first and then the baselines; ``online`` the online.* metrics logged on the run."""
+    model first and then the baselines; ``online`` the online.* metrics logged on the run;
+    ``fairness`` the exposure figures per attribute (empty for a run trained before them)."""
 
     columns: list[str] = field(default_factory=list)
     rows: list[tuple[str, list[float | None]]] = field(default_factory=list)
     online: dict[str, float] = field(default_factory=dict)
+    fairness: list[FairnessRow] = field(default_factory=list)
+
+
+def fairness_from_metrics(metrics: dict[str, float]) -> list[FairnessRow]:
+    """``fairness.<kind>.<attribute>.ratio`` and ``...<group>.{exposure,n,small}`` metrics ->
+    one row per (kind, attribute) in display order; raises nothing (other keys ignored)."""
+    ratios: dict[tuple[str, str], float | None] = {}
+    groups: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+    for key, value in metrics.items():
+        parts = key.split(".")
+        if parts[0] != "fairness" or len(parts) not in (4, 5):
+            continue
+        where = (parts[1], parts[2])
+        if len(parts) == 4 and parts[3] == "judged_groups":
+            ratios.setdefault(where, None)
+        elif len(parts) == 4 and parts[3] == "ratio":
+            ratios[where] = float(value)
+        elif len(parts) == 5:
+            groups.setdefault(where, {}).setdefault(parts[3], {})[parts[4]] = float(value)
+    rows = []
+    for where in set(ratios) | set(groups):
+        found = groups.get(where, {})
+        judged = [
+            (g, v["exposure"])
+            for g, v in sorted(found.items())
+            if v.get("small", 1.0) < 0.5 and "exposure" in v
+        ]
+        small = [
+            (g, int(v.get("n", 0))) for g, v in sorted(found.items()) if v.get("small", 0) >= 0.5
+        ]
+        rows.append(FairnessRow(where[0], where[1], ratios.get(where), judged, small))
+    rank = {a: i for i, a in enumerate(FAIRNESS_ORDER)}
+    rows.sort(key=lambda r: (r.kind, rank.get(r.attribute, len(rank)), r.attribute))
+    return rows
 
 
 def figures_from_metrics(metrics: dict[str, float]) -> Figures:
@@ -59,7 +121,7 @@ def figures_from_metrics(metrics: dict[str, float]) -> Figures:
     order = sorted(by_scorer, key=lambda s: (s != "model", s))
     rows = [(s, [by_scorer[s].get(c) for c in columns]) for s in order]
     online = {k: float(v) for k, v in metrics.items() if k.startswith("online.")}
-    return Figures(columns, rows, online)
+    return Figures(columns, rows, online, fairness_from_metrics(metrics))
 
 
 class RunFigures:

@@ -1,0 +1,294 @@
+"""Exposure figures logged by training, the promotion rule on them, ``jenjang fairness`` and the
+model page (figures of a real run, rendered), on the tiny organisation in a temporary MLflow store.
+
+One scenario (training is the slow part): train a deliberately weak programme ranker (version
+1) and a careers ranker; promote version 1 with its logged sex ratio set to 0.75 (refused: below
+0.8), then as it is (promoted, no champion yet, floor 0); train a better ranker (version 2) and
+promote it against a champion whose logged ratio was made 1.0 (refused: worse than the
+champion) while its NDCG@10 beats the champion's. Groups of the 300-person organisation are
+small, so the runs judge groups of at least 20 people (``fairness_min_group``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.config import Settings, get_settings
+from training import careers, fairness, programs, tracking
+
+WEAK = programs.ProgramsConfig(
+    n_estimators=1, num_leaves=2, n_boot=20, fairness_min_group=20, min_parity=0.0
+)
+BETTER = programs.ProgramsConfig(n_estimators=30, n_boot=20, fairness_min_group=20, min_parity=0.0)
+CAREERS = careers.CareersConfig(n_estimators=30, n_boot=20, fairness_min_group=20, min_parity=0.0)
+
+
+@dataclass
+class Scenario:
+    settings: Settings
+    data: Path
+    root: Path
+    weak: dict[str, Any] = field(default_factory=dict)
+    better: dict[str, Any] = field(default_factory=dict)
+    careers: dict[str, Any] = field(default_factory=dict)
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tags_after_refusal: dict[str, str] = field(default_factory=dict)
+    tampered: str = ""
+
+
+def _settings(root: Path) -> Settings:
+    return Settings(
+        mlflow_tracking_uri=f"sqlite:///{root}/mlruns.db",
+        mlflow_artifact_root=str(root / "artifacts"),
+        data_dir=root / "no-demo-data",
+        database_url=f"sqlite:///{root}/app.db",
+    )
+
+
+def _set_metric(s: Scenario, run_id: str, key: str, value: float, step: int) -> None:
+    """Log ``key`` again on a run (a later step wins when the run's metrics are read)."""
+    tracking.client(s.settings).log_metric(run_id, key, value, int(time.time() * 1000), step)
+
+
+def _judged(summary: dict[str, Any]) -> list[tuple[str, float]]:
+    report = fairness.Report.from_dict(summary["fairness"])
+    return [(a.attribute, a.ratio) for a in report.attributes if math.isfinite(a.ratio)]
+
+
+@pytest.fixture(scope="module")
+def scenario(tiny_clean: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    import mlflow
+
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    root = tmp_path_factory.mktemp("fairness")
+    s = Scenario(_settings(root), tiny_clean, root)
+    quiet = lambda _: None  # noqa: E731
+    s.weak = programs.train(s.settings, tiny_clean, WEAK, progress=quiet)
+    s.careers = careers.train(s.settings, tiny_clean, CAREERS, progress=quiet)
+    run = s.weak["run_id"]
+    _set_metric(s, run, "fairness.programs.sex.ratio", 0.75, step=1)
+    default_floor = WEAK.model_copy(update={"min_exposure_ratio": 0.8})
+    s.decisions["below"] = programs.promote(s.settings, default_floor, "1")
+    s.tags_after_refusal = dict(tracking.client(s.settings).get_run(run).data.tags)
+    sex = dict(_judged(s.weak))["sex"]
+    _set_metric(s, run, "fairness.programs.sex.ratio", sex, step=2)
+    no_floor = WEAK.model_copy(update={"min_exposure_ratio": 0.0})
+    s.decisions["first"] = programs.promote(s.settings, no_floor, "1")
+    s.better = programs.train(s.settings, tiny_clean, BETTER, progress=quiet)
+    s.tampered = _judged(s.better)[0][0]
+    _set_metric(s, run, f"fairness.programs.{s.tampered}.ratio", 1.0, step=3)
+    s.decisions["worse"] = programs.promote(s.settings, no_floor, "2")
+    yield s
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _metrics(s: Scenario, summary: dict[str, Any]) -> dict[str, float]:
+    return tracking.run_metrics(s.settings, summary["run_id"])
+
+
+def test_training_logs_the_figures_of_both_models(scenario: Scenario) -> None:
+    for summary, kind in ((scenario.better, "programs"), (scenario.careers, "careers")):
+        report = fairness.Report.from_dict(summary["fairness"])
+        assert report.kind == kind and report.years == (2025,) and report.min_group == 20
+        assert report.people > 100
+        assert [a.attribute for a in report.attributes] == list(fairness.ATTRIBUTES)
+        metrics = _metrics(scenario, summary)
+        for attr, ratio in _judged(summary):
+            assert metrics[f"fairness.{kind}.{attr}.ratio"] == pytest.approx(ratio)
+        assert _judged(summary), "some attribute has two groups of 20+"
+        for a in report.attributes:
+            for g in a.groups:
+                key = f"fairness.{kind}.{a.attribute}.{g.group}"
+                assert metrics[f"{key}.n"] == g.n
+                assert metrics[f"{key}.small"] == (0.0 if g.judged else 1.0)
+        logged = fairness.load(scenario.settings, summary["run_id"], kind)
+        assert logged is not None and logged.to_dict() == summary["fairness"]
+
+
+def test_logged_tables_hold_no_person(scenario: Scenario) -> None:
+    import mlflow
+
+    tracking.client(scenario.settings)
+    for summary, kind in ((scenario.better, "programs"), (scenario.careers, "careers")):
+        uri = f"runs:/{summary['run_id']}/{fairness.artifact_path(kind, 'csv')}"
+        text = mlflow.artifacts.load_text(uri)
+        assert text.startswith("attribute,group,n,exposure,ci_low,ci_high,judged,small,ratio")
+        assert not re.search(r"\be_[a-z0-9]{8,}|\d{18}", text), "no pseudonym, no NIP"
+
+
+def test_promote_refuses_a_ratio_below_0_8(scenario: Scenario) -> None:
+    below = scenario.decisions["below"]
+    assert below["decision"] == "refused"
+    assert any(r.startswith("exposure ratio by sex is 0.750 < 0.8 (") for r in below["reasons"])
+    assert any(r.startswith("no champion yet; NDCG@10") for r in below["reasons"])
+    tags = scenario.tags_after_refusal
+    assert tags["promotion.decision"] == "refused"
+    assert "exposure ratio by sex is 0.750 < 0.8" in tags["promotion.reasons"]
+    first = scenario.decisions["first"]
+    assert first["decision"] == "promoted" and str(first["version"]) == "1"
+
+
+def test_promote_refuses_a_ratio_worse_than_the_champions(scenario: Scenario) -> None:
+    worse = scenario.decisions["worse"]
+    attr = scenario.tampered
+    ratio = dict(_judged(scenario.better))[attr]
+    assert worse["decision"] == "refused" and str(worse["champion_before"]) == "1"
+    expected = f"exposure ratio by {attr} {ratio:.3f} is worse than the champion's 1.000"
+    assert expected in worse["reasons"]
+    assert any("NDCG@10" in r and "beats the champion's" in r for r in worse["reasons"])
+    champion = tracking.version_for(scenario.settings, programs.MODEL_NAME, tracking.CHAMPION)
+    assert champion is not None and str(champion.version) == "1"
+
+
+def test_recomputing_a_version_gives_the_logged_figures(scenario: Scenario) -> None:
+    report, same = fairness.recompute(
+        scenario.settings, "programs", scenario.better["run_id"], scenario.data, lambda _: None
+    )
+    assert same and report.to_dict() == scenario.better["fairness"]
+
+
+def _invoke(scenario: Scenario, args: list[str]) -> Any:
+    from training.cli import app
+
+    env = {
+        "JENJANG_MLFLOW_TRACKING_URI": scenario.settings.mlflow_tracking_uri,
+        "JENJANG_MLFLOW_ARTIFACT_ROOT": scenario.settings.mlflow_artifact_root,
+        "JENJANG_DATA_DIR": str(scenario.root / "no-demo-data"),
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, args, env=env)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_fairness_command_prints_the_logged_table(scenario: Scenario) -> None:
+    out = _invoke(scenario, ["fairness", "careers", "--version", "1", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["source"] == "logged" and data["version"] == "1" and data["kind"] == "careers"
+    assert data["attributes"] == scenario.careers["fairness"]["attributes"]
+    text = _invoke(scenario, ["fairness", "programs"])  # the champion, version 1
+    assert text.exit_code == 0, text.output
+    assert "jenjang-programs version 1" in text.output
+    for attr in fairness.ATTRIBUTES:
+        assert f"{attr}: ratio" in text.output or f"{attr}: not judged" in text.output
+    missing = _invoke(scenario, ["fairness", "programs", "--version", "9"])
+    assert missing.exit_code == 2 and "no model jenjang-programs version 9" in missing.output
+
+
+def test_fairness_command_recomputes_and_logs_a_run_without_figures(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    from training import registry
+
+    ranker, _mv = programs.load_registered(scenario.settings, "2")
+    frame = fairness.pd.DataFrame(
+        [[0.0] * len(ranker.feature_names_)], columns=ranker.feature_names_
+    )
+    old = registry.log_and_register(
+        scenario.settings,
+        programs.EXPERIMENT,
+        programs.MODEL_NAME,
+        ranker,
+        {"n_boot": 20, "fairness_min_group": 20, "data_fingerprint": "elsewhere"},
+        {"model": {"ndcg@10": 0.1}},
+        {},
+        frame,
+    )
+    assert fairness.load(scenario.settings, old.run_id, "programs") is None
+    args = ["fairness", "programs", "--version", old.version, "--data", str(scenario.data)]
+    out = _invoke(scenario, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output.strip().splitlines()[-1])
+    assert data["source"] == "recomputed" and data["same_data"] is False
+    assert data["attributes"] == scenario.better["fairness"]["attributes"]  # same booster
+    assert fairness.load(scenario.settings, old.run_id, "programs") is not None
+    assert "fairness.programs.sex.P.exposure" in tracking.run_metrics(scenario.settings, old.run_id)
+    again = _invoke(scenario, [*args, "--json"])
+    assert json.loads(again.output)["source"] == "logged"
+
+
+def _render_models_page(models: list[dict[str, Any]], lang: str) -> str:
+    """The model page's template with the context the route gives it."""
+    from recommender.web.i18n import text
+    from recommender.web.routes import TEMPLATES, _fmt_number
+
+    return TEMPLATES.env.get_template("models.html").render(
+        t=lambda key, **values: text(lang, key, **values),
+        lang=lang,
+        other_lang="id" if lang == "en" else "en",
+        here="/models",
+        viewer=None,
+        csrf="",
+        num=lambda v, d=0: _fmt_number(v, lang, d),
+        models=models,
+    )
+
+
+def test_model_page_shows_ratio_per_attribute_and_small_groups(scenario: Scenario) -> None:
+    from recommender.web.models_page import RunFigures
+
+    figures = RunFigures(scenario.settings, timeout=30.0)
+    served = [
+        {
+            "name": name,
+            "version": summary["version"],
+            "run_id": summary["run_id"],
+            "sha256": "0" * 64,
+            "source": "mlflow",
+            "loaded_at": "now",
+            "figures": figures.get(summary["run_id"]),
+        }
+        for name, summary in (
+            (programs.MODEL_NAME, scenario.better),
+            (careers.MODEL_NAME, scenario.careers),
+        )
+    ]
+    html = _render_models_page(served, "en")
+    assert "Exposure of career-advancing items (top 10)" in html
+    for (name, summary), kind in zip(
+        ((programs.MODEL_NAME, scenario.better), (careers.MODEL_NAME, scenario.careers)),
+        ("programs", "careers"),
+        strict=True,
+    ):
+        section = html.split(f'id="fairness-{name}"', 1)[1].split("</table>", 1)[0]
+        report = fairness.Report.from_dict(summary["fairness"])
+        for a in report.attributes:
+            row = section.split(f'data-attribute="{a.attribute}"', 1)[1].split("</tr>", 1)[0]
+            if math.isfinite(a.ratio):
+                assert f"{a.ratio:.3f}" in row, (kind, a.attribute)
+                assert ("&lt; 0.8" in row) == (a.ratio < 0.8)
+            else:
+                assert "not judged" in row
+            for g in a.small:
+                assert f"⚑ {g.group} (n = {g.n})" in row
+    # a run trained before the fairness step says so
+    old = dict(served[0], figures=figures_without_fairness(served[0]["figures"]))
+    assert "has no exposure figures" in _render_models_page([old], "en")
+    assert "Keterpaparan butir yang memajukan karier" in _render_models_page(served, "id")
+
+
+def figures_without_fairness(found: Any) -> Any:
+    """The same figures with the exposure part left out."""
+    from dataclasses import replace
+
+    return replace(found, fairness=[])
