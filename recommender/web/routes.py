@@ -217,7 +217,7 @@ def _auth_routes(r: APIRouter) -> None:
 
         secure = service.settings.env == "production"
 
-        def again(message: str, status: int) -> HTMLResponse:
+        def again(message: str, status: int, retry_after: int = 0) -> HTMLResponse:
             token = auth.new_login_token()
             response = render(
                 request,
@@ -233,6 +233,8 @@ def _auth_routes(r: APIRouter) -> None:
                 secure=secure,
                 max_age=3600,
             )
+            if retry_after > 0:  # a throttled or locked sign-in: when to try again
+                response.headers["Retry-After"] = str(retry_after)
             return response
 
         lang = _lang(request)
@@ -242,10 +244,11 @@ def _auth_routes(r: APIRouter) -> None:
         by_client: auth.Throttle = request.app.state.login_throttle
         by_name: auth.Throttle = request.app.state.name_throttle
         if by_client.blocked(client):
-            return again(text(lang, "throttled"), 429)
+            return again(text(lang, "throttled"), 429, by_client.retry_after(client))
         if by_name.blocked(name):
             await asyncio.sleep(auth.FAILURE_DELAY)
-            return again(text(lang, "locked", seconds=by_name.retry_after(name)), 429)
+            seconds = by_name.retry_after(name)
+            return again(text(lang, "locked", seconds=seconds), 429, seconds)
         if service.store is None:
             return again(text(lang, "login_failed"), 503)
         store, previous = service.store, request.cookies.get(auth.SESSION_COOKIE)
@@ -269,7 +272,7 @@ def _auth_routes(r: APIRouter) -> None:
             by_name.failed(name)
             await asyncio.sleep(auth.FAILURE_DELAY)
             if isinstance(outcome, int):
-                return again(text(lang, "locked", seconds=outcome), 429)
+                return again(text(lang, "locked", seconds=outcome), 429, outcome)
             return again(text(lang, "login_failed"), 401)
         by_name.reset(name)
         token, _csrf = outcome
