@@ -184,13 +184,16 @@ class Spill:
     def _write(self, target: Path, rows: pa.RecordBatch, bounds: np.ndarray) -> None:
         tmp = target.with_name(f".{target.name}.tmp")
         options = ipc.IpcWriteOptions(compression="lz4")
+        # an empty slice carries its parent's whole string buffers into the file (Arrow writes
+        # them untruncated: 10 MB per empty partition measured), so write a true empty batch
+        empty = pa.RecordBatch.from_pylist([], schema=rows.schema)
         with (
             pa.OSFile(str(tmp), "wb") as sink,
             ipc.new_file(sink, rows.schema, options=options) as w,
         ):
             for i in range(self.count):
                 lo, hi = int(bounds[i]), int(bounds[i + 1])
-                w.write_batch(rows.slice(lo, hi - lo))
+                w.write_batch(rows.slice(lo, hi - lo) if hi > lo else empty)
         os.replace(tmp, target)
 
     def employees(self, i: int) -> pd.Index:
