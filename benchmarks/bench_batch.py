@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             r["ratio_to_linear"] = r["seconds"] / r["linear_baseline_s"]
     for r in rows:
         twin = [x for x in rows if x["employees"] == r["employees"] and x["mode"] == "inprocess"]
-        r["identical_to_inprocess"] = twin[0]["hashes"] == r["hashes"] if twin else None
+        same = twin[0]["hashes"] == r["hashes"] if twin and r["mode"] != "inprocess" else None
+        r["identical_to_inprocess"] = same  # None: nothing to compare (the in-process run)
     for r in rows:
         r.pop("hashes")
     extra = [extrapolate(rows, m) for m in modes]
