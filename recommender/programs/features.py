@@ -137,8 +137,21 @@ def usage_counts(window: pd.DataFrame, snap: Snapshot) -> UsageCounts:
         table.index.name = key
         tables[key] = table.astype(np.int64)
         sizes[key] = snap.people[key].value_counts().astype(np.int64)
-    t = snap.taken.astype(np.float32)
-    return UsageCounts(tables, sizes, (t.T @ t).astype(np.float64))
+    return UsageCounts(tables, sizes, co_enrolment(snap.taken))
+
+
+def co_enrolment(taken: np.ndarray) -> np.ndarray:
+    """(P, P) co-enrolment counts (float64, exact integers) of a people x programmes boolean
+    matrix (computed in float32, exact below 16.7 million people per pair)."""
+    t = taken.astype(np.float32)
+    out: np.ndarray = (t.T @ t).astype(np.float64)
+    return out
+
+
+def item_similarity(taken: np.ndarray) -> np.ndarray:
+    """Item-item cosine similarity of co-enrolment in ``taken`` (people x items, boolean),
+    keeping the top neighbours of each item: (items, items) float32."""
+    return _similarity(co_enrolment(taken).astype(np.float32))
 
 
 def usage_from(enrolled: np.ndarray, counts: UsageCounts, progs: pd.Index) -> Usage:

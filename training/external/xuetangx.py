@@ -37,7 +37,7 @@ from rich.table import Table as RichTable
 
 from recommender.data.schema import TABLES
 from recommender.data.validate import Problem, check_table
-from recommender.programs.features import _similarity
+from recommender.programs.features import item_similarity
 from recommender.programs.ranker import ProgramRanker
 from recommender.pseudonym import pseudonymise_series
 from training.evaluate import compare
@@ -260,7 +260,7 @@ def pair_features(hist: History) -> dict[str, np.ndarray]:
         _first_courses(hist), minlength=n_c
     )  # times taken after another course
     ended = np.bincount(hist.last[hist.last >= 0], minlength=n_c)
-    sim = _similarity(hist.taken)
+    sim = item_similarity(hist.taken)
     out_deg = hist.transitions.sum(axis=1, keepdims=True)
     trans = hist.transitions / np.maximum(out_deg, 1.0)
     has_last = hist.last >= 0
