@@ -441,6 +441,17 @@ def _all_logs(into: list[str]) -> Iterator[None]:
     root, handler = logging.getLogger(), _Keep(into)
     quiet = logging.getLogger("sqlalchemy.engine")
     before = (root.level, quiet.level)
+    # another test of the same process may have configured logging (a logging set-up that
+    # disables existing loggers, levels, propagation): our own loggers are switched back on
+    loggers = [x for x in logging.root.manager.loggerDict.values() if isinstance(x, logging.Logger)]
+    saved = [(x, x.disabled, x.level, x.propagate) for x in loggers]
+    was_off = logging.root.manager.disable
+    logging.disable(logging.NOTSET)
+    for x in loggers:
+        x.disabled = False
+        if x.name.split(".")[0] in ("recommender", "training"):
+            x.setLevel(logging.NOTSET)
+            x.propagate = True
     root.setLevel(logging.DEBUG)
     quiet.setLevel(logging.WARNING)
     root.addHandler(handler)
@@ -450,6 +461,10 @@ def _all_logs(into: list[str]) -> Iterator[None]:
         root.removeHandler(handler)
         root.setLevel(before[0])
         quiet.setLevel(before[1])
+        for x, was_disabled, level, propagate in saved:
+            x.disabled, x.propagate = was_disabled, propagate
+            x.setLevel(level)
+        logging.disable(was_off)
 
 
 def _xlsx_text(data: bytes) -> str:
