@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 DEMO := data/demo
 EMPLOYEES ?= 5000
 SEED ?= 7
+# The demo champions miss the 0.8 exposure ratio by age band and grade (docs/fairness.md): the
+# demo promotes them with this reason on record; a real deployment leaves FAIRNESS_OVERRIDE empty.
+FAIRNESS_OVERRIDE ?= demo organisation (synthetic): exposure gaps by age band and grade are documented in docs/fairness.md
 FUZZ_EXAMPLES ?= 500
 SOAK_MINUTES ?= 10
 export MLFLOW_DISABLE_TELEMETRY := true
@@ -45,12 +48,12 @@ demo: $(DEMO)/clean/employees.parquet ## Generate and ingest the demo organisati
 
 $(DEMO)/.programs-trained: $(DEMO)/clean/employees.parquet
 	$(BIN)/jenjang train programs --data $(DEMO)/clean
-	$(BIN)/jenjang promote programs
+	$(BIN)/jenjang promote programs $(if $(FAIRNESS_OVERRIDE),--accept-fairness-risk "$(FAIRNESS_OVERRIDE)")
 	touch $@
 
 $(DEMO)/.careers-trained: $(DEMO)/clean/employees.parquet
 	$(BIN)/jenjang train careers --data $(DEMO)/clean
-	$(BIN)/jenjang promote careers
+	$(BIN)/jenjang promote careers $(if $(FAIRNESS_OVERRIDE),--accept-fairness-risk "$(FAIRNESS_OVERRIDE)")
 	touch $@
 
 models: $(DEMO)/.programs-trained $(DEMO)/.careers-trained ## Train, register and promote both models on the demo (once)

@@ -279,7 +279,10 @@ def gate(
 
 
 def promote(
-    settings: Settings, cfg: CareersConfig, candidate: str = tracking.CHALLENGER
+    settings: Settings,
+    cfg: CareersConfig,
+    candidate: str = tracking.CHALLENGER,
+    fairness_override: str | None = None,
 ) -> dict[str, Any]:
     """Move ``champion`` to the candidate if it passes :func:`gate` and the exposure rule
     (:func:`training.fairness.gate`); the decision is logged."""
@@ -292,6 +295,7 @@ def promote(
             "careers",
             cfg.min_exposure_ratio,
             cfg.exposure_tolerance,
+            fairness_override,
         ),
         "jenjang train careers",
     )

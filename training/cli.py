@@ -392,12 +392,23 @@ def evaluate_programs(
 @promote_app.command("programs")
 def promote_programs(
     model: Annotated[str, typer.Option(help="Alias or version to promote.")] = "challenger",
+    accept_fairness_risk: Annotated[
+        str | None,
+        typer.Option(
+            "--accept-fairness-risk",
+            metavar="REASON",
+            help="Promote although the exposure rule fails (all other checks must pass); "
+            "the reason is logged with the decision on the run.",
+        ),
+    ] = None,
 ) -> None:
     """Make the challenger the champion if it beats the champion and passes group parity."""
     from training import programs
 
     try:
-        decision = programs.promote(_settings(), programs.ProgramsConfig(), model)
+        decision = programs.promote(
+            _settings(), programs.ProgramsConfig(), model, accept_fairness_risk
+        )
     except LookupError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -484,12 +495,23 @@ def evaluate_careers(
 @promote_app.command("careers")
 def promote_careers(
     model: Annotated[str, typer.Option(help="Alias or version to promote.")] = "challenger",
+    accept_fairness_risk: Annotated[
+        str | None,
+        typer.Option(
+            "--accept-fairness-risk",
+            metavar="REASON",
+            help="Promote although the exposure rule fails (all other checks must pass); "
+            "the reason is logged with the decision on the run.",
+        ),
+    ] = None,
 ) -> None:
     """Make the challenger the champion if it beats the champion's MRR and passes parity."""
     from training import careers
 
     try:
-        decision = careers.promote(_settings(), careers.CareersConfig(), model)
+        decision = careers.promote(
+            _settings(), careers.CareersConfig(), model, accept_fairness_risk
+        )
     except LookupError as exc:
         _fail(exc)
     _print_decision(decision)

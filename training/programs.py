@@ -321,7 +321,10 @@ def gate(
 
 
 def promote(
-    settings: Settings, cfg: ProgramsConfig, candidate: str = tracking.CHALLENGER
+    settings: Settings,
+    cfg: ProgramsConfig,
+    candidate: str = tracking.CHALLENGER,
+    fairness_override: str | None = None,
 ) -> dict[str, Any]:
     """Move ``champion`` to the candidate version if it passes the gate and the exposure rule
     (:func:`training.fairness.gate`); log the decision."""
@@ -334,6 +337,7 @@ def promote(
             "programs",
             cfg.min_exposure_ratio,
             cfg.exposure_tolerance,
+            fairness_override,
         ),
         "jenjang train programs",
     )

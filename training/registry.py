@@ -85,14 +85,26 @@ def gate(
     return ok, reasons
 
 
-def with_fairness(check: Gate, kind: str, min_ratio: float, tolerance: float = 0.0) -> Gate:
+def with_fairness(
+    check: Gate,
+    kind: str,
+    min_ratio: float,
+    tolerance: float = 0.0,
+    override: str | None = None,
+) -> Gate:
     """``check`` followed by the exposure rule of :func:`training.fairness.gate` for ``kind``
-    (``programs`` or ``careers``): both must pass; the reasons of both are kept, in order."""
+    (``programs`` or ``careers``): both must pass; the reasons of both are kept, in order.
+
+    ``override``: a person's written reason to accept a model that fails only the exposure
+    rule; the failure and the reason stay in the reasons (logged on the run)."""
     from training import fairness
 
     def both(new: dict[str, float], champion: dict[str, float] | None) -> tuple[bool, list[str]]:
         ok, reasons = check(new, champion)
         fair_ok, fair_reasons = fairness.gate(new, champion, kind, min_ratio, tolerance)
+        if not fair_ok and override:
+            fair_ok = True
+            fair_reasons = [*fair_reasons, f"exposure rule overridden: {override}"]
         return ok and fair_ok, reasons + fair_reasons
 
     return both

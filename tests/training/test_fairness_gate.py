@@ -292,3 +292,25 @@ def figures_without_fairness(found: Any) -> Any:
     from dataclasses import replace
 
     return replace(found, fairness=[])
+
+
+def test_an_explicit_reason_overrides_only_the_exposure_rule() -> None:
+    """`jenjang promote ... --accept-fairness-risk REASON`: a model failing only the exposure
+    rule is promoted with the failure and the reason in the logged reasons; the reason does
+    not rescue a model that fails the other checks."""
+    from training import registry
+
+    new = {"fairness.programs.sex.ratio": 0.5, "fairness.programs.region.ratio": 0.9}
+    passing = registry.with_fairness(lambda n, o: (True, ["NDCG ok"]), "programs", 0.8)
+    ok, reasons = passing(new, None)
+    assert not ok and any("0.500 < 0.8" in r for r in reasons)
+    accepted = registry.with_fairness(
+        lambda n, o: (True, ["NDCG ok"]), "programs", 0.8, 0.0, "demo organisation"
+    )
+    ok, reasons = accepted(new, None)
+    assert ok and any("0.500 < 0.8" in r for r in reasons)
+    assert reasons[-1] == "exposure rule overridden: demo organisation"
+    failing = registry.with_fairness(
+        lambda n, o: (False, ["NDCG worse"]), "programs", 0.8, 0.0, "demo organisation"
+    )
+    assert failing(new, None)[0] is False
