@@ -13,19 +13,22 @@ State. The organisation is split in two:
   by position, unit and tier, item similarity) and, for positions, the careers position table
   (holders and retirements on the date), move history, unit groups, the unit x JF shares and
   the career patterns. Their size depends on the number of positions, programmes and units,
-  not on employees. For programmes they are summed partition by partition from the person
-  tables read in record batches (:func:`streamed_programs`, :mod:`training.batch_data`); for
-  positions they are built by the library's own code on the full organisation
-  (:func:`recommender.service.build_world`). They are shipped to every worker once;
+  not on employees. They are summed partition by partition from the person tables read in
+  record batches (:func:`streamed_programs`, :func:`streamed_positions`,
+  :mod:`training.batch_data`), with the library's own counting functions, and equal what
+  :func:`recommender.service.build_world` gives on the whole organisation
+  (:func:`shared_state`, kept for tests). They are shipped to every worker once;
 - per-person state: each partition builds its own snapshot (levels, completions, ratings, ...)
   from the rows of its own employees only (:func:`recommender.snapshot.build_snapshot` on the
   partition's tables; every person's row is computed from that person's records alone), and
   for positions its own careers person table.
 
 Workers therefore hold the shared statistics plus one partition, never the organisation. The
-driver of a programme batch holds the organisation tables, the ids of the active people and
-one partition (the person tables are spilled to ``DIR/.spill`` by partition); the driver of a
-positions batch holds the clean tables and builds the full world once at start-up.
+driver of either kind holds the organisation tables, the ids of the active people and one
+partition: the person tables are spilled to ``DIR/.spill`` by partition (for positions also the
+rows of people who are no longer active, in buckets after the scoring partitions: their moves
+and completions count in the move history and career patterns). The one exception is the
+median years per pair of the career patterns, which keeps one float per first move.
 
 Output: ``DIR/part-00000.parquet`` ... (one per partition, rows ordered by the snapshot's
 employee order, then rank) and ``DIR/_manifest.json`` (the run's specification, and per
@@ -40,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import gc
 import hashlib
 import io
 import json
@@ -76,7 +78,7 @@ from recommender.programs.catalog import Catalog, build_catalog
 from recommender.programs.features import FEATURES, Usage
 from recommender.programs.ranker import ProgramRanker
 from recommender.programs.recommend import top_programs
-from recommender.service import Models, World, build_world, load_models
+from recommender.service import Models, World, load_models
 from recommender.snapshot import Snapshot, build_snapshot
 from training.batch_data import (
     PERSON_TABLES,
@@ -85,8 +87,10 @@ from training.batch_data import (
     Part,
     Spill,
     active_employees,
+    streamed_careers,
     streamed_usage,
     table_paths,
+    table_rows,
 )
 
 log = logging.getLogger(__name__)
@@ -309,6 +313,60 @@ def streamed_programs(
         cat=build_catalog(org),
         usage=usage,
         org={n: org[n] for n in ORG_TABLES if n in org},
+    )
+    return shared, spill
+
+
+def streamed_positions(
+    req: Request, out: Path, say: Callable[[int, int, str], None], rules: RuleSet
+) -> tuple[Shared, Spill]:
+    """The shared state of a positions batch and its partitions, read from the clean tables
+    partition by partition like :func:`streamed_programs`; the spill also holds the rows of
+    the people who are no longer active (in buckets after the scoring partitions: their moves
+    and completions count in the history and career patterns). Equal to
+    :func:`shared_state` of the whole organisation's world; raises BatchError when the clean
+    folder lacks a needed table."""
+    paths = table_paths(req.clean_dir)
+    needed = ("employees", "enrollments", "career_moves", *ORG_TABLES)
+    missing = [n for n in needed if n not in paths]
+    if missing:
+        raise BatchError(
+            f"{req.clean_dir}: no clean table {', '.join(missing)}: run `jenjang ingest` first"
+        )
+    org_names = [n for n in paths if n not in PERSON_TABLES and n not in UNUSED_TABLES]
+    org = load_clean(req.clean_dir, org_names)
+    say(0, 0, "finding the active employees")
+    eligible = active_employees(paths["employees"], req.at)
+    total = table_rows(paths["employees"])
+    inactive = max(1, -(-(total - len(eligible)) // req.partition_size))
+    programs = pd.Index(org["programs"]["program_id"])
+    spill = Spill(
+        req.clean_dir,
+        out / SPILL_DIR,
+        eligible,
+        req.partition_size,
+        req.at,
+        programs,
+        say,
+        inactive_buckets=inactive,
+    )
+    try:
+        usage, careers = streamed_careers(spill, org, req.at, say)
+    except BaseException:
+        spill.close()
+        raise
+    shared = Shared(
+        at=req.at,
+        year=req.at.year,
+        cat=build_catalog(org),
+        usage=usage,
+        org={n: org[n] for n in ORG_TABLES if n in org},
+        positions=careers.positions,
+        history=careers.history,
+        groups=unit_groups(org["units"]),
+        rules=rules,
+        patterns=careers.patterns,
+        jf_shares=careers.jf_shares,
     )
     return shared, spill
 
@@ -701,12 +759,8 @@ def run_batch(
             shared, slicer = streamed_programs(req, out, say)
             cleanup.callback(slicer.close)  # the spilled tables go when the run ends
         else:
-            say(0, 0, "building the organisation")
-            world = build_world(settings, req.at, req.clean_dir)
-            shared = shared_state(world)
-            slicer = Slicer(world.tables, pd.Index(world.snap.people.index), req.partition_size)
-            del world
-            gc.collect()
+            shared, slicer = streamed_positions(req, out, say, rules)
+            cleanup.callback(slicer.close)
         eligible = slicer.eligible
         plan = _plan(slicer)
         manifest = {

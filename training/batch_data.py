@@ -1,5 +1,5 @@
-"""The programme batch's input, read partition by partition so the driver's memory does not grow
-with the organisation (docs/batch.md, "State and memory").
+"""The batches' input, read partition by partition so the driver's memory does not grow with
+the organisation (docs/batch.md, "State and memory").
 
 Three streaming passes over the clean person tables, never holding them whole:
 
@@ -17,6 +17,15 @@ Three streaming passes over the clean person tables, never holding them whole:
    :class:`~recommender.programs.features.UsageCounts`; the sums give the organisation's
    :class:`~recommender.programs.features.Usage` exactly (integer counts; tested equal to
    :func:`recommender.programs.features.build_usage` on the whole organisation).
+
+For positions, :class:`Spill` also keeps the rows of people who are not active, in
+``inactive_buckets`` extra buckets after the ``count`` scoring partitions (by a hash of the
+employee id: all of a person's rows in one bucket), and :func:`streamed_careers` sums, in one
+pass over every bucket, the usage counts and the careers counts: holders and retirements per
+position and unit x JF counts from the scoring partitions' snapshots; move-history counts
+(:class:`~recommender.careers.features.HistoryCounts`) and career-pattern counts
+(:class:`~recommender.careers.patterns.PatternCounts`) from every bucket's moves and
+completions, including those of people who have left.
 
 Memory of the driver: the organisation tables (positions, programmes, units, ...), the ids of
 the active people (~100 bytes each), one record batch (:data:`CHUNK_ROWS` rows) and one
@@ -37,6 +46,17 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
+from recommender.careers.features import (
+    History,
+    HistoryCounts,
+    history_counts,
+    history_from,
+    holder_counts,
+    jf_counts,
+    jf_shares,
+    position_frame,
+)
+from recommender.careers.patterns import PatternCounts, PatternTable, pattern_counts, patterns_from
 from recommender.data.io import list_files, read_file
 from recommender.programs.features import (
     Usage,
@@ -104,6 +124,17 @@ def record_batches(path: Path, columns: list[str] | None = None) -> Iterator[pa.
         raise StreamError(f"cannot read table '{path.name}' in batches: {exc}") from exc
 
 
+def table_rows(path: Path) -> int:
+    """Rows of one clean table (Parquet metadata; a CSV table is counted by reading it)."""
+    total = 0
+    for f in _files(path):
+        if f.name.endswith(".parquet"):
+            total += pq.ParquetFile(f).metadata.num_rows
+        else:
+            total += len(read_file(f))
+    return total
+
+
 def active_employees(path: Path, at: pd.Timestamp) -> pd.Index:
     """Ids of the employees active on ``at`` (hired before it, not left before it), in the
     table's order: the rows of ``build_snapshot(...).people``."""
@@ -132,10 +163,13 @@ class Spill:
         at: pd.Timestamp,
         programs: pd.Index,
         say: Say | None = None,
+        inactive_buckets: int = 0,
     ) -> None:
         self.eligible = eligible
         self.size = size
         self.count = -(-len(eligible) // size) if len(eligible) else 0
+        self.inactive = inactive_buckets
+        self.buckets = self.count + inactive_buckets
         self.work = work
         self.files: dict[str, list[Path]] = {}
         self.schemas: dict[str, pa.Schema] = {}
@@ -165,15 +199,24 @@ class Spill:
             if name == "enrollments":
                 self._count_enrolments(batch)
             ids = pd.Index(batch.column("employee_id").to_numpy(zero_copy_only=False))
-            pos = self.eligible.get_indexer(ids)
-            keep = np.flatnonzero(pos >= 0)
-            part = pos[keep] // self.size
+            keep, part = self._buckets(ids)
             order = np.argsort(part, kind="stable")
             rows = batch.take(pa.array(keep[order]))
-            bounds = np.searchsorted(part[order], np.arange(self.count + 1))
+            bounds = np.searchsorted(part[order], np.arange(self.buckets + 1))
             target = folder / f"chunk-{j:05d}.arrow"
             self._write(target, rows, bounds)
             self.files[name].append(target)
+
+    def _buckets(self, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+        """Rows to keep and their bucket: an active person's partition, else (with inactive
+        buckets) ``count`` + a hash of the id modulo ``inactive``; one bucket per person."""
+        pos = self.eligible.get_indexer(ids)
+        if not self.inactive:
+            keep = np.flatnonzero(pos >= 0)
+            return keep, pos[keep] // self.size
+        hashed = pd.util.hash_array(ids.to_numpy(dtype=object)) % np.uint64(self.inactive)
+        other = self.count + hashed.astype(np.int64)
+        return np.arange(len(ids)), np.where(pos >= 0, pos // self.size, other)
 
     def _count_enrolments(self, batch: pa.RecordBatch) -> None:
         df = batch.select(["program_id", "start_date"]).to_pandas()
@@ -191,7 +234,7 @@ class Spill:
             pa.OSFile(str(tmp), "wb") as sink,
             ipc.new_file(sink, rows.schema, options=options) as w,
         ):
-            for i in range(self.count):
+            for i in range(self.buckets):
                 lo, hi = int(bounds[i]), int(bounds[i + 1])
                 w.write_batch(rows.slice(lo, hi - lo) if hi > lo else empty)
         os.replace(tmp, target)
@@ -201,7 +244,8 @@ class Spill:
         return self.eligible[i * self.size : (i + 1) * self.size]
 
     def take(self, i: int) -> Part:
-        """The person tables restricted to partition ``i``'s employees (table row order)."""
+        """The person tables restricted to partition ``i``'s employees (table row order); for
+        ``count <= i < buckets`` the rows of one inactive bucket."""
         out = {}
         for name, files in self.files.items():
             batches = []
@@ -237,3 +281,76 @@ def streamed_usage(
         snap = build_snapshot({**org, **empty}, at)
         total = usage_counts(usage_window(empty["enrollments"], at), snap)
     return usage_from(spill.enrolled, total, programs)
+
+
+@dataclass
+class Careers:
+    """The organisation-wide careers state of a positions batch (what
+    :func:`recommender.careers.features.build_context`, ``move_patterns`` and the unit x JF
+    memo give on the whole organisation)."""
+
+    positions: pd.DataFrame
+    history: History
+    patterns: PatternTable
+    jf_shares: pd.Series
+
+
+def _empty_tables(spill: Spill) -> dict[str, pd.DataFrame]:
+    """Every spilled table with no rows (its schema's columns and types)."""
+    return {n: s.empty_table().to_pandas() for n, s in spill.schemas.items()}
+
+
+def streamed_careers(
+    spill: Spill, org: dict[str, pd.DataFrame], at: pd.Timestamp, say: Say | None = None
+) -> tuple[Usage, Careers]:
+    """Usage statistics and careers state summed bucket by bucket, one in memory at a time.
+
+    The scoring partitions (``0 .. count - 1``) give the per-person counts of the people active
+    on ``at`` (usage, holders and retirements, unit x JF); every bucket, also those of people
+    who have left, gives the counts of moves and completions (history, career patterns).
+    Equal to the service's state on the whole organisation (tests/training/test_batch_data.py).
+    """
+    programs = pd.Index(org["programs"]["program_id"])
+    pos = position_frame(org)
+    holders, retiring = np.zeros(len(pos)), np.zeros(len(pos))
+    usage: UsageCounts | None = None
+    jf: tuple[pd.Series, pd.Series] | None = None
+    history: HistoryCounts | None = None
+    patterns: PatternCounts | None = None
+    done = 0
+    for i in range(spill.buckets):
+        tables = spill.take(i).tables
+        if i < spill.count:
+            snap = build_snapshot({**org, **tables}, at)
+            u = usage_counts(usage_window(tables["enrollments"], at), snap)
+            usage = u if usage is None else usage + u
+            h, r = holder_counts(snap, pos)
+            holders, retiring = holders + h, retiring + r
+            c, n = jf_counts(snap.people, pos)
+            jf = (c, n) if jf is None else (_added(jf[0], c), _added(jf[1], n))
+            done += len(snap.people)
+        hc = history_counts(tables, at, pos, programs)
+        history = hc if history is None else history + hc
+        pc = pattern_counts(tables["career_moves"], tables["enrollments"], org["positions"], at)
+        patterns = pc if patterns is None else patterns + pc
+        if say is not None:
+            step = f"organisation statistics, bucket {i + 1}/{spill.buckets}"
+            say(done, len(spill.eligible), step)
+    empty = _empty_tables(spill)
+    if usage is None:  # nobody active: every count is zero
+        snap = build_snapshot({**org, **empty}, at)
+        usage = usage_counts(usage_window(empty["enrollments"], at), snap)
+    if history is None or patterns is None:
+        history = history_counts(empty, at, pos, programs)
+        patterns = pattern_counts(empty["career_moves"], empty["enrollments"], org["positions"], at)
+    pos["holders"], pos["retiring"] = holders, retiring
+    shares = jf_shares(*jf) if jf is not None else pd.Series(dtype=float)
+    careers = Careers(
+        pos, history_from(history, pos), patterns_from(patterns, org["positions"], at), shares
+    )
+    return usage_from(spill.enrolled, usage, programs), careers
+
+
+def _added(a: pd.Series, b: pd.Series) -> pd.Series:
+    """Two count series summed (missing keys count 0), integer."""
+    return a.add(b, fill_value=0).astype(np.int64)

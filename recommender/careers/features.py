@@ -97,8 +97,9 @@ def unit_groups(units: pd.DataFrame) -> pd.Series:
     return pd.Series(out, name="unit_group")
 
 
-def position_table(tables: dict[str, pd.DataFrame], snap: Snapshot) -> pd.DataFrame:
-    """Positions in catalogue order with ranks, training mask, group and holders on ``at``."""
+def position_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Positions in catalogue order with ranks, training mask and group; ``holders`` and
+    ``retiring`` are zero (filled by :func:`holder_counts`)."""
     pos = tables["positions"].reset_index(drop=True).copy()
     groups = unit_groups(tables["units"])
     pos["tier_level"] = pos["tier"].map(domain.TIER_LEVEL)
@@ -110,13 +111,29 @@ def position_table(tables: dict[str, pd.DataFrame], snap: Snapshot) -> pd.DataFr
         for r in pos["required_training"]
     ]
     pos["unit_group"] = pos["unit_id"].map(groups)
+    pos["holders"] = 0.0
+    pos["retiring"] = 0.0
+    pos["managerial"] = (pos["category"] == "manajerial").astype(float)
+    return pos
+
+
+def holder_counts(snap: Snapshot, pos: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Holders on ``at`` per position of ``pos`` and those of them who reach the post's
+    retirement age (BUP) during the year of ``at`` (float counts, additive over people)."""
     holders = snap.people["position_id"].value_counts()
-    pos["holders"] = pos["position_id"].map(holders).fillna(0).astype(float)
-    # holders who reach the post's retirement age (BUP) during the year of ``at``
     bup = snap.people["position_id"].map(pos.set_index("position_id")["retirement_age"])
     leaving = snap.people.loc[snap.people["age"] >= bup, "position_id"].value_counts()
-    pos["retiring"] = pos["position_id"].map(leaving).fillna(0).astype(float)
-    pos["managerial"] = (pos["category"] == "manajerial").astype(float)
+    ids = pos["position_id"]
+    return (
+        ids.map(holders).fillna(0).astype(float).to_numpy(),
+        ids.map(leaving).fillna(0).astype(float).to_numpy(),
+    )
+
+
+def position_table(tables: dict[str, pd.DataFrame], snap: Snapshot) -> pd.DataFrame:
+    """Positions in catalogue order with ranks, training mask, group and holders on ``at``."""
+    pos = position_frame(tables)
+    pos["holders"], pos["retiring"] = holder_counts(snap, pos)
     return pos
 
 
@@ -147,9 +164,34 @@ def career_moves(tables: dict[str, pd.DataFrame], before: pd.Timestamp) -> pd.Da
     return moves[keep]
 
 
-def _training_share(
+@dataclass
+class HistoryCounts:
+    """The additive part of :class:`History` (sums over any split of the employees, since every
+    count is of one employee's moves and completions): ``trans`` (P, P), ``tier`` (T, T),
+    ``into`` recent moves (P,), ``training`` movers who had completed a programme (P, Prog)
+    and ``n_into`` moves into each position (P,)."""
+
+    trans: np.ndarray
+    tier: np.ndarray
+    into: np.ndarray
+    training: np.ndarray
+    n_into: np.ndarray
+
+    def __add__(self, other: HistoryCounts) -> HistoryCounts:
+        return HistoryCounts(
+            self.trans + other.trans,
+            self.tier + other.tier,
+            self.into + other.into,
+            self.training + other.training,
+            self.n_into + other.n_into,
+        )
+
+
+def _training_counts(
     tables: dict[str, pd.DataFrame], moves: pd.DataFrame, pos: pd.DataFrame, progs: pd.Index
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """Movers into each position who had completed each programme before the move (P, Prog),
+    and moves into each position (P,)."""
     posidx = pd.Index(pos["position_id"])
     enr = tables["enrollments"]
     enr = enr[(enr["status"] == "completed") & enr["employee_id"].isin(moves["employee_id"])]
@@ -167,6 +209,12 @@ def _training_share(
     n_into = np.bincount(
         posidx.get_indexer(pd.Index(moves["to_position_id"])).clip(0), minlength=len(pos)
     ).astype(float)
+    return counts, n_into
+
+
+def _training_share(counts: np.ndarray, n_into: np.ndarray, pos: pd.DataFrame) -> np.ndarray:
+    """Share of movers into a position who had completed a programme, smoothed toward the
+    position's tier with :data:`SMOOTHING` pseudo-moves."""
     tiers = pos["tier"].to_numpy()
     share = np.zeros_like(counts)
     for tier in np.unique(tiers):
@@ -176,9 +224,12 @@ def _training_share(
     return share
 
 
-def build_history(tables: dict[str, pd.DataFrame], snap: Snapshot, pos: pd.DataFrame) -> History:
-    """Transition counts and training patterns from moves strictly before ``snap.at``."""
-    moves = career_moves(tables, snap.at)
+def history_counts(
+    tables: dict[str, pd.DataFrame], at: pd.Timestamp, pos: pd.DataFrame, progs: pd.Index
+) -> HistoryCounts:
+    """The counts of :class:`HistoryCounts` from the ``career_moves`` and ``enrollments`` rows
+    in ``tables`` (all of them or one group of employees), moves strictly before ``at``."""
+    moves = career_moves(tables, at)
     posidx = pd.Index(pos["position_id"])
     f = posidx.get_indexer(pd.Index(moves["from_position_id"]))
     t = posidx.get_indexer(pd.Index(moves["to_position_id"]))
@@ -189,12 +240,27 @@ def build_history(tables: dict[str, pd.DataFrame], snap: Snapshot, pos: pd.DataF
     tier_of = tiers.get_indexer(pd.Index(pos["tier"]))
     tier_counts = np.zeros((len(tiers), len(tiers)))
     np.add.at(tier_counts, (tier_of[f[ok]], tier_of[t[ok]]), 1.0)
-    tier_share = tier_counts / np.maximum(tier_counts.sum(1, keepdims=True), 1.0)
-    recent = ok & (moves["move_date"] >= snap.at - pd.DateOffset(years=RECENT_YEARS)).to_numpy()
+    recent = ok & (moves["move_date"] >= at - pd.DateOffset(years=RECENT_YEARS)).to_numpy()
     into = np.bincount(t[recent], minlength=len(pos)).astype(float)
+    training, n_into = _training_counts(tables, moves, pos, progs)
+    return HistoryCounts(trans, tier_counts, into, training, n_into)
+
+
+def history_from(counts: HistoryCounts, pos: pd.DataFrame) -> History:
+    """The :class:`History` of summed ``counts`` (shares and smoothing)."""
+    tier_share = counts.tier / np.maximum(counts.tier.sum(1, keepdims=True), 1.0)
     return History(
-        trans, trans.sum(1), tier_share, into, _training_share(tables, moves, pos, snap.programs)
+        counts.trans,
+        counts.trans.sum(1),
+        tier_share,
+        counts.into,
+        _training_share(counts.training, counts.n_into, pos),
     )
+
+
+def build_history(tables: dict[str, pd.DataFrame], snap: Snapshot, pos: pd.DataFrame) -> History:
+    """Transition counts and training patterns from moves strictly before ``snap.at``."""
+    return history_from(history_counts(tables, snap.at, pos, snap.programs), pos)
 
 
 def person_table(
@@ -334,18 +400,31 @@ def _pairs(ctx: CareerContext, rows: np.ndarray) -> pd.DataFrame:
     return out
 
 
+def jf_counts(people: pd.DataFrame, positions: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """People per (unit, JF of their post) (index ``unit_id``, ``position_id``: the JF code) and
+    people per unit: the additive counts behind :func:`jf_shares`."""
+    jf = people["position_id"].map(positions.set_index("position_id")["jf_code"])
+    counts = people.groupby([people["unit_id"], jf], sort=True).size()
+    sizes = people["unit_id"].value_counts()
+    return counts.astype(np.int64), sizes.astype(np.int64)
+
+
+def jf_shares(counts: pd.Series, sizes: pd.Series) -> pd.Series:
+    """Share of each unit's people per JF, long (unit_id, JF): a unit x JF crosstab of
+    ``counts`` (zeros filled) divided by the unit's size."""
+    wide = counts.unstack(fill_value=0).sort_index().sort_index(axis=1)
+    share = wide.div(sizes.reindex(wide.index), axis=0)
+    long = share.stack()
+    assert isinstance(long, pd.Series)
+    return long
+
+
 def _jf_in_unit(ctx: CareerContext, pairs: pd.DataFrame) -> np.ndarray:
     """Share of the person's unit who hold any tier of the target's JF on ``at`` (0 for posts
     outside a JF): units use some functional occupations and not others."""
 
     def build() -> pd.Series:
-        people = ctx.snap.people
-        jf = people["position_id"].map(ctx.positions.set_index("position_id")["jf_code"])
-        counts = pd.crosstab(people["unit_id"], jf)
-        share = counts.div(people["unit_id"].value_counts().reindex(counts.index), axis=0)
-        long = share.stack()
-        assert isinstance(long, pd.Series)
-        return long
+        return jf_shares(*jf_counts(ctx.snap.people, ctx.positions))
 
     long = ctx.snap.memo_for("jf_in_unit", ctx.positions, build)
     key = pd.MultiIndex.from_arrays([pairs["p_unit"], pairs["t_jf"]])

@@ -115,10 +115,60 @@ def move_patterns(
     time (merges and group-bys). Raises ValueError on missing columns or thresholds below 1.
     """
     _check(moves, enrollments, positions, min_count, min_cell, lookback_years)
+    counts = pattern_counts(moves, enrollments, positions, at, lookback_years, exclude_types)
+    return patterns_from(counts, positions, at, min_count, min_cell)
+
+
+@dataclass(frozen=True)
+class LevelCounts:
+    """One level's additive counts over a group of officers: ``pairs`` (``from_id``, ``to_id``,
+    ``n_moves``: officers per pair), ``years`` (``from_id``, ``to_id``, ``years``: one value
+    per first move whose start in the previous post is known) and ``completers`` (``from_id``,
+    ``to_id``, ``program_id``, ``completers``), for every pair before suppression."""
+
+    pairs: pd.DataFrame
+    years: pd.DataFrame
+    completers: pd.DataFrame
+
+    def __add__(self, other: LevelCounts) -> LevelCounts:
+        return LevelCounts(
+            _summed([self.pairs, other.pairs], _KEY, "n_moves"),
+            pd.concat([self.years, other.years], ignore_index=True),
+            _summed([self.completers, other.completers], [*_KEY, "program_id"], "completers"),
+        )
+
+
+@dataclass(frozen=True)
+class PatternCounts:
+    """:class:`LevelCounts` per level (position, into, tier): the counts of any split of the
+    officers add up to those of all of them (first moves are per officer)."""
+
+    levels: dict[str, LevelCounts]
+
+    def __add__(self, other: PatternCounts) -> PatternCounts:
+        return PatternCounts({k: v + other.levels[k] for k, v in self.levels.items()})
+
+
+def _summed(frames: list[pd.DataFrame], key: list[str], column: str) -> pd.DataFrame:
+    """``frames`` concatenated and ``column`` summed per ``key`` (sorted by ``key``)."""
+    both = pd.concat(frames, ignore_index=True)
+    return both.groupby(key, sort=True)[column].sum().astype(np.int64).reset_index()
+
+
+def pattern_counts(
+    moves: pd.DataFrame,
+    enrollments: pd.DataFrame,
+    positions: pd.DataFrame,
+    at: pd.Timestamp,
+    lookback_years: int | None = None,
+    exclude_types: tuple[str, ...] = DEFAULT_EXCLUDED,
+) -> PatternCounts:
+    """The :class:`PatternCounts` of the officers whose rows ``moves`` and ``enrollments`` hold
+    (all of an officer's rows, or none), from the moves before ``at``."""
     at = pd.Timestamp(at)
     moves = moves.assign(move_date=pd.to_datetime(moves["move_date"]))
     enrollments = enrollments.assign(end_date=pd.to_datetime(enrollments["end_date"]))
-    pos = positions.drop_duplicates("position_id").set_index("position_id")[["tier", "title"]]
+    pos = _position_index(positions)
     history = moves.loc[moves["move_date"] < at, list(MOVE_COLUMNS)].reset_index(drop=True)
     history = history.assign(years=_years_in_previous_post(history))
     kept = history[~history["move_type"].isin(exclude_types)]
@@ -128,24 +178,40 @@ def move_patterns(
         (enrollments["status"] == "completed") & (enrollments["end_date"] < at),
         ["employee_id", "program_id", "end_date"],
     ]
+    levels = {
+        POSITION: _position_moves(kept),
+        INTO: _into_moves(kept, pos),
+        TIER: _tier_moves(kept, pos),
+    }
+    return PatternCounts({k: _level_counts(v, done) for k, v in levels.items()})
+
+
+def patterns_from(
+    counts: PatternCounts,
+    positions: pd.DataFrame,
+    at: pd.Timestamp,
+    min_count: int = 10,
+    min_cell: int = 5,
+) -> PatternTable:
+    """The publishable :class:`PatternTable` of summed ``counts`` (suppression applied)."""
     pairs, progs = [], []
-    levels = (
-        (POSITION, _position_moves(kept)),
-        (INTO, _into_moves(kept, pos)),
-        (TIER, _tier_moves(kept, pos)),
-    )
-    for level, lv_moves in levels:
-        p, g = _level_patterns(lv_moves, done, min_count, min_cell)
+    for level in (POSITION, INTO, TIER):
+        p, g = _level_patterns(counts.levels[level], min_count, min_cell)
         pairs.append(p.assign(level=level))
         progs.append(g.assign(level=level))
     return PatternTable(
         pd.concat(pairs, ignore_index=True)[PAIR_COLUMNS],
         pd.concat(progs, ignore_index=True)[PROGRAM_COLUMNS],
-        pos,
-        at,
+        _position_index(positions),
+        pd.Timestamp(at),
         min_count,
         min_cell,
     )
+
+
+def _position_index(positions: pd.DataFrame) -> pd.DataFrame:
+    """``tier`` and ``title`` indexed by ``position_id`` (first row of a duplicated id)."""
+    return positions.drop_duplicates("position_id").set_index("position_id")[["tier", "title"]]
 
 
 def reasons_for(
@@ -276,30 +342,39 @@ def _tier_moves(moves: pd.DataFrame, pos: pd.DataFrame) -> pd.DataFrame:
     return out.dropna(subset=_KEY)
 
 
-def _level_patterns(
-    moves: pd.DataFrame, done: pd.DataFrame, min_count: int, min_cell: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pairs with at least ``min_count`` officers, and their programmes that pass suppression."""
+def _level_counts(moves: pd.DataFrame, done: pd.DataFrame) -> LevelCounts:
+    """Officers per pair (their earliest move), the years of those first moves and the
+    completers per pair and programme (completions that ended before the move)."""
     first = moves.sort_values("move_date", kind="stable").drop_duplicates(
         ["employee_id", *_KEY], keep="first"
     )
-    grouped = first.groupby(_KEY, sort=True)
-    pairs = grouped.agg(n_moves=("employee_id", "size"), n_years=("years", "count"))
-    pairs["median_years"] = grouped["years"].median()
-    pairs = pairs[pairs["n_moves"] >= min_count]
-    pairs["median_years"] = pairs["median_years"].where(pairs["n_years"] >= min_count)
-    pairs = pairs.drop(columns="n_years").reset_index()
-    movers = first.merge(pairs[_KEY], on=_KEY)
-    before = movers.merge(done, on="employee_id")
+    pairs = first.groupby(_KEY, sort=True).size().astype(np.int64).rename("n_moves")
+    years = first.loc[first["years"].notna(), [*_KEY, "years"]].reset_index(drop=True)
+    before = first.merge(done, on="employee_id")
     before = before[before["end_date"] < before["move_date"]]
     completers = (
         before.drop_duplicates(["employee_id", *_KEY, "program_id"])
         .groupby([*_KEY, "program_id"], sort=True)
         .size()
+        .astype(np.int64)
         .rename("completers")
         .reset_index()
-        .merge(pairs[[*_KEY, "n_moves"]], on=_KEY)
     )
+    return LevelCounts(pairs.reset_index(), years, completers)
+
+
+def _level_patterns(
+    counts: LevelCounts, min_count: int, min_cell: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pairs with at least ``min_count`` officers, and their programmes that pass suppression."""
+    pairs = counts.pairs.set_index(_KEY)[["n_moves"]]
+    by_pair = counts.years.groupby(_KEY, sort=True)["years"]
+    n_years = by_pair.count().reindex(pairs.index, fill_value=0)
+    pairs["median_years"] = by_pair.median().reindex(pairs.index).astype(float)
+    pairs = pairs[pairs["n_moves"] >= min_count]
+    pairs["median_years"] = pairs["median_years"].where(n_years.reindex(pairs.index) >= min_count)
+    pairs = pairs.reset_index()
+    completers = counts.completers.merge(pairs[[*_KEY, "n_moves"]], on=_KEY)
     rest = completers["n_moves"] - completers["completers"]
     shown = (completers["completers"] >= min_cell) & ((rest == 0) | (rest >= min_cell))
     progs = completers[shown].assign(share=lambda d: d["completers"] / d["n_moves"])

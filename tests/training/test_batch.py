@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from recommender import bundles
 from recommender.careers import features as career_features
+from recommender.careers.rules import load_rules
 from recommender.config import PROJECT_DIR, Settings, get_settings
 from recommender.programs import features as program_features
 from recommender.programs.ranker import ProgramRanker
@@ -215,17 +216,30 @@ def _service_positions(service: Service, employee: str, k: int) -> list[tuple[ob
     ]
 
 
+@pytest.mark.parametrize("streamed", [False, True])
 def test_position_rows_of_partitions_are_the_service_answers(
-    world: World, models: Models, service: Service
+    world: World,
+    models: Models,
+    service: Service,
+    settings: Settings,
+    tmp_path: Path,
+    streamed: bool,
 ) -> None:
-    """Two partitions (first and last) scored as the batch does; the full run is the slow
-    test below."""
+    """Two partitions (first and last) scored as the batch does, from the world's state and
+    from the streamed state (:func:`batch.streamed_positions`); the full run is the slow test
+    below."""
     import io
 
     import pyarrow.parquet as pq
 
-    shared = batch.shared_state(world)
-    slicer = batch.Slicer(world.tables, pd.Index(world.snap.people.index), 12)
+    slicer: batch.Partitions
+    if streamed:
+        req = _request(tmp_path / "out", settings, "positions", k=3, partition_size=12)
+        rules = load_rules(settings.career_rules)
+        shared, slicer = batch.streamed_positions(req, req.out, lambda _d, _t, _m: None, rules)
+    else:
+        shared = batch.shared_state(world)
+        slicer = batch.Slicer(world.tables, pd.Index(world.snap.people.index), 12)
     model = batch.ModelText.of(bundles.CAREERS, models)
     for i in (0, slicer.count - 1):
         result = batch.run_partition(shared, model, "positions", 3, slicer.take(i))
@@ -236,6 +250,8 @@ def test_position_rows_of_partitions_are_the_service_answers(
             assert items == _service_positions(service, employee, 3), employee
             assert len(items) == 3
         assert set(rows["model_version"]) == {"1"}
+    if isinstance(slicer, batch.Spill):
+        slicer.close()
 
 
 @pytest.mark.slow

@@ -1,6 +1,7 @@
-"""The programme batch's streamed input (training/batch_data.py): the driver reads the person
-tables in record batches, spills them by partition, and sums usage counts partition by
-partition; everything equals what the service builds from the whole organisation."""
+"""The batches' streamed input (training/batch_data.py): the driver reads the person tables in
+record batches, spills them by partition (and, for positions, the rows of people who have left
+in extra buckets), and sums usage and careers counts bucket by bucket; everything equals what
+the service builds from the whole organisation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommender import service as service_module
+from recommender.careers.features import History
+from recommender.careers.patterns import PatternTable
+from recommender.careers.rules import load_rules
 from recommender.config import Settings
 from recommender.data.io import load_clean
 from recommender.programs.features import Usage, build_usage
@@ -18,7 +23,14 @@ from recommender.service import World, build_world
 from tests.api.conftest import AT
 from tests.conftest import TEST_KEY
 from training import batch, batch_data
-from training.batch_data import PERSON_TABLES, Spill, active_employees, streamed_usage
+from training.batch_data import (
+    PERSON_TABLES,
+    Careers,
+    Spill,
+    active_employees,
+    streamed_careers,
+    streamed_usage,
+)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +137,8 @@ def test_the_programme_batch_never_loads_the_person_tables(
         raise AssertionError("build_world called by a programme batch")
 
     monkeypatch.setattr(batch, "load_clean", org_only)
-    monkeypatch.setattr(batch, "build_world", no_world)
+    monkeypatch.setattr(service_module, "build_world", no_world)
+    assert not hasattr(batch, "build_world")
     req = batch.Request("programs", tmp_path / "out", 5, AT, settings.clean_dir, 25)
     paths = batch_data.table_paths(settings.clean_dir)
     shared, spill = batch.streamed_programs(req, req.out, lambda _d, _t, _m: None)
@@ -171,3 +184,153 @@ def test_the_spill_is_no_larger_than_the_rows_it_holds(
     held = enrolments[enrolments["employee_id"].isin(eligible)].memory_usage(deep=True).sum()
     assert on_disk < held + 1_000 * len(files) * spill.count, (on_disk, held)
     spill.close()
+
+
+def _assert_history_equal(got: History, want: History) -> None:
+    for name in ("trans", "out_total", "tier_share", "into_recent", "training_share"):
+        assert np.array_equal(getattr(got, name), getattr(want, name)), name
+
+
+def _assert_patterns_equal(got: PatternTable, want: PatternTable) -> None:
+    pd.testing.assert_frame_equal(got.pairs, want.pairs, check_exact=True)
+    pd.testing.assert_frame_equal(got.programs, want.programs, check_exact=True)
+    pd.testing.assert_frame_equal(got.positions, want.positions, check_exact=True)
+    assert (got.at, got.min_count, got.min_cell) == (want.at, want.min_count, want.min_cell)
+
+
+def _careers(
+    settings: Settings,
+    world: World,
+    org: dict[str, pd.DataFrame],
+    work: Path,
+    size: int,
+    at: pd.Timestamp = AT,
+) -> tuple[Spill, Usage, Careers]:
+    eligible = active_employees(settings.clean_dir / "employees.parquet", at)
+    left = len(world.tables["employees"]) - len(eligible)
+    inactive = max(1, -(-left // size))
+    spill = Spill(
+        settings.clean_dir, work, eligible, size, at, world.snap.programs, inactive_buckets=inactive
+    )
+    usage, careers = streamed_careers(spill, org, at)
+    return spill, usage, careers
+
+
+@pytest.mark.parametrize("size", [7, 29, 100_000])
+def test_inactive_buckets_hold_the_rows_of_everyone_else(
+    settings: Settings, world: World, tmp_path: Path, size: int, small_chunks: None
+) -> None:
+    """Scoring partitions are unchanged; every row of every person table is in exactly one
+    bucket, and all of one employee's rows are in the same bucket."""
+    eligible = pd.Index(world.snap.people.index)
+    spill = Spill(
+        settings.clean_dir,
+        tmp_path / "s",
+        eligible,
+        size,
+        AT,
+        world.snap.programs,
+        inactive_buckets=3,
+    )
+    slicer = batch.Slicer(world.tables, eligible, size)
+    assert spill.count == slicer.count and spill.buckets == spill.count + 3
+    for i in sorted({0, spill.count - 1}):
+        for name, frame in slicer.take(i).tables.items():
+            pd.testing.assert_frame_equal(spill.take(i).tables[name], frame, check_exact=True)
+    seen: dict[str, int] = {}
+    for i in range(spill.buckets):
+        part = spill.take(i)
+        for name, frame in part.tables.items():
+            seen[name] = seen.get(name, 0) + len(frame)
+            if i >= spill.count:
+                assert not frame["employee_id"].isin(eligible).any()
+    assert seen == {n: len(t) for n, t in world.tables.items() if n in spill.files}
+    owner: dict[str, int] = {}
+    for i in range(spill.buckets):
+        for frame in spill.take(i).tables.values():
+            for e in frame["employee_id"].unique():
+                assert owner.setdefault(str(e), i) == i, e
+    spill.close()
+
+
+@pytest.mark.parametrize("size", [29, 100_000])
+def test_streamed_careers_equal_the_services_state(
+    settings: Settings,
+    world: World,
+    org: dict[str, pd.DataFrame],
+    tmp_path: Path,
+    size: int,
+    small_chunks: None,
+) -> None:
+    """Positions table (holders, retiring), History, career patterns, unit x JF shares and
+    usage: bit-identical to the service's world on the whole organisation."""
+    spill, usage, careers = _careers(settings, world, org, tmp_path / "s", size)
+    try:
+        _assert_usage_equal(usage, world.usage)
+        pd.testing.assert_frame_equal(careers.positions, world.careers.positions, check_exact=True)
+        _assert_history_equal(careers.history, world.careers.history)
+        _assert_patterns_equal(careers.patterns, world.patterns)
+        want = batch.shared_state(world).jf_shares
+        assert want is not None
+        pd.testing.assert_series_equal(careers.jf_shares, want, check_exact=True)
+    finally:
+        spill.close()
+    # history and patterns need the moves of people who have left: there are some
+    left = set(world.tables["employees"]["employee_id"]) - set(world.snap.people.index)
+    assert world.tables["career_moves"]["employee_id"].isin(left).any()
+
+
+def test_the_unit_jf_shares_are_the_crosstab(world: World) -> None:
+    """The counts-based shares equal the former crosstab formula."""
+    people, pos = world.snap.people, world.careers.positions
+    jf = people["position_id"].map(pos.set_index("position_id")["jf_code"])
+    counts = pd.crosstab(people["unit_id"], jf)
+    old = counts.div(people["unit_id"].value_counts().reindex(counts.index), axis=0).stack()
+    got = batch.shared_state(world).jf_shares
+    assert got is not None
+    pd.testing.assert_series_equal(got, old, check_exact=True)
+
+
+def test_careers_of_an_organisation_with_nobody_active(
+    settings: Settings, world: World, org: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    early = pd.Timestamp("1950-01-01")
+    spill, usage, careers = _careers(settings, world, org, tmp_path / "s", 10, early)
+    spill.close()
+    empty = build_world(settings, early)
+    assert spill.count == 0
+    _assert_usage_equal(usage, build_usage(empty.tables, empty.snap))
+    pd.testing.assert_frame_equal(careers.positions, empty.careers.positions, check_exact=True)
+    _assert_history_equal(careers.history, empty.careers.history)
+    _assert_patterns_equal(careers.patterns, empty.patterns)
+    assert careers.jf_shares.empty
+
+
+def test_the_positions_batch_never_loads_the_person_tables(
+    settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The driver of a positions batch reads only organisation tables whole and never builds
+    the world; its state is the world's."""
+    real = batch.load_clean
+
+    def org_only(directory: str | Path, names: list[str] | None = None) -> dict[str, pd.DataFrame]:
+        assert names is not None and not set(names) & set(PERSON_TABLES), names
+        return real(directory, names)
+
+    def no_world(*_a: object, **_k: object) -> World:
+        raise AssertionError("build_world called by a positions batch")
+
+    monkeypatch.setattr(batch, "load_clean", org_only)
+    monkeypatch.setattr(service_module, "build_world", no_world)
+    req = batch.Request("positions", tmp_path / "out", 5, AT, settings.clean_dir, 25)
+    rules = load_rules(settings.career_rules)
+    shared, spill = batch.streamed_positions(req, req.out, lambda _d, _t, _m: None, rules)
+    try:
+        assert spill.count == -(-len(spill.eligible) // 25) and spill.buckets > spill.count
+        assert shared.history is not None and shared.patterns is not None
+        _assert_history_equal(shared.history, world.careers.history)
+        assert shared.positions is not None
+        pd.testing.assert_frame_equal(shared.positions, world.careers.positions)
+    finally:
+        spill.close()
+    assert not (req.out / batch_data.SPILL_DIR).exists()

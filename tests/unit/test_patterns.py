@@ -11,6 +11,8 @@ from recommender.careers.patterns import (
     TIER,
     PatternTable,
     move_patterns,
+    pattern_counts,
+    patterns_from,
     reasons_for,
     tenure_for,
 )
@@ -297,3 +299,24 @@ def test_unknown_language_is_refused() -> None:
         reasons_for(table, "PW-A", "AD-X", TITLES, language="fr")
     with pytest.raises(ValueError, match="language"):
         tenure_for(table, "PW-A", "AD-X", language="")
+
+
+@pytest.mark.parametrize("groups", [2, 3, 7])
+def test_counts_of_groups_of_officers_add_up_to_the_whole(groups: int) -> None:
+    """Any split of the officers (all of one officer's rows together) gives the same table:
+    the batch sums the counts of its partitions (training/batch_data.py)."""
+    moves, enrolments = _moves(), _enrollments()
+    people = sorted(set(moves["employee_id"]) | set(enrolments["employee_id"]))
+    group = {e: i % groups for i, e in enumerate(people)}
+    total = None
+    for g in range(groups):
+        m = moves[moves["employee_id"].map(group) == g]
+        n = enrolments[enrolments["employee_id"].map(group) == g]
+        counts = pattern_counts(m, n, POSITIONS, AT)
+        total = counts if total is None else total + counts
+    assert total is not None
+    got = patterns_from(total, POSITIONS, AT, min_count=5, min_cell=2)
+    want = move_patterns(moves, enrolments, POSITIONS, AT, min_count=5, min_cell=2)
+    pd.testing.assert_frame_equal(got.pairs, want.pairs, check_exact=True)
+    pd.testing.assert_frame_equal(got.programs, want.programs, check_exact=True)
+    assert len(got.pairs) and len(got.programs)
