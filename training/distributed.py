@@ -94,6 +94,9 @@ def connect(dask: str, timeout: float = 20.0) -> Iterator[Client]:
             )
         try:
             client = Client(cluster)
+            # workers register asynchronously: on a busy machine the second can arrive after
+            # the partitions are placed, and the model is then trained on one machine only
+            client.wait_for_workers(2, timeout=120)
         except Exception:
             cluster.close()
             raise
