@@ -46,7 +46,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -73,25 +73,73 @@ def discount(k: int = K) -> np.ndarray:
     return out
 
 
-def exposure(scored: pd.DataFrame, k: int = K) -> pd.Series:
-    """Exposure of advancing items in each person's top ``k`` (module docstring).
+def ideal_dcg(n_attainable: np.ndarray, k: int = K) -> np.ndarray:
+    """The best discounted gain a list can give: the sum of the first ``min(k, n)`` weights of
+    :func:`discount` for each count ``n`` of attainable advancing candidates, shape like
+    ``n_attainable`` (0.0 where n is 0). Raises ValueError for a negative count."""
+    n = np.asarray(n_attainable, dtype=int)
+    if (n < 0).any():
+        raise ValueError("counts of attainable candidates must be >= 0")
+    cumulative = np.concatenate([[0.0], np.cumsum(discount(k))])
+    out: np.ndarray = cumulative[np.minimum(n, k)]
+    return out
 
-    ``scored``: one row per candidate with ``year``, ``employee_id``, ``score`` (higher first)
-    and ``advancing`` (bool), a person's rows in candidate order (equal scores keep it, as the
-    service's stable sort does). Returns a float Series in [0, 1] named ``exposure``, indexed by
-    (year, employee_id), one entry per person with at least one candidate. Raises KeyError
-    when a column is missing.
+
+def exposures(scored: pd.DataFrame, k: int = K) -> pd.DataFrame:
+    """Raw and attainable exposure of advancing items in each person's top ``k``.
+
+    ``scored``: one row per candidate with ``year``, ``employee_id``, ``score`` (higher first),
+    ``advancing`` (bool) and optionally ``attainable`` (bool: advancing *and* open to the
+    person now; ``advancing`` when absent), a person's rows in candidate order (equal scores
+    keep it, as the service's stable sort does). Returns a DataFrame indexed by (year,
+    employee_id), one row per person with at least one candidate, columns:
+
+    * ``raw`` in [0, 1]: discounted share of advancing items among the top ``k`` shown;
+    * ``attainable`` in [0, 1]: DCG of attainable items in the top ``k`` / the ideal DCG
+      (:func:`ideal_dcg` of the person's number of attainable candidates); NaN when the person
+      has no attainable candidate (counted, not measured);
+    * ``n_attainable``: the person's number of attainable candidates (int).
+
+    Raises KeyError when a column is missing.
     """
-    df = scored[[*PERSON, "score", "advancing"]].assign(_order=np.arange(len(scored)))
+    att = scored["attainable"] if "attainable" in scored else scored["advancing"]
+    df = scored[[*PERSON, "score", "advancing"]].assign(
+        _attainable=att.to_numpy(bool), _order=np.arange(len(scored))
+    )
     df = df.sort_values(
         [*PERSON, "score", "_order"], ascending=[True, True, False, True], kind="stable"
     )
     rank = df.groupby(PERSON, sort=False).cumcount().to_numpy() + 1
     weight = np.where(rank <= k, 1.0 / np.log2(rank + 1.0), 0.0)
     keys = [df[c] for c in PERSON]
+    adv = df["advancing"].to_numpy(bool)
+    reach = df["_attainable"].to_numpy(bool)
     shown = pd.Series(weight, index=df.index).groupby(keys).sum()
-    hits = pd.Series(weight * df["advancing"].to_numpy(bool), index=df.index).groupby(keys).sum()
-    out: pd.Series = (hits / shown).rename("exposure")
+    hits = pd.Series(weight * adv, index=df.index).groupby(keys).sum()
+    gained = pd.Series(weight * reach, index=df.index).groupby(keys).sum()
+    count = pd.Series(reach.astype(int), index=df.index).groupby(keys).sum()
+    ideal = ideal_dcg(count.to_numpy(), k)
+    attainable = np.divide(
+        gained.to_numpy(), ideal, out=np.full(len(ideal), np.nan), where=ideal > 0
+    )
+    return pd.DataFrame(
+        {
+            "raw": (hits / shown).to_numpy(),
+            "attainable": attainable,
+            "n_attainable": count.to_numpy(),
+        },
+        index=shown.index,
+    )
+
+
+def exposure(scored: pd.DataFrame, k: int = K) -> pd.Series:
+    """Raw exposure of advancing items in each person's top ``k`` (module docstring).
+
+    ``scored`` as :func:`exposures`. Returns a float Series in [0, 1] named ``exposure``,
+    indexed by (year, employee_id), one entry per person with at least one candidate. Raises
+    KeyError when a column is missing.
+    """
+    out: pd.Series = exposures(scored, k)["raw"].rename("exposure")
     return out
 
 
@@ -197,9 +245,9 @@ def programmes_scored(
 
     ``frame``: candidate rows (``year``, ``employee_id``, ``program_id``) of one or more years
     as :func:`training.datasets.build_year` makes them; ``score`` (len(frame),). Returns
-    (scored: year, employee_id, score, advancing in frame order; people: index (year,
-    employee_id), group columns and ``top``). Raises KeyError for a person or programme that
-    is not in the year's snapshot or the catalogue.
+    (scored: year, employee_id, score, advancing and attainable (the same for programmes) in
+    frame order; people: index (year, employee_id), group columns and ``top``). Raises
+    KeyError for a person or programme that is not in the year's snapshot or the catalogue.
     """
     from recommender.snapshot import build_snapshot
 
@@ -215,7 +263,8 @@ def programmes_scored(
         if (rows < 0).any() or (progs < 0).any():
             raise KeyError(f"a {year} candidate is outside the snapshot or the catalogue")
         adv = advancing_programmes(seen, nxt, cat.target, rows, progs)
-        scored.append(part[[*PERSON, "score"]].assign(advancing=adv))
+        # every advancing programme is a candidate the person can take: attainable = advancing
+        scored.append(part[[*PERSON, "score"]].assign(advancing=adv, attainable=adv))
         ids = pd.Index(part["employee_id"].unique())
         people.append(labelled(snap, cat.positions, year, ids))
     return pd.concat(scored), pd.concat(people)
@@ -229,15 +278,21 @@ def careers_exposure(
     seed: int = 0,
     batch: int = 256,
     k: int = K,
-) -> tuple[pd.Series, pd.DataFrame]:
-    """Exposure of advancing positions for the people active on the context's date.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Raw and attainable exposure of advancing positions for the people active on the
+    context's date.
 
     ``ctx``: a :class:`recommender.careers.features.CareerContext` of 1 January ``year``;
     ``predict`` scores the FEATURES of a candidate frame (the served ranker). People at the top
     of the ladder are not scored; ``max_people`` caps the others with a sample seeded by
     (seed, year); candidates are built ``batch`` people at a time, so memory stays bounded.
-    Returns (exposure indexed by (year, employee_id), people: the scored and the top-of-ladder
-    people with group columns and ``top``).
+    A position is advancing when its tier is higher (``tier_step > 0``) and attainable when it
+    is advancing and the career pattern lets the person move there now (the ``eligible`` column
+    of :func:`recommender.careers.features.candidate_frame`, the verdict of
+    :func:`recommender.careers.eligibility.check_pairs` that ``next_positions`` serves).
+    Returns (:func:`exposures` indexed by (year, employee_id), people: the scored and the
+    top-of-ladder people with group columns and ``top``). Raises KeyError when the candidate
+    frame lacks a column.
     """
     from recommender.careers.features import FEATURES, candidate_frame
 
@@ -249,27 +304,37 @@ def careers_exposure(
     parts = []
     for i in range(0, len(rows), batch):
         cands = candidate_frame(ctx, rows[i : i + batch])
+        advancing = cands["tier_step"].to_numpy(float) > 0
         scored = pd.DataFrame(
             {
                 "year": year,
                 "employee_id": cands["employee_id"].to_numpy(),
                 "score": np.asarray(predict(cands[list(FEATURES)]), float),
-                "advancing": cands["tier_step"].to_numpy(float) > 0,
+                "advancing": advancing,
+                "attainable": advancing & (cands["eligible"].to_numpy(float) == 1.0),
             }
         )
-        parts.append(exposure(scored, k))
+        parts.append(exposures(scored, k))
     keep = people["top"].to_numpy(bool).copy()
     keep[rows] = True
-    values = pd.concat(parts) if parts else pd.Series(dtype=float, name="exposure")
+    empty = pd.DataFrame({"raw": [], "attainable": [], "n_attainable": []})
+    values = pd.concat(parts) if parts else empty
     return values, people[keep]
 
 
 # ---------------------------------------------------------------------------- the figures
 
+#: The judged measure (exposure relative to what the person's candidates allow) and the
+#: reported one (share of the list); ``Report.measure`` says which one ``attributes`` hold.
+ATTAINABLE = "attainable"
+RAW = "raw"
+
 
 @dataclass(frozen=True)
 class GroupFigure:
-    """One group of one attribute: size, mean exposure with its 95 % interval, judged."""
+    """One group of one attribute: size, mean exposure with its 95 % interval, judged, and
+    (attainable figures) how many of its people had no attainable advancing candidate (not
+    measured; a group made only of them has n 0 and NaN figures)."""
 
     group: str
     n: int
@@ -277,13 +342,15 @@ class GroupFigure:
     ci_low: float
     ci_high: float
     judged: bool
+    none_attainable: int = 0
 
 
 @dataclass(frozen=True)
 class AttributeFigure:
     """One attribute: its groups, the lowest-to-highest ratio over the judged groups (NaN when
     fewer than two are judged, or when none is exposed at all) with its bootstrap interval, and
-    the lowest and highest judged groups."""
+    the lowest and highest judged groups; ``raw`` the same attribute's raw-exposure figures
+    beside attainable ones (reported, not judged)."""
 
     attribute: str
     groups: tuple[GroupFigure, ...]
@@ -291,11 +358,17 @@ class AttributeFigure:
     ratio_ci: tuple[float, float]
     lowest: str | None
     highest: str | None
+    raw: AttributeFigure | None = None
 
     @property
     def small(self) -> list[GroupFigure]:
         """The groups flagged as too small to judge."""
         return [g for g in self.groups if not g.judged]
+
+    @property
+    def none_attainable(self) -> int:
+        """People of this attribute's groups with no attainable advancing candidate."""
+        return sum(g.none_attainable for g in self.groups)
 
     def attribute_group(self, name: str | None) -> GroupFigure:
         """The figure of group ``name``; raises KeyError when there is none."""
@@ -324,6 +397,7 @@ def attribute_figure(
     n_boot: int = 300,
     seed: int = 0,
     min_group: int = MIN_GROUP,
+    none_attainable: dict[str, int] | None = None,
 ) -> AttributeFigure:
     """Mean exposure per group with bootstrap 95 % intervals, sizes and the judged ratio.
 
@@ -331,12 +405,16 @@ def attribute_figure(
     resampled within itself, in sorted label order, from ``np.random.default_rng(seed)``; the
     ratio's interval takes min / max of the judged groups' means replicate by replicate. Groups
     with fewer than ``min_group`` people are flagged (``judged`` False) and left out of the
-    ratio. Raises ValueError when the arrays are empty or differ in length, or n_boot < 1.
+    ratio. ``none_attainable``: group -> people not measured because nothing was attainable for
+    them, kept on the group's figure (a group with no measured person gets n 0, NaN figures and
+    is not judged). Raises ValueError when the arrays are empty or differ in length, or
+    n_boot < 1.
     """
     values = np.asarray(values, dtype=float)
     labels = np.asarray(groups, dtype=object).astype(str)
     if len(values) == 0 or len(values) != len(labels) or n_boot < 1:
         raise ValueError("values and groups must be non-empty, of one length; n_boot >= 1")
+    none = {str(g): int(c) for g, c in (none_attainable or {}).items() if c}
     rng = np.random.default_rng(seed)
     tail = (1 - LEVEL) / 2
     figures, replicates = [], {}
@@ -346,10 +424,21 @@ def attribute_figure(
         lo, hi = np.quantile(means, [tail, 1 - tail])
         judged = len(part) >= min_group
         figures.append(
-            GroupFigure(str(group), len(part), float(part.mean()), float(lo), float(hi), judged)
+            GroupFigure(
+                str(group),
+                len(part),
+                float(part.mean()),
+                float(lo),
+                float(hi),
+                judged,
+                none.get(str(group), 0),
+            )
         )
         if judged:
             replicates[group] = means
+    for group in sorted(set(none) - set(labels)):
+        figures.append(GroupFigure(group, 0, math.nan, math.nan, math.nan, False, none[group]))
+    figures.sort(key=lambda f: f.group)
     ratio, ratio_ci, lowest, highest = math.nan, (math.nan, math.nan), None, None
     judged_figures = [f for f in figures if f.judged]
     if len(judged_figures) >= 2:
@@ -368,7 +457,15 @@ def attribute_figure(
 
 @dataclass(frozen=True)
 class Report:
-    """Exposure figures of one model version (see the module docstring)."""
+    """Exposure figures of one model version (see the module docstring).
+
+    ``measure`` says what ``attributes``, ``people`` and ``mean_exposure`` hold: ``attainable``
+    (the judged measure; each attribute carries its raw figures in ``raw``) or ``raw`` (a
+    report logged before attainable exposure, read back by :meth:`from_dict`). ``people`` are
+    the people measured, ``none_attainable`` the people (not at the top of the ladder) with no
+    attainable advancing candidate, not measured; ``raw_people`` / ``raw_mean_exposure`` the
+    raw measure's population (both groups) and mean.
+    """
 
     kind: str
     k: int
@@ -379,6 +476,10 @@ class Report:
     mean_exposure: float
     excluded_top: int
     attributes: tuple[AttributeFigure, ...]
+    none_attainable: int = 0
+    raw_people: int = 0
+    raw_mean_exposure: float = math.nan
+    measure: str = ATTAINABLE
 
     def attribute(self, name: str) -> AttributeFigure:
         """The figures of attribute ``name``; raises KeyError when it was not measured."""
@@ -394,28 +495,9 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        """The report :meth:`to_dict` wrote; raises KeyError or TypeError on another shape."""
-        attrs = tuple(
-            AttributeFigure(
-                a["attribute"],
-                tuple(
-                    GroupFigure(
-                        str(g["group"]),
-                        int(g["n"]),
-                        _num(g["exposure"]),
-                        _num(g["ci_low"]),
-                        _num(g["ci_high"]),
-                        bool(g["judged"]),
-                    )
-                    for g in a["groups"]
-                ),
-                _num(a["ratio"]),
-                (_num(a["ratio_ci"][0]), _num(a["ratio_ci"][1])),
-                a["lowest"],
-                a["highest"],
-            )
-            for a in data["attributes"]
-        )
+        """The report :meth:`to_dict` wrote, or one logged before attainable exposure (no
+        ``measure``: read as ``raw``, without raw sub-figures or counts). Raises KeyError or
+        TypeError on another shape."""
         return cls(
             str(data["kind"]),
             int(data["k"]),
@@ -425,52 +507,112 @@ class Report:
             int(data["people"]),
             _num(data["mean_exposure"]),
             int(data["excluded_top"]),
-            attrs,
+            tuple(_attribute_from_dict(a) for a in data["attributes"]),
+            int(data.get("none_attainable", 0)),
+            int(data.get("raw_people", 0)),
+            _num(data.get("raw_mean_exposure")),
+            str(data.get("measure", RAW)),
         )
 
     def table(self) -> pd.DataFrame:
-        """One row per (attribute, group): n, exposure, ci_low, ci_high, judged, small, and the
-        attribute's ratio, lowest and highest group on each of its rows."""
-        rows = [
-            {
-                "attribute": a.attribute,
-                "group": g.group,
-                "n": g.n,
-                "exposure": g.exposure,
-                "ci_low": g.ci_low,
-                "ci_high": g.ci_high,
-                "judged": g.judged,
-                "small": not g.judged,
-                "ratio": a.ratio,
-                "lowest": a.lowest,
-                "highest": a.highest,
-            }
-            for a in self.attributes
-            for g in a.groups
-        ]
+        """One row per (attribute, group): n, exposure, ci_low, ci_high, judged, small, the
+        attribute's ratio, lowest and highest group (the judged measure), then
+        ``none_attainable`` and the raw figures ``raw_n``, ``raw_exposure``, ``raw_ci_low``,
+        ``raw_ci_high``, ``raw_ratio`` (NaN where the report has no raw figures)."""
+        rows = []
+        for a in self.attributes:
+            for g in a.groups:
+                raw = _group_or_none(a.raw, g.group)
+                rows.append(
+                    {
+                        "attribute": a.attribute,
+                        "group": g.group,
+                        "n": g.n,
+                        "exposure": g.exposure,
+                        "ci_low": g.ci_low,
+                        "ci_high": g.ci_high,
+                        "judged": g.judged,
+                        "small": not g.judged,
+                        "ratio": a.ratio,
+                        "lowest": a.lowest,
+                        "highest": a.highest,
+                        "none_attainable": g.none_attainable,
+                        "raw_n": raw.n if raw else math.nan,
+                        "raw_exposure": raw.exposure if raw else math.nan,
+                        "raw_ci_low": raw.ci_low if raw else math.nan,
+                        "raw_ci_high": raw.ci_high if raw else math.nan,
+                        "raw_ratio": a.raw.ratio if a.raw else math.nan,
+                    }
+                )
         return pd.DataFrame(rows)
 
     def metrics(self) -> dict[str, float]:
         """Flat MLflow metrics ``fairness.<kind>....`` (finite values only; a NaN ratio is not
-        logged, ``judged_groups`` says why)."""
+        logged, ``judged_groups`` says why). The judged measure under
+        ``fairness.<kind>.<attribute>...`` (with ``<group>.none_attainable`` and the marker
+        ``fairness.<kind>.none_attainable`` for attainable figures), the raw one under
+        ``fairness.<kind>.raw.<attribute>...`` (reported, not gated)."""
         base = f"fairness.{self.kind}"
         out: dict[str, float] = {
             f"{base}.people": float(self.people),
             f"{base}.mean_exposure": self.mean_exposure,
             f"{base}.excluded_top": float(self.excluded_top),
         }
+        if self.measure == ATTAINABLE:
+            out[f"{base}.none_attainable"] = float(self.none_attainable)
+            out[f"{base}.raw.people"] = float(self.raw_people)
+            out[f"{base}.raw.mean_exposure"] = self.raw_mean_exposure
         for a in self.attributes:
-            key = f"{base}.{a.attribute}"
-            out[f"{key}.judged_groups"] = float(sum(g.judged for g in a.groups))
-            out[f"{key}.ratio"] = a.ratio
-            out[f"{key}.ratio_ci_low"], out[f"{key}.ratio_ci_high"] = a.ratio_ci
-            for g in a.groups:
-                out[f"{key}.{g.group}.exposure"] = g.exposure
-                out[f"{key}.{g.group}.ci_low"] = g.ci_low
-                out[f"{key}.{g.group}.ci_high"] = g.ci_high
-                out[f"{key}.{g.group}.n"] = float(g.n)
-                out[f"{key}.{g.group}.small"] = 0.0 if g.judged else 1.0
+            out.update(_attribute_metrics(f"{base}.{a.attribute}", a, self.measure == ATTAINABLE))
+            if a.raw is not None:
+                out.update(_attribute_metrics(f"{base}.raw.{a.attribute}", a.raw, False))
         return {k: float(v) for k, v in out.items() if math.isfinite(v)}
+
+
+def _attribute_metrics(key: str, a: AttributeFigure, with_none: bool) -> dict[str, float]:
+    out = {f"{key}.judged_groups": float(sum(g.judged for g in a.groups)), f"{key}.ratio": a.ratio}
+    out[f"{key}.ratio_ci_low"], out[f"{key}.ratio_ci_high"] = a.ratio_ci
+    for g in a.groups:
+        out[f"{key}.{g.group}.exposure"] = g.exposure
+        out[f"{key}.{g.group}.ci_low"] = g.ci_low
+        out[f"{key}.{g.group}.ci_high"] = g.ci_high
+        out[f"{key}.{g.group}.n"] = float(g.n)
+        out[f"{key}.{g.group}.small"] = 0.0 if g.judged else 1.0
+        if with_none:
+            out[f"{key}.{g.group}.none_attainable"] = float(g.none_attainable)
+    return out
+
+
+def _group_or_none(a: AttributeFigure | None, group: str) -> GroupFigure | None:
+    if a is None:
+        return None
+    try:
+        return a.attribute_group(group)
+    except KeyError:
+        return None
+
+
+def _attribute_from_dict(a: dict[str, Any]) -> AttributeFigure:
+    return AttributeFigure(
+        a["attribute"],
+        tuple(
+            GroupFigure(
+                str(g["group"]),
+                int(g["n"]),
+                _num(g["exposure"]),
+                _num(g["ci_low"]),
+                _num(g["ci_high"]),
+                bool(g["judged"]),
+                int(g.get("none_attainable", 0)),
+            )
+            for g in a["groups"]
+        ),
+        _num(a["ratio"]),
+        (_num(a["ratio_ci"][0]), _num(a["ratio_ci"][1])),
+        a["lowest"],
+        a["highest"],
+        _attribute_from_dict(a["raw"]) if a.get("raw") else None,
+    )
 
 
 def _num(value: Any) -> float:
@@ -489,33 +631,57 @@ def _json_safe(value: Any) -> Any:
 
 def measure(
     kind: str,
-    values: pd.Series,
+    values: pd.DataFrame,
     people: pd.DataFrame,
     n_boot: int = 300,
     seed: int = 0,
     min_group: int = MIN_GROUP,
     k: int = K,
 ) -> Report:
-    """The report of one model version.
+    """The report of one model version: attainable exposure judged, raw exposure beside it.
 
-    ``values``: exposure per person, index (year, employee_id) (:func:`exposure`); ``people``:
-    the people considered, same index, with the group columns and ``top``; people at the top of
-    the ladder are counted (``excluded_top``), not measured. Raises ValueError when no one is
-    left to measure.
+    ``values``: :func:`exposures` per person (columns ``raw`` and ``attainable``, NaN when
+    nothing is attainable), index (year, employee_id); ``people``: the people considered, same
+    index, with the group columns and ``top``. People at the top of the ladder are counted
+    (``excluded_top``), not measured; people with no attainable advancing candidate are counted
+    per group (``none_attainable``) and left out of the attainable figures, not of the raw ones.
+    Raises ValueError when no one is left to measure, KeyError when a column is missing.
     """
     eligible = people[~people["top"].to_numpy(bool)]
-    measured = values.reindex(eligible.index).dropna()
+    scored = values[["raw", "attainable"]].reindex(eligible.index)
+    scored = scored[scored["raw"].notna()]
+    measured = scored["attainable"].dropna()
     if measured.empty:
-        raise ValueError(f"no one to measure exposure for ({kind})")
+        raise ValueError(f"no one with an attainable advancing candidate to measure ({kind})")
+    raw_groups = eligible.loc[scored.index]
     groups = eligible.loc[measured.index]
-    attrs = tuple(
-        attribute_figure(a, measured.to_numpy(), groups[a].to_numpy(), n_boot, seed, min_group)
-        for a in ATTRIBUTES
-    )
-    years = tuple(sorted({int(y) for y in measured.index.get_level_values("year")}))
+    nothing = raw_groups.loc[scored["attainable"].isna().to_numpy()]
+    attrs = []
+    for a in ATTRIBUTES:
+        raw = attribute_figure(
+            a, scored["raw"].to_numpy(), raw_groups[a].to_numpy(), n_boot, seed, min_group
+        )
+        none = {str(g): int(c) for g, c in nothing[a].astype(str).value_counts().items()}
+        fig = attribute_figure(
+            a, measured.to_numpy(), groups[a].to_numpy(), n_boot, seed, min_group, none
+        )
+        attrs.append(replace(fig, raw=raw))
+    years = tuple(sorted({int(y) for y in scored.index.get_level_values("year")}))
     top = int(people["top"].to_numpy(bool).sum())
     return Report(
-        kind, k, min_group, n_boot, years, len(measured), float(measured.mean()), top, attrs
+        kind,
+        k,
+        min_group,
+        n_boot,
+        years,
+        len(measured),
+        float(measured.mean()),
+        top,
+        tuple(attrs),
+        len(nothing),
+        len(scored),
+        float(scored["raw"].mean()),
+        ATTAINABLE,
     )
 
 
@@ -535,7 +701,7 @@ def programs_report(
 
     score = np.asarray(predict(frame[list(FEATURES)]), dtype=float)
     scored, people = programmes_scored(tables, build_catalog(tables), frame, score)
-    return measure("programs", exposure(scored), people, n_boot, seed, min_group)
+    return measure("programs", exposures(scored), people, n_boot, seed, min_group)
 
 
 def careers_report(
@@ -584,24 +750,27 @@ def log(settings: Any, run_id: str, report: Report) -> None:
 
 
 def load(settings: Any, run_id: str, kind: str) -> Report | None:
-    """The report logged on ``run_id``, or None when the run has none."""
+    """The attainable-exposure report logged on ``run_id``, or None when the run has none (no
+    table, or only a raw-exposure table logged before attainable exposure: recompute it)."""
     from training import tracking
 
     try:
         data = tracking.run_artifact_json(settings, run_id, artifact_path(kind))
     except Exception:  # no such artifact: a run trained before the fairness step
         return None
-    return Report.from_dict(data)
+    report = Report.from_dict(data)
+    return report if report.measure == ATTAINABLE else None
 
 
 @dataclass(frozen=True)
 class Logged:
     """One attribute's figures as read back from a run's metrics: the ratio (NaN when not
-    judged) and group -> (exposure, n, small)."""
+    judged), group -> (exposure, n, small) and group -> people with nothing attainable."""
 
     attribute: str
     ratio: float
     groups: dict[str, tuple[float, int, bool]]
+    none_attainable: dict[str, int] = field(default_factory=dict)
 
     def extreme(self, lowest: bool) -> tuple[str, float] | None:
         """The judged group with the lowest (or highest) exposure and its value, if any."""
@@ -615,14 +784,23 @@ class Logged:
         return [f"{g} (n={v[1]})" for g, v in self.groups.items() if v[2]]
 
 
-def from_metrics(metrics: dict[str, float], kind: str) -> dict[str, Logged]:
+def has_attainable(metrics: dict[str, float] | None, kind: str) -> bool:
+    """Whether a run's metrics hold attainable-exposure figures of ``kind`` (the marker
+    ``fairness.<kind>.none_attainable``); a run logged before them has raw figures only."""
+    return metrics is not None and f"fairness.{kind}.none_attainable" in metrics
+
+
+def from_metrics(metrics: dict[str, float], kind: str, raw: bool = False) -> dict[str, Logged]:
     """Per attribute, the logged ratio and groups of ``kind`` from a run's metrics (empty when
-    the run has no fairness figures)."""
-    prefix = f"fairness.{kind}."
+    the run has no fairness figures): the judged figures ``fairness.<kind>.<attribute>...``
+    (attainable, or raw on a run logged before attainable exposure, :func:`has_attainable`),
+    or with ``raw`` the raw figures ``fairness.<kind>.raw.<attribute>...``."""
+    prefix = f"fairness.{kind}.raw." if raw else f"fairness.{kind}."
+    skip = f"fairness.{kind}.raw."
     ratios: dict[str, float] = {}
     groups: dict[str, dict[str, dict[str, float]]] = {}
     for key, value in metrics.items():
-        if not key.startswith(prefix):
+        if not key.startswith(prefix) or (not raw and key.startswith(skip)):
             continue
         parts = key[len(prefix) :].split(".")
         if len(parts) == 2 and parts[1] == "judged_groups":
@@ -634,11 +812,13 @@ def from_metrics(metrics: dict[str, float], kind: str) -> dict[str, Logged]:
     out = {}
     order = {a: i for i, a in enumerate(ATTRIBUTES)}
     for attr in sorted(set(ratios) | set(groups), key=lambda a: (order.get(a, len(order)), a)):
+        found = sorted(groups.get(attr, {}).items())
         figures = {
             g: (v.get("exposure", math.nan), int(v.get("n", 0)), v.get("small", 1.0) >= 0.5)
-            for g, v in sorted(groups.get(attr, {}).items())
+            for g, v in found
         }
-        out[attr] = Logged(attr, ratios.get(attr, math.nan), figures)
+        none = {g: int(v["none_attainable"]) for g, v in found if v.get("none_attainable")}
+        out[attr] = Logged(attr, ratios.get(attr, math.nan), figures, none)
     return out
 
 
@@ -649,13 +829,18 @@ def gate(
     min_ratio: float = MIN_RATIO,
     tolerance: float = 0.0,
 ) -> tuple[bool, list[str]]:
-    """The promotion rule on the logged exposure figures of a candidate run (and the champion's).
+    """The promotion rule on the logged **attainable** exposure figures of a candidate run (and
+    the champion's).
 
-    Refuses when the candidate has no figures, when an attribute's judged ratio is below
-    ``min_ratio``, or below the champion's ratio for the same attribute by more than
-    ``tolerance``. Attributes with fewer than two judged groups are reported, not judged; small
-    groups are named; a champion without figures is not compared. Returns (ok, reasons in words
-    naming the attribute, the lowest and highest groups and the values).
+    Refuses when the candidate has no figures or only raw ones (logged before attainable
+    exposure), when an attribute's judged attainable ratio is below ``min_ratio``, or below the
+    champion's attainable ratio for the same attribute by more than ``tolerance``. Attributes
+    with fewer than two judged groups are reported, not judged; small groups and people with
+    nothing attainable are named; the raw ratio is reported beside, never gated. A champion
+    without figures is not compared; a champion with raw figures only is not compared either
+    (attainable and raw are different measures): the reasons say so and show the raw ratios of
+    both for information. Returns (ok, reasons in words naming the measure, the attribute, the
+    lowest and highest groups and the values). Raises nothing.
     """
     logged = from_metrics(new, kind)
     if not logged:
@@ -663,50 +848,97 @@ def gate(
             f"no exposure figures on this run (trained before the fairness step): "
             f"`jenjang fairness {kind} --version <its version>` computes and logs them"
         ]
-    old = from_metrics(champion, kind) if champion is not None else {}
+    if not has_attainable(new, kind):
+        return False, [
+            f"only raw exposure figures on this run (logged before attainable exposure, "
+            f"docs/fairness.md), and the rule judges attainable exposure: "
+            f"`jenjang fairness {kind} --version <its version>` recomputes and logs them"
+        ]
+    raw_new = from_metrics(new, kind, raw=True)
+    if champion is None or not from_metrics(champion, kind):
+        old: dict[str, Logged] = {}
+        old_raw: dict[str, Logged] = {}
+    elif has_attainable(champion, kind):
+        old, old_raw = from_metrics(champion, kind), {}
+    else:  # the champion's figures predate attainable exposure: its ratios are raw
+        old, old_raw = {}, from_metrics(champion, kind)
     ok, reasons = True, []
     for attr, fig in logged.items():
         small = fig.small()
         note = f"; flagged, not judged (small): {', '.join(small)}" if small else ""
+        if fig.none_attainable:
+            listed = ", ".join(f"{g} {n}" for g, n in fig.none_attainable.items())
+            note += f"; nothing attainable, not measured: {listed}"
+        raw = raw_new.get(attr)
+        if raw is not None and math.isfinite(raw.ratio):
+            note += f"; raw exposure ratio {raw.ratio:.3f} (reported, not gated)"
         if not math.isfinite(fig.ratio):
-            reasons.append(f"exposure by {attr} not judged: fewer than two large groups{note}")
+            reasons.append(
+                f"attainable exposure by {attr} not judged: fewer than two large groups{note}"
+            )
             continue
         low, high = fig.extreme(True), fig.extreme(False)
         span = f" ({low[0]} {low[1]:.3f} / {high[0]} {high[1]:.3f})" if low and high else ""
         if fig.ratio < min_ratio:
             ok = False
-            reasons.append(f"exposure ratio by {attr} is {fig.ratio:.3f} < {min_ratio}{span}{note}")
-        else:
-            reasons.append(f"exposure ratio by {attr} {fig.ratio:.3f} >= {min_ratio}{span}{note}")
-        if not old:
-            continue
-        before = old.get(attr)
-        if before is None or not math.isfinite(before.ratio):
-            reasons.append(f"exposure ratio by {attr}: the champion's is not judged, not compared")
-        elif fig.ratio < before.ratio - tolerance:
-            ok = False
-            slack = f" by more than {tolerance}" if tolerance else ""
             reasons.append(
-                f"exposure ratio by {attr} {fig.ratio:.3f} is worse than the champion's "
-                f"{before.ratio:.3f}{slack}"
+                f"attainable exposure ratio by {attr} is {fig.ratio:.3f} < {min_ratio}{span}{note}"
             )
         else:
             reasons.append(
-                f"exposure ratio by {attr} {fig.ratio:.3f} is not worse than the champion's "
-                f"{before.ratio:.3f}"
+                f"attainable exposure ratio by {attr} {fig.ratio:.3f} >= {min_ratio}{span}{note}"
             )
-    if champion is not None and not old:
+        if old:
+            before = old.get(attr)
+            if before is None or not math.isfinite(before.ratio):
+                reasons.append(
+                    f"attainable exposure ratio by {attr}: the champion's is not judged, "
+                    "not compared"
+                )
+            elif fig.ratio < before.ratio - tolerance:
+                ok = False
+                slack = f" by more than {tolerance}" if tolerance else ""
+                reasons.append(
+                    f"attainable exposure ratio by {attr} {fig.ratio:.3f} is worse than the "
+                    f"champion's {before.ratio:.3f}{slack}"
+                )
+            else:
+                reasons.append(
+                    f"attainable exposure ratio by {attr} {fig.ratio:.3f} is not worse than the "
+                    f"champion's {before.ratio:.3f}"
+                )
+        elif old_raw:
+            before = old_raw.get(attr)
+            mine = f"{raw.ratio:.3f}" if raw is not None and math.isfinite(raw.ratio) else "-"
+            theirs = f"{before.ratio:.3f}" if before and math.isfinite(before.ratio) else "-"
+            reasons.append(
+                f"raw exposure ratio by {attr} {mine}, the champion's raw {theirs} "
+                "(information only, not gated)"
+            )
+    if old_raw:
+        reasons.append(
+            "the champion has raw exposure figures only (logged before attainable exposure): "
+            "attainable ratios not compared with the champion's, only the "
+            f"{min_ratio} floor applied"
+        )
+    elif champion is not None and not old:
         reasons.append("the champion has no exposure figures: not compared")
     return ok, reasons
 
 
 def rows(report: Report) -> Iterator[tuple[str, str, str, str, str, str]]:
-    """Printable rows of a report: attribute, group, n, mean exposure, 95 % CI, flag."""
+    """Printable rows of a report: attribute, group, n, mean exposure (the report's measure),
+    95 % CI, and notes: small flag, people with nothing attainable, the raw mean beside."""
     for a in report.attributes:
         for g in a.groups:
-            flag = "" if g.judged else f"small (n < {report.min_group}): not judged"
+            notes = [] if g.judged else [f"small (n < {report.min_group}): not judged"]
+            if g.none_attainable:
+                notes.append(f"{g.none_attainable} with nothing attainable")
+            raw = _group_or_none(a.raw, g.group)
+            if raw is not None:
+                notes.append(f"raw {raw.exposure:.3f} (n {raw.n})")
             interval = f"[{g.ci_low:.3f}, {g.ci_high:.3f}]"
-            yield (a.attribute, g.group, str(g.n), f"{g.exposure:.3f}", interval, flag)
+            yield (a.attribute, g.group, str(g.n), f"{g.exposure:.3f}", interval, "; ".join(notes))
 
 
 # ------------------------------------------------------------------- a registered version
@@ -775,14 +1007,28 @@ def recompute(
 
 
 def ratio_line(a: AttributeFigure, min_group: int) -> str:
-    """One attribute in words: its ratio, interval and extreme groups, and the small groups."""
+    """One attribute in words: its ratio (attainable exposure, the judged one, when ``a`` has
+    raw figures beside it), interval and extreme groups, the small groups, the people with
+    nothing attainable, and the raw ratio with its extreme groups (reported, not judged)."""
     small = ", ".join(f"{g.group} (n={g.n})" for g in a.small)
     flagged = f"; small, not judged (n < {min_group}): {small}" if small else ""
+    nothing = ", ".join(f"{g.group} {g.none_attainable}" for g in a.groups if g.none_attainable)
+    if nothing:
+        flagged += f"; nothing attainable (not measured): {nothing}"
+    if a.raw is not None:
+        flagged += "; raw " + _ratio_words(a.raw, "(reported, not judged)")
+    what = "attainable " if a.raw is not None else ""
     if not math.isfinite(a.ratio):
-        return f"{a.attribute}: not judged (fewer than two groups of {min_group}+){flagged}"
+        return f"{a.attribute}: {what}not judged (fewer than two groups of {min_group}+){flagged}"
+    return f"{a.attribute}: {what}{_ratio_words(a, '')}{flagged}"
+
+
+def _ratio_words(a: AttributeFigure, tail: str) -> str:
+    if not math.isfinite(a.ratio):
+        return f"ratio not judged {tail}".strip()
     low, high = a.attribute_group(a.lowest), a.attribute_group(a.highest)
     return (
-        f"{a.attribute}: ratio {a.ratio:.3f} [{a.ratio_ci[0]:.3f}, {a.ratio_ci[1]:.3f}] "
+        f"ratio {a.ratio:.3f} [{a.ratio_ci[0]:.3f}, {a.ratio_ci[1]:.3f}] "
         f"(lowest {low.group} {low.exposure:.3f}, highest {high.group} {high.exposure:.3f})"
-        f"{flagged}"
+        f"{' ' + tail if tail else ''}"
     )

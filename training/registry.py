@@ -2,8 +2,9 @@
 
 A model is registered under a name (``jenjang-programs``, ``jenjang-careers``); ``challenger`` is
 set by training, ``champion`` only by :func:`promote` after the gate (quality over the champion by
-a margin, parity by group, and with :func:`with_fairness` the exposure of career-advancing items
-by group, docs/fairness.md). Decisions and their reasons are logged on the candidate's run.
+a margin, parity by group, and with :func:`with_fairness` the attainable exposure of
+career-advancing items by group, raw exposure reported beside it, docs/fairness.md). Decisions and
+their reasons are logged on the candidate's run.
 """
 
 from __future__ import annotations
@@ -93,7 +94,10 @@ def with_fairness(
     override: str | None = None,
 ) -> Gate:
     """``check`` followed by the exposure rule of :func:`training.fairness.gate` for ``kind``
-    (``programs`` or ``careers``): both must pass; the reasons of both are kept, in order.
+    (``programs`` or ``careers``): both must pass; the reasons of both are kept, in order. The
+    rule judges the attainable exposure ratios (the raw ones are reported, not gated); a
+    candidate with raw figures only is refused, a champion with raw figures only is not
+    compared (the reasons say which figures were compared). Raises nothing.
 
     ``override``: a person's written reason to accept a model that fails only the exposure
     rule; the failure and the reason stay in the reasons (logged on the run)."""

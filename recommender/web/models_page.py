@@ -4,7 +4,11 @@ MLflow is asked only when the page is opened (never on the LMS request path); fi
 run are kept per run id for ``ttl`` seconds. Besides the test-year metrics (``test.*``) and the
 online ones (``online.*``), the page shows the exposure of career-advancing items by group
 (``fairness.<kind>.<attribute>...``, logged by ``training.fairness``; docs/fairness.md): per
-attribute the lowest-to-highest ratio over the judged groups and the groups flagged as small.
+attribute the lowest-to-highest ratio of **attainable** exposure over the judged groups (the one
+the promotion rule judges), the **raw** ratio beside it (``fairness.<kind>.raw.<attribute>...``,
+reported, not judged), the groups flagged as small and the people with nothing attainable. A run
+logged before attainable exposure (no ``fairness.<kind>.none_attainable``) has raw figures only:
+they are shown as raw, and the judged ratio as not measured.
 """
 
 from __future__ import annotations
@@ -45,15 +49,21 @@ MIN_EXPOSURE_RATIO = 0.8
 
 @dataclass(frozen=True)
 class FairnessRow:
-    """One attribute of a run's exposure figures: ``ratio`` lowest/highest mean exposure over
-    the judged groups (None when fewer than two are judged), the judged groups with their mean
-    exposure, and the groups flagged as small as (group, people)."""
+    """One attribute of a run's exposure figures: ``ratio`` lowest/highest mean attainable
+    exposure over the judged groups (None when fewer than two are judged, or when the run has
+    raw figures only: ``attainable`` False), the judged groups with their mean exposure, the
+    groups flagged as small as (group, people), ``raw_ratio`` the raw-exposure ratio (reported,
+    not judged; None when not logged or not judged) and ``none_attainable`` (group, people with
+    no attainable advancing candidate) for the groups that have any."""
 
     kind: str
     attribute: str
     ratio: float | None
     groups: list[tuple[str, float]]
     small: list[tuple[str, int]]
+    raw_ratio: float | None = None
+    none_attainable: list[tuple[str, int]] = field(default_factory=list)
+    attainable: bool = True
 
     @property
     def below(self) -> bool:
@@ -74,13 +84,21 @@ class Figures:
 
 
 def fairness_from_metrics(metrics: dict[str, float]) -> list[FairnessRow]:
-    """``fairness.<kind>.<attribute>.ratio`` and ``...<group>.{exposure,n,small}`` metrics ->
-    one row per (kind, attribute) in display order; raises nothing (other keys ignored)."""
+    """``fairness.<kind>.<attribute>.ratio``, ``...<group>.{exposure,n,small,none_attainable}``
+    and ``fairness.<kind>.raw.<attribute>.ratio`` metrics -> one row per (kind, attribute) in
+    display order; a kind without the marker ``fairness.<kind>.none_attainable`` was logged
+    before attainable exposure: its ratio is shown as raw. Raises nothing (other keys
+    ignored)."""
     ratios: dict[tuple[str, str], float | None] = {}
+    raw_ratios: dict[tuple[str, str], float] = {}
     groups: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
     for key, value in metrics.items():
         parts = key.split(".")
-        if parts[0] != "fairness" or len(parts) not in (4, 5):
+        if parts[0] != "fairness" or len(parts) < 4:
+            continue
+        if parts[2] == "raw":
+            if len(parts) == 5 and parts[4] == "ratio":
+                raw_ratios[(parts[1], parts[3])] = float(value)
             continue
         where = (parts[1], parts[2])
         if len(parts) == 4 and parts[3] == "judged_groups":
@@ -100,7 +118,20 @@ def fairness_from_metrics(metrics: dict[str, float]) -> list[FairnessRow]:
         small = [
             (g, int(v.get("n", 0))) for g, v in sorted(found.items()) if v.get("small", 0) >= 0.5
         ]
-        rows.append(FairnessRow(where[0], where[1], ratios.get(where), judged, small))
+        none = [
+            (g, int(v["none_attainable"]))
+            for g, v in sorted(found.items())
+            if v.get("none_attainable", 0) > 0
+        ]
+        if f"fairness.{where[0]}.none_attainable" in metrics:
+            row = FairnessRow(
+                where[0], where[1], ratios.get(where), judged, small, raw_ratios.get(where), none
+            )
+        else:  # logged before attainable exposure: the figures are raw, nothing is judged
+            row = FairnessRow(
+                where[0], where[1], None, judged, small, ratios.get(where), [], attainable=False
+            )
+        rows.append(row)
     rank = {a: i for i, a in enumerate(FAIRNESS_ORDER)}
     rows.sort(key=lambda r: (r.kind, rank.get(r.attribute, len(rank)), r.attribute))
     return rows

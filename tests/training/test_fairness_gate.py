@@ -5,8 +5,10 @@ One scenario (training is the slow part): train a deliberately weak programme ra
 1) and a careers ranker; promote version 1 with its logged sex ratio set to 0.75 (refused: below
 0.8), then as it is (promoted, no champion yet, floor 0); train a better ranker (version 2) and
 promote it against a champion whose logged ratio was made 1.0 (refused: worse than the
-champion) while its NDCG@10 beats the champion's. Groups of the 300-person organisation are
-small, so the runs judge groups of at least 20 people (``fairness_min_group``).
+champion) while its NDCG@10 beats the champion's. The judged ratios are those of attainable
+exposure; the raw ones are logged beside them, not gated; a champion logged before attainable
+exposure (raw figures only) is not compared, and the reasons say so. Groups of the 300-person
+organisation are small, so the runs judge groups of at least 20 people (``fairness_min_group``).
 """
 
 from __future__ import annotations
@@ -107,17 +109,27 @@ def test_training_logs_the_figures_of_both_models(scenario: Scenario) -> None:
     for summary, kind in ((scenario.better, "programs"), (scenario.careers, "careers")):
         report = fairness.Report.from_dict(summary["fairness"])
         assert report.kind == kind and report.years == (2025,) and report.min_group == 20
-        assert report.people > 100
+        assert report.measure == "attainable" and report.people > 50
+        assert report.raw_people == report.people + report.none_attainable
         assert [a.attribute for a in report.attributes] == list(fairness.ATTRIBUTES)
         metrics = _metrics(scenario, summary)
+        assert fairness.has_attainable(metrics, kind)
+        assert metrics[f"fairness.{kind}.none_attainable"] == report.none_attainable
         for attr, ratio in _judged(summary):
             assert metrics[f"fairness.{kind}.{attr}.ratio"] == pytest.approx(ratio)
+        for a in report.attributes:
+            assert a.raw is not None, "raw figures beside the attainable ones"
+            if math.isfinite(a.raw.ratio):
+                assert metrics[f"fairness.{kind}.raw.{a.attribute}.ratio"] == pytest.approx(
+                    a.raw.ratio
+                )
         assert _judged(summary), "some attribute has two groups of 20+"
         for a in report.attributes:
             for g in a.groups:
                 key = f"fairness.{kind}.{a.attribute}.{g.group}"
                 assert metrics[f"{key}.n"] == g.n
                 assert metrics[f"{key}.small"] == (0.0 if g.judged else 1.0)
+                assert metrics[f"{key}.none_attainable"] == g.none_attainable
         logged = fairness.load(scenario.settings, summary["run_id"], kind)
         assert logged is not None and logged.to_dict() == summary["fairness"]
 
@@ -130,17 +142,20 @@ def test_logged_tables_hold_no_person(scenario: Scenario) -> None:
         uri = f"runs:/{summary['run_id']}/{fairness.artifact_path(kind, 'csv')}"
         text = mlflow.artifacts.load_text(uri)
         assert text.startswith("attribute,group,n,exposure,ci_low,ci_high,judged,small,ratio")
+        assert ",none_attainable,raw_n,raw_exposure,raw_ci_low,raw_ci_high,raw_ratio" in text
         assert not re.search(r"\be_[a-z0-9]{8,}|\d{18}", text), "no pseudonym, no NIP"
 
 
 def test_promote_refuses_a_ratio_below_0_8(scenario: Scenario) -> None:
     below = scenario.decisions["below"]
     assert below["decision"] == "refused"
-    assert any(r.startswith("exposure ratio by sex is 0.750 < 0.8 (") for r in below["reasons"])
+    assert any(
+        r.startswith("attainable exposure ratio by sex is 0.750 < 0.8 (") for r in below["reasons"]
+    )
     assert any(r.startswith("no champion yet; NDCG@10") for r in below["reasons"])
     tags = scenario.tags_after_refusal
     assert tags["promotion.decision"] == "refused"
-    assert "exposure ratio by sex is 0.750 < 0.8" in tags["promotion.reasons"]
+    assert "attainable exposure ratio by sex is 0.750 < 0.8" in tags["promotion.reasons"]
     first = scenario.decisions["first"]
     assert first["decision"] == "promoted" and str(first["version"]) == "1"
 
@@ -150,7 +165,7 @@ def test_promote_refuses_a_ratio_worse_than_the_champions(scenario: Scenario) ->
     attr = scenario.tampered
     ratio = dict(_judged(scenario.better))[attr]
     assert worse["decision"] == "refused" and str(worse["champion_before"]) == "1"
-    expected = f"exposure ratio by {attr} {ratio:.3f} is worse than the champion's 1.000"
+    expected = f"attainable exposure ratio by {attr} {ratio:.3f} is worse than the champion's 1.000"
     assert expected in worse["reasons"]
     assert any("NDCG@10" in r and "beats the champion's" in r for r in worse["reasons"])
     champion = tracking.version_for(scenario.settings, programs.MODEL_NAME, tracking.CHAMPION)
@@ -190,7 +205,9 @@ def test_fairness_command_prints_the_logged_table(scenario: Scenario) -> None:
     assert text.exit_code == 0, text.output
     assert "jenjang-programs version 1" in text.output
     for attr in fairness.ATTRIBUTES:
-        assert f"{attr}: ratio" in text.output or f"{attr}: not judged" in text.output
+        assert f"{attr}: attainable ratio" in text.output or (
+            f"{attr}: attainable not judged" in text.output
+        )
     missing = _invoke(scenario, ["fairness", "programs", "--version", "9"])
     assert missing.exit_code == 2 and "no model jenjang-programs version 9" in missing.output
 
@@ -214,6 +231,13 @@ def test_fairness_command_recomputes_and_logs_a_run_without_figures(
         {},
         frame,
     )
+    assert fairness.load(scenario.settings, old.run_id, "programs") is None
+    # a table logged before attainable exposure (raw only) is recomputed too
+    raw_only = {k: v for k, v in scenario.better["fairness"].items() if k != "measure"}
+    tracking.client(scenario.settings).log_dict(
+        old.run_id, raw_only, fairness.artifact_path("programs")
+    )
+    assert fairness.Report.from_dict(raw_only).measure == "raw"
     assert fairness.load(scenario.settings, old.run_id, "programs") is None
     args = ["fairness", "programs", "--version", old.version, "--data", str(scenario.data)]
     out = _invoke(scenario, [*args, "--json"])
@@ -265,6 +289,7 @@ def test_model_page_shows_ratio_per_attribute_and_small_groups(scenario: Scenari
     ]
     html = _render_models_page(served, "en")
     assert "Exposure of career-advancing items (top 10)" in html
+    assert "Attainable ratio (judged)" in html and "Raw ratio (not judged)" in html
     for (name, summary), kind in zip(
         ((programs.MODEL_NAME, scenario.better), (careers.MODEL_NAME, scenario.careers)),
         ("programs", "careers"),
@@ -279,6 +304,9 @@ def test_model_page_shows_ratio_per_attribute_and_small_groups(scenario: Scenari
                 assert ("&lt; 0.8" in row) == (a.ratio < 0.8)
             else:
                 assert "not judged" in row
+            assert a.raw is not None
+            if math.isfinite(a.raw.ratio):
+                assert f"raw {a.raw.ratio:.3f}" in row, (kind, a.attribute)
             for g in a.small:
                 assert f"⚑ {g.group} (n = {g.n})" in row
     # a run trained before the fairness step says so
@@ -300,7 +328,11 @@ def test_an_explicit_reason_overrides_only_the_exposure_rule() -> None:
     not rescue a model that fails the other checks."""
     from training import registry
 
-    new = {"fairness.programs.sex.ratio": 0.5, "fairness.programs.region.ratio": 0.9}
+    new = {
+        "fairness.programs.none_attainable": 0.0,
+        "fairness.programs.sex.ratio": 0.5,
+        "fairness.programs.region.ratio": 0.9,
+    }
     passing = registry.with_fairness(lambda n, o: (True, ["NDCG ok"]), "programs", 0.8)
     ok, reasons = passing(new, None)
     assert not ok and any("0.500 < 0.8" in r for r in reasons)
@@ -314,3 +346,48 @@ def test_an_explicit_reason_overrides_only_the_exposure_rule() -> None:
         lambda n, o: (False, ["NDCG worse"]), "programs", 0.8, 0.0, "demo organisation"
     )
     assert failing(new, None)[0] is False
+
+
+def test_promote_against_a_champion_logged_before_attainable_exposure(scenario: Scenario) -> None:
+    """A champion whose run has only the old raw figures (no attainable marker) does not crash
+    promotion; its raw ratios are not compared with the candidate's attainable ones, and the
+    reasons say what was compared."""
+    from training import registry
+
+    s = scenario
+    ranker, _mv = programs.load_registered(s.settings, "2")
+    frame = fairness.pd.DataFrame(
+        [[0.0] * len(ranker.feature_names_)], columns=ranker.feature_names_
+    )
+    old = registry.log_and_register(
+        s.settings,
+        programs.EXPERIMENT,
+        programs.MODEL_NAME,
+        ranker,
+        {"n_boot": 20},
+        {"model": {"ndcg@10": 0.0}},
+        {},
+        frame,
+    )
+    metrics = tracking.run_metrics(s.settings, s.better["run_id"])
+    for key, value in metrics.items():  # the old layout: raw figures under the judged names
+        if key.startswith("fairness.programs.raw."):
+            name = key.replace("fairness.programs.raw.", "fairness.programs.", 1)
+            _set_metric(s, old.run_id, name, 1.0 if name.endswith(".ratio") else value, 0)
+    assert not fairness.has_attainable(tracking.run_metrics(s.settings, old.run_id), "programs")
+    tracking.set_alias(s.settings, programs.MODEL_NAME, tracking.CHAMPION, old.version)
+    try:
+        no_floor = WEAK.model_copy(update={"min_exposure_ratio": 0.0})
+        decision = programs.promote(s.settings, no_floor, "2")
+    finally:
+        tracking.set_alias(s.settings, programs.MODEL_NAME, tracking.CHAMPION, "1")
+    reasons = decision["reasons"]
+    assert decision["decision"] == "promoted", reasons  # raw 1.0 ratios were not compared
+    assert not any("worse than the champion" in r for r in reasons)
+    assert (
+        "the champion has raw exposure figures only (logged before attainable exposure): "
+        "attainable ratios not compared with the champion's, only the 0.0 floor applied"
+    ) in reasons
+    assert any(
+        r.startswith("raw exposure ratio by ") and "the champion's raw 1.000" in r for r in reasons
+    )

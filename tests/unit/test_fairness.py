@@ -1,5 +1,6 @@
-"""Exposure of career-advancing items, bootstrap intervals, the judged ratio, the gate's words
-and the model page's parsing, on small hand-made frames (training/fairness.py)."""
+"""Exposure of career-advancing items (raw, and attainable: normalised by the ideal DCG of the
+person's attainable candidates), bootstrap intervals, the judged ratio, the gate's words and the
+model page's parsing, on small hand-made frames (training/fairness.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ W = 1.0 / np.log2(np.arange(1, 13) + 1.0)  # weights of ranks 1..12
 def _scored(rows: list[tuple[str, float, bool]], year: int = 2025) -> pd.DataFrame:
     return pd.DataFrame(
         [(year, e, s, a) for e, s, a in rows], columns=["year", "employee_id", "score", "advancing"]
+    )
+
+
+def _both(rows: list[tuple[str, float, bool, bool]], year: int = 2025) -> pd.DataFrame:
+    """Candidates as (person, score, advancing, attainable)."""
+    return pd.DataFrame(
+        [(year, e, s, a, t) for e, s, a, t in rows],
+        columns=["year", "employee_id", "score", "advancing", "attainable"],
     )
 
 
@@ -72,6 +81,124 @@ def test_the_same_person_in_two_years_is_two_entries() -> None:
     frame = pd.concat([_scored([("a", 1.0, True)], 2024), _scored([("a", 1.0, False)], 2025)])
     got = fairness.exposure(frame)
     assert got[(2024, "a")] == 1.0 and got[(2025, "a")] == 0.0
+
+
+# ------------------------------------------------------------------- attainable exposure
+
+
+def test_ideal_dcg_sums_the_first_min_k_n_weights() -> None:
+    got = fairness.ideal_dcg(np.array([0, 1, 3, 10, 25]))
+    assert got == pytest.approx([0.0, 1.0, W[:3].sum(), W[:10].sum(), W[:10].sum()])
+    assert fairness.ideal_dcg(np.array([4]), k=2) == pytest.approx([1 + W[1]])
+    with pytest.raises(ValueError):
+        fairness.ideal_dcg(np.array([-1]))
+
+
+def test_attainable_exposure_is_dcg_over_the_ideal_dcg() -> None:
+    got = fairness.exposures(
+        _both(
+            [
+                ("a", 4.0, True, False),  # rank 1: advancing, not open to a now
+                ("a", 3.0, False, False),  # rank 2
+                ("a", 2.0, True, True),  # rank 3: attainable
+                ("a", 1.0, True, True),  # rank 4: attainable
+                ("b", 2.0, True, True),  # b: its only attainable item first = the ideal
+                ("b", 1.0, False, False),
+            ]
+        )
+    )
+    a = got.loc[(2025, "a")]
+    # DCG of the attainable items at ranks 3 and 4 / the ideal: the two at ranks 1 and 2
+    assert a["attainable"] == pytest.approx((W[2] + W[3]) / (W[0] + W[1]))
+    assert a["attainable"] == pytest.approx(0.570642, abs=1e-6)
+    assert a["raw"] == pytest.approx((W[0] + W[2] + W[3]) / W[:4].sum())  # raw counts rank 1
+    assert a["n_attainable"] == 2
+    b = got.loc[(2025, "b")]
+    assert b["attainable"] == 1.0 and b["raw"] == pytest.approx(1 / (1 + W[1]))
+    assert list(got.columns) == ["raw", "attainable", "n_attainable"]
+
+
+def test_a_person_with_nothing_attainable_has_no_attainable_figure() -> None:
+    got = fairness.exposures(
+        _both([("c", 2.0, True, False), ("c", 1.0, False, False), ("d", 1.0, False, True)])
+    )
+    c = got.loc[(2025, "c")]
+    assert math.isnan(c["attainable"]) and c["n_attainable"] == 0
+    assert c["raw"] == pytest.approx(1 / (1 + W[1]))  # raw still measured
+    assert got.loc[(2025, "d"), "attainable"] == 1.0  # attainable is its own column
+
+
+def test_attainable_exposure_with_ties_keeps_the_candidate_order() -> None:
+    first = fairness.exposures(_both([("t", 1.0, True, True), ("t", 1.0, False, False)]))
+    assert first.loc[(2025, "t"), "attainable"] == 1.0
+    second = fairness.exposures(_both([("t", 1.0, False, False), ("t", 1.0, True, True)]))
+    assert second.loc[(2025, "t"), "attainable"] == pytest.approx(W[1])
+
+
+def test_attainable_exposure_with_fewer_than_10_candidates_and_beyond_the_top_10() -> None:
+    # 3 candidates, all attainable: the ideal is the 3 weights, the model reaches it
+    short = fairness.exposures(_both([("s", float(i), True, True) for i in range(3)]))
+    assert short.loc[(2025, "s"), "attainable"] == pytest.approx(1.0)
+    # 12 candidates, 2 attainable ranked 2 and 11: only rank 2 counts, the ideal is ranks 1-2
+    rows = [("p", float(12 - i), i in (1, 10), i in (1, 10)) for i in range(12)]
+    got = fairness.exposures(_both(rows)).loc[(2025, "p")]
+    assert got["attainable"] == pytest.approx(W[1] / (1 + W[1]))
+    assert got["n_attainable"] == 2
+    # 12 candidates, 11 attainable, the top 10 all attainable: 1 although one is left out
+    full = [("f", float(12 - i), i != 11, i != 11) for i in range(12)]
+    assert fairness.exposures(_both(full)).loc[(2025, "f"), "attainable"] == pytest.approx(1.0)
+    # attainable only beyond the top 10: 0, not NaN (something was possible)
+    late = [("l", float(12 - i), i >= 10, i >= 10) for i in range(12)]
+    assert fairness.exposures(_both(late)).loc[(2025, "l"), "attainable"] == 0.0
+
+
+def test_without_an_attainable_column_advancing_items_are_attainable() -> None:
+    got = fairness.exposures(_scored([("a", 2.0, False), ("a", 1.0, True)]))
+    assert got.loc[(2025, "a"), "attainable"] == pytest.approx(W[1])
+    assert got.loc[(2025, "a"), "raw"] == pytest.approx(W[1] / (1 + W[1]))
+
+
+def test_careers_exposure_counts_only_eligible_higher_tiers_as_attainable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The eligibility verdict is the candidate frame's ``eligible`` column, as served."""
+    from recommender.careers import features
+
+    def frame(ctx: Any, rows: np.ndarray) -> pd.DataFrame:
+        out = pd.DataFrame(
+            {
+                "employee_id": ["e0"] * 3 + ["e1"] * 2,
+                # e0: a higher tier it may not take yet (ranked 1), an eligible one (ranked 2)
+                "tier_step": [1.0, 1.0, 0.0, 1.0, 0.0],
+                "eligible": [0.0, 1.0, 1.0, 0.0, 1.0],
+            }
+        )
+        for name in features.FEATURES:
+            out[name] = out.get(name, 0.0)
+        return out
+
+    monkeypatch.setattr(features, "candidate_frame", frame)
+    people = pd.DataFrame(
+        {
+            "female": [1, 0],
+            "java": [1, 1],
+            "age": [35, 45],
+            "grade": ["III/a", "III/b"],
+            "tier_level": [2, 3],
+        },
+        index=pd.Index(["e0", "e1"], name="employee_id"),
+    )
+    ctx = SimpleNamespace(
+        snap=SimpleNamespace(people=people),
+        cat=SimpleNamespace(positions=pd.DataFrame({"tier": ["pelaksana", "jpt_madya"]})),
+    )
+    scores = np.array([3.0, 2.0, 1.0, 2.0, 1.0])
+    values, who = fairness.careers_exposure(ctx, 2025, lambda f: scores[: len(f)])
+    e0, e1 = values.loc[(2025, "e0")], values.loc[(2025, "e1")]
+    assert e0["attainable"] == pytest.approx(W[1]) and e0["n_attainable"] == 1
+    assert e0["raw"] == pytest.approx((1 + W[1]) / W[:3].sum())
+    assert math.isnan(e1["attainable"]) and e1["raw"] == 1 / (1 + W[1])
+    assert len(who) == 2
 
 
 # ------------------------------------------------------------------------------- groups
@@ -185,13 +312,20 @@ def _people(n: int) -> pd.DataFrame:
     )
 
 
+def _values(people: pd.DataFrame, raw: np.ndarray, attainable: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"raw": raw, "attainable": attainable}, index=people.index)
+
+
 def test_measure_leaves_the_top_of_the_ladder_out_and_reads_back() -> None:
     people = _people(250)
-    values = pd.Series(np.where(people["sex"] == "P", 0.6, 0.75), index=people.index)
+    women = (people["sex"] == "P").to_numpy()
+    values = _values(people, np.where(women, 0.3, 0.75), np.where(women, 0.6, 0.75))
     report = fairness.measure("programs", values, people, n_boot=20, seed=0)
     assert report.people == 247 and report.excluded_top == 3 and report.years == (2025,)
+    assert report.measure == "attainable" and report.none_attainable == 0
     sex = report.attribute("sex")
     assert sex.ratio == pytest.approx(0.8) and (sex.lowest, sex.highest) == ("P", "L")
+    assert sex.raw is not None and sex.raw.ratio == pytest.approx(0.4)  # raw beside, not judged
     grade = report.attribute("grade")
     assert [(g.group, g.n, g.judged) for g in grade.groups] == [
         ("II", 10, False),
@@ -203,6 +337,9 @@ def test_measure_leaves_the_top_of_the_ladder_out_and_reads_back() -> None:
     assert again.to_dict() == report.to_dict()
     metrics = report.metrics()
     assert metrics["fairness.programs.sex.ratio"] == pytest.approx(0.8)
+    assert metrics["fairness.programs.raw.sex.ratio"] == pytest.approx(0.4)
+    assert metrics["fairness.programs.raw.sex.P.exposure"] == pytest.approx(0.3)
+    assert metrics["fairness.programs.none_attainable"] == 0.0
     assert metrics["fairness.programs.grade.II.small"] == 1.0
     assert metrics["fairness.programs.grade.II.n"] == 10.0
     assert metrics["fairness.programs.grade.III.small"] == 0.0
@@ -210,9 +347,67 @@ def test_measure_leaves_the_top_of_the_ladder_out_and_reads_back() -> None:
     assert "fairness.programs.grade.ratio" not in metrics  # NaN is not logged
     table = report.table()
     assert set(table.columns) >= {"attribute", "group", "n", "exposure", "ci_low", "small"}
+    assert set(table.columns) >= {"none_attainable", "raw_exposure", "raw_ratio"}
     assert not table.astype(str).apply(lambda c: c.str.startswith("e")).any().any(), "no person"
     with pytest.raises(ValueError):
         fairness.measure("programs", values.iloc[:0], people)
+
+
+def test_people_with_nothing_attainable_are_counted_per_group_not_measured() -> None:
+    people = _people(250)  # e0..e9 grade II, e247..e249 at the top of the ladder
+    attainable = np.full(250, 0.5)
+    attainable[:10] = np.nan  # nothing attainable for the whole of grade II
+    attainable[10:14] = np.nan  # and for 4 of grade III
+    values = _values(people, np.full(250, 0.2), attainable)
+    report = fairness.measure("careers", values, people, n_boot=10, seed=0)
+    assert report.people == 233 and report.none_attainable == 14 and report.raw_people == 247
+    assert report.mean_exposure == pytest.approx(0.5)
+    assert report.raw_mean_exposure == pytest.approx(0.2)
+    grade = report.attribute("grade")
+    two = grade.attribute_group("II")
+    assert (two.n, two.none_attainable, two.judged) == (0, 10, False)
+    assert math.isnan(two.exposure)
+    three = grade.attribute_group("III")
+    assert (three.n, three.none_attainable) == (233, 4)
+    assert grade.raw is not None and grade.raw.attribute_group("II").n == 10  # raw measures them
+    assert grade.none_attainable == 14
+    metrics = report.metrics()
+    assert metrics["fairness.careers.grade.II.none_attainable"] == 10.0
+    assert metrics["fairness.careers.grade.III.none_attainable"] == 4.0
+    assert metrics["fairness.careers.grade.II.n"] == 0.0
+    assert "fairness.careers.grade.II.exposure" not in metrics  # NaN: not logged
+    line = fairness.ratio_line(grade, report.min_group)
+    assert "nothing attainable (not measured): II 10, III 4" in line
+    assert line.startswith("grade: attainable not judged") and "; raw ratio" in line
+    sex = fairness.ratio_line(report.attribute("sex"), report.min_group)
+    assert sex.startswith("sex: attainable ratio 1.000 [1.000, 1.000] (lowest")
+    notes = {(r[0], r[1]): r[5] for r in fairness.rows(report)}
+    assert "10 with nothing attainable" in notes[("grade", "II")]
+    assert "raw 0.200 (n 10)" in notes[("grade", "II")]
+    # no one measurable at all
+    with pytest.raises(ValueError, match="attainable"):
+        fairness.measure(
+            "careers", _values(people, np.full(250, 0.2), np.full(250, np.nan)), people
+        )
+
+
+def test_a_report_logged_before_attainable_exposure_reads_back_as_raw() -> None:
+    people = _people(250)
+    report = fairness.measure(
+        "programs", _values(people, np.full(250, 0.2), np.full(250, 0.5)), people, n_boot=10
+    )
+    old = report.to_dict()
+    for key in ("measure", "none_attainable", "raw_people", "raw_mean_exposure"):
+        del old[key]
+    for a in old["attributes"]:
+        del a["raw"]
+        for g in a["groups"]:
+            del g["none_attainable"]
+    back = fairness.Report.from_dict(old)
+    assert back.measure == "raw" and back.attribute("sex").raw is None
+    metrics = back.metrics()
+    assert "fairness.programs.none_attainable" not in metrics  # no attainable marker
+    assert not any(".raw." in k or "none_attainable" in k for k in metrics)
 
 
 # ------------------------------------------------------------------- what is advancing
@@ -259,8 +454,15 @@ def test_next_standard_and_advancing_programmes() -> None:
 # ------------------------------------------------------------------------------ the gate
 
 
-def _logged(kind: str = "programs", **ratios: float) -> dict[str, float]:
+def _logged(
+    kind: str = "programs", raw: float | None = None, old: bool = False, **ratios: float
+) -> dict[str, float]:
+    """Metrics of a run: the judged ratio per attribute with groups lo / hi / tiny (small), the
+    raw ratio ``raw`` beside each, and the attainable marker unless ``old`` (a run logged
+    before attainable exposure: its ratios are raw)."""
     out: dict[str, float] = {"test.model.ndcg_at_10": 0.2}
+    if not old:
+        out[f"fairness.{kind}.none_attainable"] = 7.0
     for attr, ratio in ratios.items():
         base = f"fairness.{kind}.{attr}"
         out[f"{base}.ratio"] = ratio
@@ -268,6 +470,11 @@ def _logged(kind: str = "programs", **ratios: float) -> dict[str, float]:
         out[f"{base}.lo.exposure"], out[f"{base}.lo.n"], out[f"{base}.lo.small"] = ratio, 300, 0
         out[f"{base}.hi.exposure"], out[f"{base}.hi.n"], out[f"{base}.hi.small"] = 1.0, 400, 0
         out[f"{base}.tiny.exposure"], out[f"{base}.tiny.n"], out[f"{base}.tiny.small"] = 0, 12, 1
+        if not old:
+            out[f"{base}.lo.none_attainable"] = 7.0
+        if raw is not None:
+            out[f"fairness.{kind}.raw.{attr}.ratio"] = raw
+            out[f"fairness.{kind}.raw.{attr}.lo.exposure"] = raw
     return out
 
 
@@ -275,23 +482,64 @@ def test_gate_refuses_a_ratio_below_0_8_and_says_which_groups() -> None:
     ok, reasons = fairness.gate(_logged(sex=0.95, grade=0.75), None, "programs")
     assert not ok
     assert (
-        "exposure ratio by grade is 0.750 < 0.8 (lo 0.750 / hi 1.000); "
-        "flagged, not judged (small): tiny (n=12)"
+        "attainable exposure ratio by grade is 0.750 < 0.8 (lo 0.750 / hi 1.000); "
+        "flagged, not judged (small): tiny (n=12); nothing attainable, not measured: lo 7"
     ) in reasons
     assert any(
-        r.startswith("exposure ratio by sex 0.950 >= 0.8 (lo 0.950 / hi 1.000)") for r in reasons
+        r.startswith("attainable exposure ratio by sex 0.950 >= 0.8 (lo 0.950 / hi 1.000)")
+        for r in reasons
     )
     assert fairness.gate(_logged(sex=0.95, grade=0.8), None, "programs")[0]
+
+
+def test_gate_judges_attainable_ratios_and_only_reports_raw_ones() -> None:
+    ok, reasons = fairness.gate(_logged(raw=0.4, sex=0.9, grade=0.85), None, "programs")
+    assert ok, reasons  # raw 0.4 < 0.8 does not refuse
+    assert any(
+        r.startswith("attainable exposure ratio by grade 0.850 >= 0.8")
+        and r.endswith("; raw exposure ratio 0.400 (reported, not gated)")
+        for r in reasons
+    )
+    ok, reasons = fairness.gate(_logged(raw=0.95, grade=0.7), None, "programs")
+    assert not ok  # a fine raw ratio does not rescue a low attainable one
+    assert any(r.startswith("attainable exposure ratio by grade is 0.700 < 0.8") for r in reasons)
 
 
 def test_gate_refuses_a_ratio_worse_than_the_champions() -> None:
     champion = _logged(sex=0.95, grade=0.90)
     ok, reasons = fairness.gate(_logged(sex=0.96, grade=0.85), champion, "programs")
     assert not ok
-    assert "exposure ratio by grade 0.850 is worse than the champion's 0.900" in reasons
-    assert "exposure ratio by sex 0.960 is not worse than the champion's 0.950" in reasons
+    assert "attainable exposure ratio by grade 0.850 is worse than the champion's 0.900" in reasons
+    assert (
+        "attainable exposure ratio by sex 0.960 is not worse than the champion's 0.950" in reasons
+    )
     assert fairness.gate(_logged(sex=0.95, grade=0.90), champion, "programs")[0]  # a tie passes
     assert fairness.gate(_logged(sex=0.95, grade=0.85), champion, "programs", tolerance=0.06)[0]
+
+
+def test_gate_does_not_compare_attainable_ratios_with_an_old_champions_raw_ones() -> None:
+    """A champion logged before attainable exposure has raw ratios under the judged names: the
+    candidate's attainable ratios are not compared with them, and the reasons say so."""
+    champion = _logged(old=True, sex=0.99, grade=0.95)  # raw figures, higher than the new ones
+    new = _logged(raw=0.6, sex=0.9, grade=0.85)
+    ok, reasons = fairness.gate(new, champion, "programs")
+    assert ok, reasons
+    assert not any("worse than the champion" in r for r in reasons)
+    assert "raw exposure ratio by grade 0.600, the champion's raw 0.950 (information only, " in (
+        " ".join(reasons)
+    )
+    assert reasons[-1] == (
+        "the champion has raw exposure figures only (logged before attainable exposure): "
+        "attainable ratios not compared with the champion's, only the 0.8 floor applied"
+    )
+    # the floor still applies against an old champion
+    assert not fairness.gate(_logged(sex=0.7), champion, "programs")[0]
+
+
+def test_gate_refuses_a_candidate_with_raw_figures_only() -> None:
+    ok, reasons = fairness.gate(_logged("careers", old=True, sex=0.99), None, "careers")
+    assert not ok and reasons[0].startswith("only raw exposure figures on this run")
+    assert "jenjang fairness careers --version" in reasons[0]
 
 
 def test_gate_without_figures_refuses_and_an_old_champion_is_not_compared() -> None:
@@ -305,6 +553,7 @@ def test_gate_without_figures_refuses_and_an_old_champion_is_not_compared() -> N
 
 def test_gate_reports_attributes_without_two_judged_groups() -> None:
     metrics = {
+        "fairness.careers.none_attainable": 0.0,
         "fairness.careers.grade.judged_groups": 1.0,
         "fairness.careers.grade.II.exposure": 0.2,
         "fairness.careers.grade.II.n": 40.0,
@@ -313,7 +562,7 @@ def test_gate_reports_attributes_without_two_judged_groups() -> None:
     ok, reasons = fairness.gate(metrics, None, "careers")
     assert ok
     assert reasons == [
-        "exposure by grade not judged: fewer than two large groups; "
+        "attainable exposure by grade not judged: fewer than two large groups; "
         "flagged, not judged (small): II (n=40)"
     ]
 
@@ -322,7 +571,7 @@ def test_gate_reports_attributes_without_two_judged_groups() -> None:
 
 
 def test_model_page_reads_ratio_and_small_groups_from_the_metrics() -> None:
-    metrics = _logged(sex=0.95, grade=0.7)
+    metrics = _logged(raw=0.5, sex=0.95, grade=0.7)
     metrics["fairness.programs.age_band.judged_groups"] = 0.0
     rows = fairness_from_metrics(metrics)
     assert [(r.attribute, r.ratio) for r in rows] == [
@@ -333,6 +582,17 @@ def test_model_page_reads_ratio_and_small_groups_from_the_metrics() -> None:
     grade = rows[2]
     assert grade.below and not rows[0].below
     assert grade.groups == [("hi", 1.0), ("lo", 0.7)] and grade.small == [("tiny", 12)]
+    assert grade.raw_ratio == 0.5 and grade.attainable and grade.none_attainable == [("lo", 7)]
+    assert rows[1].raw_ratio is None
     figures = figures_from_metrics(metrics)
     assert figures.fairness == rows and figures.columns == ["ndcg_at_10"]
     assert figures_from_metrics({"test.model.mrr": 0.5}).fairness == []
+
+
+def test_model_page_shows_an_old_runs_ratio_as_raw_and_not_judged() -> None:
+    rows = fairness_from_metrics(_logged(old=True, sex=0.95, grade=0.7))
+    assert [(r.attribute, r.ratio, r.raw_ratio, r.attainable) for r in rows] == [
+        ("sex", None, 0.95, False),
+        ("grade", None, 0.7, False),
+    ]
+    assert not rows[1].below  # a raw ratio is not judged
