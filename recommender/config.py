@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(0, ge=0)
     #: Requests inside one worker at once before the next is answered 503 (0 = no limit).
     max_in_flight: int = Field(32, ge=0)
+    #: Threads computing answers (cache misses) off the event loop, per worker; the event loop
+    #: stays free to read requests and refuse the excess at once. More than 2 only adds GIL
+    #: contention on CPU-bound work.
+    compute_threads: int = Field(2, ge=1, le=64)
     #: Largest request body in bytes (413 beyond; 0 = no limit).
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=0)
     #: Longest request target, path and query string, in bytes (414 beyond; 0 = no limit).

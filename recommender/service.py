@@ -478,6 +478,11 @@ class Service:
             self.mark_completed(employee_id, program_id)
         return len(rows)
 
+    def peek(self, key: tuple[Hashable, ...]) -> Answer | None:
+        """The cached answer for ``key``, or None (nothing is computed)."""
+        hit = self.cache.get(key)
+        return None if hit is None else Answer._make(hit)
+
     def cached(
         self, key: tuple[Hashable, ...], build: Callable[[], dict[str, Any]], item_key: str
     ) -> Answer:

@@ -15,10 +15,11 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import (
     APIRouter,
     Body,
@@ -184,6 +185,34 @@ def _visible_key(employee: str, key: KeyInfo, service: Service) -> str:
     return pid
 
 
+def _compute_threads(request: Request) -> CapacityLimiter:
+    """The app's limiter of compute threads (``Settings.compute_threads``), made on first use
+    inside the event loop."""
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "compute", None)
+    if limiter is None:
+        limiter = state.compute = CapacityLimiter(state.compute_threads)
+    return limiter
+
+
+async def _answer(
+    request: Request,
+    service: Service,
+    key: tuple[Hashable, ...],
+    build: Callable[[], dict[str, Any]],
+    item_key: str,
+) -> Answer:
+    """The cached answer at once; on a miss, built on one of the compute threads, so the event
+    loop keeps reading new requests (and refusing the excess, :mod:`recommender.api.limits`)
+    while answers are computed. Exceptions of ``build`` propagate unchanged."""
+    hit = service.peek(key)
+    if hit is not None:
+        return hit
+    return await to_thread.run_sync(
+        service.cached, key, build, item_key, limiter=_compute_threads(request)
+    )
+
+
 def _respond(request: Request, sent_id: str, answer: Answer, lang: str) -> Response:
     """The answer with its envelope (request id, the identifier as sent, language), spliced
     into the cached JSON without decoding it."""
@@ -226,7 +255,9 @@ def _routes() -> APIRouter:
     ) -> Response:
         """Ranked programmes for one employee, with scores, reason codes and reasons."""
         pid = _visible_key(employee, key, service)
-        answer = service.cached(
+        answer = await _answer(
+            request,
+            service,
             (pid, "programs", k, modality, accredited_only, year, lang),
             lambda: service.programs(pid, k, modality, accredited_only, year, lang),
             "program_id",
@@ -249,8 +280,12 @@ def _routes() -> APIRouter:
     ) -> Response:
         """Next positions with eligibility in words, readiness (JPM, category, gaps), reasons."""
         pid = _visible_key(employee, key, service)
-        answer = service.cached(
-            (pid, "positions", k, lang), lambda: service.positions(pid, k, lang), "position_id"
+        answer = await _answer(
+            request,
+            service,
+            (pid, "positions", k, lang),
+            lambda: service.positions(pid, k, lang),
+            "position_id",
         )
         service.record(request.state.request_id, pid, "positions", answer, lang)
         return _respond(request, employee, answer, lang)
@@ -271,7 +306,9 @@ def _routes() -> APIRouter:
     ) -> Response:
         """A yearly plan of at least 20 JP within the budget; when none fits, why not."""
         pid = _visible_key(employee, key, service)
-        answer = service.cached(
+        answer = await _answer(
+            request,
+            service,
             (pid, "plan", year, budget, lang),
             lambda: service.plan(pid, year, budget, lang),
             "program_id",
@@ -290,8 +327,11 @@ def _routes() -> APIRouter:
         """Programmes for a person not yet in the data, from an inline profile (position,
         grade, education, assessed levels, completed programmes...)."""
         try:
-            answer = service.cold_start(
-                body.profile, body.k, body.modality, body.accredited_only, body.year, lang
+            answer = await to_thread.run_sync(
+                lambda: service.cold_start(
+                    body.profile, body.k, body.modality, body.accredited_only, body.year, lang
+                ),
+                limiter=_compute_threads(request),
             )
         except ProfileError as exc:
             raise HTTPException(422, str(exc)) from exc
@@ -535,6 +575,7 @@ def create_app(
         summary="Training and career-path recommendations for civil servants (ASN)",
         lifespan=lifespan,
     )
+    app.state.compute_threads = settings.compute_threads
     metrics = Metrics()
     app.add_middleware(
         Limits,
