@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 DEMO := data/demo
 EMPLOYEES ?= 5000
 SEED ?= 7
-# The demo champions miss the 0.8 exposure ratio by age band and grade (docs/fairness.md): the
-# demo promotes them with this reason on record; a real deployment leaves FAIRNESS_OVERRIDE empty.
+# The demo champions miss the 0.8 attainable-exposure ratio by age band and grade (raw too;
+# docs/fairness.md, 2026-11-29): the demo promotes them with this reason on record; a real
+# deployment leaves FAIRNESS_OVERRIDE empty.
 FAIRNESS_OVERRIDE ?= demo organisation (synthetic): exposure gaps by age band and grade are documented in docs/fairness.md
 FUZZ_EXAMPLES ?= 500
 SOAK_MINUTES ?= 10

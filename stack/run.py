@@ -662,7 +662,8 @@ def _demo_key(sup: Supervisor, env: Mapping[str, str]) -> str:
 
 
 #: Reason recorded when the stack promotes a model that misses the exposure rule (the demo's
-#: do: docs/fairness.md); JENJANG_STACK_FAIRNESS_OVERRIDE="" keeps the rule strict.
+#: do, on attainable exposure by age band and grade: docs/fairness.md);
+#: JENJANG_STACK_FAIRNESS_OVERRIDE="" keeps the rule strict.
 DEMO_FAIRNESS_OVERRIDE = (
     "demo organisation (synthetic): exposure gaps by age band and grade are documented in "
     "docs/fairness.md"

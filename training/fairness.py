@@ -20,25 +20,41 @@ Definitions (docs/fairness.md has the reasoning and the demo figures):
   where the post does not require c).
 * **Career-advancing position**: a tier level (``recommender.domain.TIER_LEVEL``, one ladder
   for structural and functional tiers) above the person's current one (``tier_step > 0``).
-* **Exposure** of a person: position-discounted share of advancing items in the top ``k`` = 10
-  of the ranker's list (ties keep the candidate order, as served)::
+* **Raw exposure** of a person: position-discounted share of advancing items in the top ``k``
+  = 10 of the ranker's list (ties keep the candidate order, as served)::
 
-      exposure = sum_{r <= min(k, n)} adv_r / log2(r + 1)  /  sum_{r <= min(k, n)} 1 / log2(r + 1)
+      raw = sum_{r <= min(k, n)} adv_r / log2(r + 1)  /  sum_{r <= min(k, n)} 1 / log2(r + 1)
 
   0 = nothing advancing in the top 10, 1 = only advancing items; rank 1 weighs 1, rank 10 0.29.
+  Logged and shown, not gated: it mixes the ranker with the ladder (a grade-IV person has few
+  higher posts and few programmes left that raise them, whatever the ranker does).
+* **Attainable exposure** (the judged measure): the DCG of the *attainable* advancing items in
+  the top ``k`` divided by the ideal DCG, the DCG had the person's ``m`` attainable candidates
+  been ranked first (:func:`ideal_dcg`: the first ``min(k, m)`` weights)::
+
+      attainable = sum_{r <= k} att_r / log2(r + 1)  /  sum_{r <= min(k, m)} 1 / log2(r + 1)
+
+  1 = as many attainable items on top as possible, 0 = none in the top 10 although some exist;
+  not defined for ``m`` = 0: such people are counted per group (``none_attainable``), not
+  measured. Attainable programme = advancing programme (every candidate can be taken);
+  attainable position = ``tier_step > 0`` and eligible now by the career pattern (the
+  ``eligible`` column of the candidate frame, the verdict the service serves).
 * **Groups**: sex (``P`` women, ``L`` men), region (``java`` / ``outside_java`` by the unit's
   province), age band on 1 January (``under_30``, ``30-39``, ``40-49``, ``50_plus``) and grade
   group (golongan ``I``-``IV``). Per group: mean exposure, size and a percentile-bootstrap
   95 % interval (people resampled with replacement within the group, ``n_boot`` times, seeded).
   A group with fewer than ``min_group`` (100) people is **flagged** and not judged. Per
   attribute: **ratio** = lowest / highest mean exposure over the judged groups (NaN when fewer
-  than two are judged), with a bootstrap interval from the same resamples.
+  than two are judged), with a bootstrap interval from the same resamples; computed for each
+  measure separately.
 
 Logged on the model's MLflow run (:func:`log`) as metrics ``fairness.<kind>.<attribute>.ratio``
 (``.ratio_ci_low``, ``.ratio_ci_high``, ``.judged_groups``), per group
-``fairness.<kind>.<attribute>.<group>.{exposure,ci_low,ci_high,n,small}``, and the tables
-``fairness/<kind>.json`` and ``fairness/<kind>.csv`` (aggregates only: no person, no NIP).
-:func:`gate` is the promotion rule on those metrics.
+``fairness.<kind>.<attribute>.<group>.{exposure,ci_low,ci_high,n,small,none_attainable}``
+(attainable exposure; ``fairness.<kind>.none_attainable`` marks such a run), the same raw
+figures under ``fairness.<kind>.raw.<attribute>...``, and the tables ``fairness/<kind>.json``
+and ``fairness/<kind>.csv`` (aggregates only: no person, no NIP). :func:`gate` is the promotion
+rule on the attainable metrics.
 """
 
 from __future__ import annotations
