@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -245,14 +246,18 @@ class Pool:
         self.opened = 0
         self.free = asyncio.Condition()
 
-    async def take(self) -> tuple[Conn, bool]:
-        """A connection and whether it was reused (an idle one may have been closed by now)."""
+    async def take(self, fresh: bool = False) -> tuple[Conn, bool]:
+        """A connection and whether it was reused (an idle one may have been closed by now);
+        ``fresh``: a new connection (an idle one is closed to make room when the pool is full)."""
         async with self.free:
             while not self.idle and self.opened >= self.size:
                 await self.free.wait()
-            if self.idle:
+            if self.idle and not fresh:
                 return self.idle.pop(), True
-            self.opened += 1
+            if self.opened >= self.size:
+                self.idle.pop(0)[1].close()  # the least recently used: its slot is reused
+            else:
+                self.opened += 1
         try:
             return await asyncio.open_connection(self.host, self.port), False
         except BaseException:
@@ -275,10 +280,11 @@ class Pool:
 
 
 async def exchange(pool: Pool, request: bytes) -> int:
-    """Send one request on a pooled connection (again on a new one when a reused connection
-    turns out closed); the status."""
-    for _attempt in range(2):
-        conn, reused = await pool.take()
+    """Send one request on a pooled connection, again on a new one when a reused connection
+    turns out closed by the server (its keep-alive timeout: any HTTP client retries an idempotent
+    GET then); the status."""
+    for attempt in range(2):
+        conn, reused = await pool.take(fresh=attempt > 0)
         try:
             status, keep = await _http_get(*conn, request)
         except (OSError, asyncio.IncompleteReadError) as exc:
@@ -310,14 +316,16 @@ async def run_plan(plan: Plan) -> list[tuple[float, float, int]]:
     records: list[tuple[float, float, int]] = []
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.2
+    failures: Counter[str] = Counter()
 
     async def one(planned: float, request: bytes) -> None:
         try:
             status = await asyncio.wait_for(exchange(pool, request), plan.timeout_s)
         except TimeoutError:
             status = TIMEOUT
-        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
             status = CONN_ERROR
+            failures[type(exc).__name__] += 1
         records.append((planned, (loop.time() - start - planned) * 1e3, status))
 
     def request() -> bytes:
@@ -336,6 +344,8 @@ async def run_plan(plan: Plan) -> list[tuple[float, float, int]]:
         tasks.append(asyncio.create_task(one(planned, request())))
     await asyncio.gather(*tasks)
     pool.close()
+    if failures:
+        _say(f"load generator: connection errors by exception {dict(failures)}")
     return sorted(records)
 
 

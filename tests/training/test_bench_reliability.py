@@ -172,3 +172,32 @@ def test_generator_sends_the_plan_open_loop() -> None:
     statuses = {r[2] for r in records}
     assert statuses <= {200, 503} and 503 in statuses  # closed connections were retried
     assert all(p.startswith("/v1/employees/e_") for p in seen)
+
+
+def test_a_retry_after_a_closed_kept_alive_connection_uses_a_new_one() -> None:
+    """A server that silently closes every connection after one answer (as a keep-alive
+    timeout does): every idle connection in the pool is stale, and none may count as an error
+    (the retry of a stale reused connection must not take another stale one)."""
+
+    async def scenario() -> list[int]:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                await writer.drain()
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        pool = b.Pool("127.0.0.1", port, size=4)
+        request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        # four idle connections at once, then each reused after the server closed it
+        first = await asyncio.gather(*(b.exchange(pool, request) for _ in range(4)))
+        await asyncio.sleep(0.05)
+        later = [await b.exchange(pool, request) for _ in range(8)]
+        pool.close()
+        server.close()
+        return [*first, *later]
+
+    assert asyncio.run(scenario()) == [200] * 12
