@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     #: stays free to read requests and refuse the excess at once. More than 2 only adds GIL
     #: contention on CPU-bound work.
     compute_threads: int = Field(2, ge=1, le=64)
+    #: glibc malloc arenas of a worker (0 = glibc's default of 8 per core): each thread's own
+    #: arena keeps freed memory, so a worker with compute threads grows without it.
+    malloc_arenas: int = Field(1, ge=0, le=64)
     #: Largest request body in bytes (413 beyond; 0 = no limit).
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=0)
     #: Longest request target, path and query string, in bytes (414 beyond; 0 = no limit).

@@ -48,6 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from recommender.api.auth import KeyChecker, require
 from recommender.api.events import BatchTooLargeError
 from recommender.api.limits import LimitConfig, Limits
+from recommender.api.memory import limit_arenas
 from recommender.config import Settings, get_settings
 from recommender.data.normalize import parse_nip
 from recommender.programs.coldstart import Profile, ProfileError
@@ -547,6 +548,8 @@ def create_app(
     (organisation as of today, champions from MLflow or the verified local copies). ``bench``
     (default: env ``JENJANG_BENCH=1``) adds the benchmark-only ``GET /v1/bench/trivial``."""
     settings = settings or get_settings()
+    if settings.malloc_arenas:
+        limit_arenas(settings.malloc_arenas)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
