@@ -44,8 +44,8 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(32, ge=0)
     #: Threads computing answers (cache misses) off the event loop, per worker; the event loop
     #: stays free to read requests and refuse the excess at once. More than 2 only adds GIL
-    #: contention on CPU-bound work.
-    compute_threads: int = Field(2, ge=1, le=64)
+    #: contention on CPU-bound work; 0 computes on the event loop (no overload protection).
+    compute_threads: int = Field(2, ge=0, le=64)
     #: glibc malloc arenas of a worker (0 = glibc's default of 8 per core): each thread's own
     #: arena keeps freed memory, so a worker with compute threads grows without it.
     malloc_arenas: int = Field(1, ge=0, le=64)

@@ -549,9 +549,10 @@ class Service:
                 w.snap.taken[row, col] = True
         self.cache.forget(employee_id)
 
-    def _row(self, employee_id: str) -> int:
+    def _row(self, employee_id: str, snap: Snapshot | None = None) -> int:
+        """Row of ``employee_id`` in ``snap`` (default: the current world's snapshot)."""
         try:
-            return self.world.snap.row(employee_id)
+            return (snap or self.world.snap).row(employee_id)
         except KeyError:
             raise UnknownEmployeeError(employee_id) from None
 
@@ -627,8 +628,8 @@ class Service:
     ) -> dict[str, Any]:
         """Top ``k`` programmes with scores, reason codes and reasons. Raises UnknownEmployeeError,
         ModelUnavailableError."""
-        w = self.world
-        row = self._row(employee_id)
+        w = self.world  # read once: a reload swaps it, and one answer uses one world
+        row = self._row(employee_id, w.snap)
         ranker, version = self._ranker(bundles.PROGRAMS)
         year = year or w.year
         ranked = top_programs(
@@ -637,14 +638,14 @@ class Service:
         answer = {
             "model": {"name": bundles.PROGRAMS, "version": version},
             "year": year,
-            "items": self._program_items(ranked, w.snap, row, year, lang),
+            "items": self._program_items(w, ranked, w.snap, row, year, lang),
         }
         return answer
 
     def _program_items(
-        self, ranked: Ranked, snap: Snapshot, row: int, year: int, lang: str
+        self, w: World, ranked: Ranked, snap: Snapshot, row: int, year: int, lang: str
     ) -> list[dict[str, Any]]:
-        w, cat = self.world, self.world.cat
+        cat = w.cat
         info = cat.memo("program_info", lambda: _program_info(cat))
         names = cat.memo("competency_labels", lambda: _competency_labels(w))
         posidx = cat.memo("position_index", lambda: pd.Index(cat.positions["position_id"]))
@@ -693,7 +694,7 @@ class Service:
         return {
             "model": {"name": bundles.PROGRAMS, "version": version},
             "year": year,
-            "items": self._program_items(ranked, snap, 0, year, lang),
+            "items": self._program_items(w, ranked, snap, 0, year, lang),
         }
 
     def plan(
@@ -701,16 +702,17 @@ class Service:
     ) -> dict[str, Any]:
         """The yearly development plan (>= 20 JP within the budget, priority-weighted gaps of
         the current and the most likely next position); an infeasible plan says why."""
-        w = self.world
-        self._row(employee_id)
+        w, models = self.world, self.models  # read once (a reload swaps them)
+        self._row(employee_id, w.snap)
         year = year or w.year
         scores = None
         version = None
-        if bundles.PROGRAMS in self.models.rankers:
-            ranker, version = self._ranker(bundles.PROGRAMS)
+        if bundles.PROGRAMS in models.rankers:
+            ranker = models.rankers[bundles.PROGRAMS]
+            version = models.bundles[bundles.PROGRAMS].version
             top = top_programs(w.snap, w.cat, w.usage, ranker, employee_id, year, 150)
             scores = pd.Series(top.score, index=top.candidates.program_ids)
-        found = next_positions(w.careers, self.models.rankers.get(bundles.CAREERS), employee_id, 1)
+        found = next_positions(w.careers, models.rankers.get(bundles.CAREERS), employee_id, 1)
         plan = plan_for(
             w.snap,
             w.cat,
@@ -735,12 +737,12 @@ class Service:
     def positions(self, employee_id: str, k: int = 5, lang: str = "id") -> dict[str, Any]:
         """Top ``k`` next positions with eligibility, readiness and reasons. Raises
         UnknownEmployeeError (the careers model is optional: standards-only ranking without it)."""
-        self._row(employee_id)
-        w = self.world
-        ranker = self.models.rankers.get(bundles.CAREERS)
+        w, models = self.world, self.models  # read once (a reload swaps them)
+        self._row(employee_id, w.snap)
+        ranker = models.rankers.get(bundles.CAREERS)
         found = next_positions(w.careers, ranker, employee_id, k, w.patterns, lang=lang)
         answer = {
-            "model": {"name": bundles.CAREERS, "version": self.models.version(bundles.CAREERS)},
+            "model": {"name": bundles.CAREERS, "version": models.version(bundles.CAREERS)},
             "items": [as_dict(s) for s in found],
         }
         return answer

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import (
@@ -67,6 +67,7 @@ from recommender.store.db import StoreUnavailableError, make_engine, make_sessio
 from recommender.store.keys import KeyInfo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 NOT_FOUND = "no active employee with this identifier"
 #: Paths answered in JSON; everything else is an HTML page of the HR site.
 API_PREFIXES = ("/v1/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/redoc")
@@ -186,14 +187,24 @@ def _visible_key(employee: str, key: KeyInfo, service: Service) -> str:
     return pid
 
 
-def _compute_threads(request: Request) -> CapacityLimiter:
+def _compute_threads(request: Request) -> CapacityLimiter | None:
     """The app's limiter of compute threads (``Settings.compute_threads``), made on first use
-    inside the event loop."""
+    inside the event loop; None when answers are computed on the event loop (0 threads)."""
     state = request.app.state
+    if not state.compute_threads:
+        return None
     limiter: CapacityLimiter | None = getattr(state, "compute", None)
     if limiter is None:
         limiter = state.compute = CapacityLimiter(state.compute_threads)
     return limiter
+
+
+async def _compute(request: Request, work: Callable[[], T]) -> T:
+    """``work()`` on a compute thread, or inline when there are none; its exceptions propagate."""
+    limiter = _compute_threads(request)
+    if limiter is None:
+        return work()
+    return await to_thread.run_sync(work, limiter=limiter)
 
 
 async def _answer(
@@ -209,9 +220,7 @@ async def _answer(
     hit = service.peek(key)
     if hit is not None:
         return hit
-    return await to_thread.run_sync(
-        service.cached, key, build, item_key, limiter=_compute_threads(request)
-    )
+    return await _compute(request, lambda: service.cached(key, build, item_key))
 
 
 def _respond(request: Request, sent_id: str, answer: Answer, lang: str) -> Response:
@@ -328,11 +337,11 @@ def _routes() -> APIRouter:
         """Programmes for a person not yet in the data, from an inline profile (position,
         grade, education, assessed levels, completed programmes...)."""
         try:
-            answer = await to_thread.run_sync(
+            answer = await _compute(
+                request,
                 lambda: service.cold_start(
                     body.profile, body.k, body.modality, body.accredited_only, body.year, lang
                 ),
-                limiter=_compute_threads(request),
             )
         except ProfileError as exc:
             raise HTTPException(422, str(exc)) from exc

@@ -224,6 +224,56 @@ def test_in_flight_limit_on_the_app(
     assert out["after"].status_code == 200
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_answers_are_computed_off_the_event_loop(
+    api_settings: Settings,
+    service: Service,
+    keys: dict[str, str],
+    nips: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    threads: int,
+) -> None:
+    """While an uncached answer is being computed the event loop stays free: the next request
+    over the in-flight limit is refused 503 at once and probes answer (with the work inline on
+    the loop, they would wait for the computation)."""
+    from recommender.api.app import create_app
+
+    release = threading.Event()
+    real = service.programs
+
+    def held(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        release.wait(timeout=3.0)  # inline on the loop, this would stall every request 3 s
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "programs", held)
+    service.cache.clear()
+    settings = _settings(api_settings, max_in_flight=1, compute_threads=threads)
+    app = create_app(settings, service)
+    headers = {"X-API-Key": keys["lms"]}
+
+    async def scenario() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                path = f"/v1/employees/{nips[0]}/recommendations/programs?k=7"
+                answer = asyncio.create_task(client.get(path, headers=headers))
+                await asyncio.sleep(0.1)
+                start = time.perf_counter()
+                out["busy"] = await client.get("/v1/models", headers=headers)
+                out["probe"] = await client.get("/healthz")
+                out["took"] = time.perf_counter() - start
+                release.set()
+                out["answer"] = await answer
+        return out
+
+    out = asyncio.run(scenario())
+    assert out["took"] < 1.0, out["took"]
+    assert out["busy"].status_code == 503 and out["probe"].status_code == 200
+    assert out["answer"].status_code == 200, out["answer"].text
+    assert len(out["answer"].json()["items"]) == 7
+
+
 # ----------------------------------------------------------------------------- sizes
 def test_oversized_body_with_length_is_413(client: TestClient) -> None:
     big = b"[" + b'"x",' * (10 * MB // 4) + b'"x"]'
