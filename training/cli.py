@@ -728,14 +728,18 @@ def serve(
     import uvicorn
 
     _clean_dir(None)
+    if demo and _settings().env == "production":
+        err.print(
+            "[red]error:[/red] --demo makes accounts and API keys whose secrets are written "
+            "in clear into the demo folder: refused with JENJANG_ENV=production",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    from recommender.api.memory import reexec_with_arena_limit
+
+    # start again with glibc's arenas capped, before any thread allocates (docs/reliability.md)
+    reexec_with_arena_limit(_settings().malloc_arenas)
     if demo:
-        if _settings().env == "production":
-            err.print(
-                "[red]error:[/red] --demo makes accounts and API keys whose secrets are written "
-                "in clear into the demo folder: refused with JENJANG_ENV=production",
-                highlight=False,
-            )
-            raise typer.Exit(2)
         _print_demo(host, port)
     uvicorn.run(
         "recommender.api.app:create_app",

@@ -5,6 +5,12 @@ computes answers on a few threads (:func:`recommender.api.app.create_app`, ``com
 whose arenas keep freed memory mapped: in a 5-minute soak at 100 req/s a worker grew 714 ->
 864 MiB (+21 %) with the default, +14 % with 2 arenas, +0.3 % with one (docs/reliability.md).
 CPU-bound Python runs one thread at a time under the GIL, so one shared arena costs no speed.
+
+glibc fixes its arena limit when the process first needs a second arena, so the limit holds
+only when set before any thread allocates: ``jenjang serve`` sets ``MALLOC_ARENA_MAX`` and
+starts itself again (:func:`reexec_with_arena_limit`) before anything else runs; the
+``mallopt`` call of :func:`limit_arenas` (at app creation) is the fallback for other ASGI
+servers and takes effect only where no thread has made an arena yet.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
+import platform
+import sys
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +48,20 @@ def limit_arenas(arenas: int) -> bool:
     if not applied:
         log.warning("mallopt(M_ARENA_MAX, %d) was refused by the C library", arenas)
     return applied
+
+
+#: The environment variable glibc reads at start-up.
+ARENA_ENV = "MALLOC_ARENA_MAX"
+
+
+def reexec_with_arena_limit(arenas: int) -> None:
+    """Replace this process by the same command with ``MALLOC_ARENA_MAX=arenas`` in its
+    environment, unless it is already set, ``arenas`` is 0, or the C library is not glibc
+    (then it returns and nothing changes). Call it before any thread starts; it does not
+    return when it re-executes. Raises OSError when the interpreter cannot be executed."""
+    if arenas <= 0 or os.environ.get(ARENA_ENV) or platform.libc_ver()[0] != "glibc":
+        return
+    env = {**os.environ, ARENA_ENV: str(arenas)}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)

@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import json
 import logging
+import os
 import re
 import signal
 import socket
@@ -398,6 +399,10 @@ def test_sigterm_lets_requests_in_flight_finish_and_refuses_new_ones(
         tiny_clean.parent, tmp_path, mlflow_uri=f"http://127.0.0.1:{free_port()}", database_url=url
     )
     served = start(env, tmp_path / "serve.log")
+    # `jenjang serve` started itself again with glibc's arenas capped (same process id)
+    environ = Path(f"/proc/{served.proc.pid}/environ").read_bytes().split(b"\0")
+    arenas = os.environ.get("MALLOC_ARENA_MAX", "1")
+    assert f"MALLOC_ARENA_MAX={arenas}".encode() in environ
     listed = httpx.get(
         f"{served.base}/v1/employees/{nips[0]}/recommendations/programs",
         headers={"X-API-Key": keys["lms"]},

@@ -58,9 +58,19 @@ def test_window_and_recovery() -> None:
     records = [(t / 10, 500.0 if t < 35 else 5.0, 503 if t < 32 else 200) for t in range(100)]
     assert len(b.window(records, 1.0, 2.0)) == 10
     # the load drops at 3 s; refusals until 3.2 s and slow answers until 3.5 s: settled at 4 s
-    assert b.recovery_seconds(records, 3.0, 10.0, p99_limit_ms=20.0) == 1.0
+    assert b.recovery_seconds(records, 3.0, 10.0, p99_limit_ms=20.0, span=1.0) == 1.0
     never = [(t / 10, 5.0, 503) for t in range(100)]
     assert b.recovery_seconds(never, 3.0, 10.0, p99_limit_ms=20.0) is None
+    # 5-second windows: two slow answers in a steady stream do not count as not recovered...
+    steady = [(t / 100, 40.0 if t in (700, 750) else 5.0, 200) for t in range(2000)]
+    assert b.recovery_seconds(steady, 0.0, 20.0, p99_limit_ms=20.0) == 0.0
+    assert b.recovery_seconds(steady, 0.0, 20.0, p99_limit_ms=20.0, span=1.0) == 8.0
+    # ...but a refusal does, and so does a slow stretch (p99 of the window over the limit)
+    refused = [(t, lat, 503 if t == 12.0 else st) for t, lat, st in steady]
+    assert b.recovery_seconds(refused, 0.0, 20.0, p99_limit_ms=20.0) == 13.0
+    slow = [(t, 40.0 if 6.0 <= t < 7.0 else lat, st) for t, lat, st in steady]
+    assert b.recovery_seconds(slow, 0.0, 20.0, p99_limit_ms=20.0) == 7.0
+    assert b.recovery_limit(20.0) == 30.0 and b.recovery_limit(4.0) == 14.0
 
 
 def test_planned_times_follow_the_schedule() -> None:

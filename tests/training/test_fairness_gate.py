@@ -215,21 +215,10 @@ def test_fairness_command_prints_the_logged_table(scenario: Scenario) -> None:
 def test_fairness_command_recomputes_and_logs_a_run_without_figures(
     scenario: Scenario, tmp_path: Path
 ) -> None:
-    from training import registry
-
-    ranker, _mv = programs.load_registered(scenario.settings, "2")
-    frame = fairness.pd.DataFrame(
-        [[0.0] * len(ranker.feature_names_)], columns=ranker.feature_names_
-    )
-    old = registry.log_and_register(
+    old = _register_version_2_again(
         scenario.settings,
-        programs.EXPERIMENT,
-        programs.MODEL_NAME,
-        ranker,
         {"n_boot": 20, "fairness_min_group": 20, "data_fingerprint": "elsewhere"},
-        {"model": {"ndcg@10": 0.1}},
-        {},
-        frame,
+        0.1,
     )
     assert fairness.load(scenario.settings, old.run_id, "programs") is None
     # a table logged before attainable exposure (raw only) is recomputed too
@@ -352,23 +341,8 @@ def test_promote_against_a_champion_logged_before_attainable_exposure(scenario: 
     """A champion whose run has only the old raw figures (no attainable marker) does not crash
     promotion; its raw ratios are not compared with the candidate's attainable ones, and the
     reasons say what was compared."""
-    from training import registry
-
     s = scenario
-    ranker, _mv = programs.load_registered(s.settings, "2")
-    frame = fairness.pd.DataFrame(
-        [[0.0] * len(ranker.feature_names_)], columns=ranker.feature_names_
-    )
-    old = registry.log_and_register(
-        s.settings,
-        programs.EXPERIMENT,
-        programs.MODEL_NAME,
-        ranker,
-        {"n_boot": 20},
-        {"model": {"ndcg@10": 0.0}},
-        {},
-        frame,
-    )
+    old = _register_version_2_again(s.settings, {"n_boot": 20}, 0.0)
     metrics = tracking.run_metrics(s.settings, s.better["run_id"])
     for key, value in metrics.items():  # the old layout: raw figures under the judged names
         if key.startswith("fairness.programs.raw."):
@@ -390,4 +364,25 @@ def test_promote_against_a_champion_logged_before_attainable_exposure(scenario: 
     ) in reasons
     assert any(
         r.startswith("raw exposure ratio by ") and "the champion's raw 1.000" in r for r in reasons
+    )
+
+
+def _register_version_2_again(settings: Any, params: dict[str, Any], ndcg: float) -> Any:
+    """Version 2's booster registered again as a new version with ``params`` and no
+    fairness figures (as a model trained before they existed); its model version."""
+    from training import registry
+
+    ranker, _mv = programs.load_registered(settings, "2")
+    frame = fairness.pd.DataFrame(
+        [[0.0] * len(ranker.feature_names_)], columns=ranker.feature_names_
+    )
+    return registry.log_and_register(
+        settings,
+        programs.EXPERIMENT,
+        programs.MODEL_NAME,
+        ranker,
+        params,
+        {"model": {"ndcg@10": ndcg}},
+        {},
+        frame,
     )
