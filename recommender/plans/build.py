@@ -46,6 +46,22 @@ def sessions_in_year(sessions: pd.DataFrame, year: int, after: pd.Timestamp) -> 
     return out.reset_index(drop=True)
 
 
+def _position_rows(
+    snap: Snapshot, cat: Catalog, row: int, likely_target_row: int | None
+) -> tuple[int, int]:
+    """(current, target) rows of ``cat.positions`` for the person at ``row`` of ``snap``;
+    the target is ``likely_target_row`` or, when None, ``cat.next_position`` of the current
+    position. Raises ValueError when either is not a row of ``cat.positions``."""
+    positions = pd.Index(cat.positions["position_id"])
+    pos = int(positions.get_indexer(pd.Index([snap.people["position_id"].iloc[row]]))[0])
+    if pos < 0:
+        raise ValueError("the person's position is not in the catalogue's positions")
+    target = int(cat.next_position[pos]) if likely_target_row is None else likely_target_row
+    if not 0 <= target < len(positions):
+        raise ValueError(f"likely_target_row {target} is not a row of cat.positions")
+    return pos, target
+
+
 def plan_for(
     snap: Snapshot,
     cat: Catalog,
@@ -78,13 +94,7 @@ def plan_for(
     position is not in the catalogue or the inputs are inconsistent.
     """
     row = snap.row(employee_id)
-    positions = pd.Index(cat.positions["position_id"])
-    pos = int(positions.get_indexer(pd.Index([snap.people["position_id"].iloc[row]]))[0])
-    if pos < 0:
-        raise ValueError("the person's position is not in the catalogue's positions")
-    target = int(cat.next_position[pos]) if likely_target_row is None else likely_target_row
-    if not 0 <= target < len(positions):
-        raise ValueError(f"likely_target_row {target} is not a row of cat.positions")
+    pos, target = _position_rows(snap, cat, row, likely_target_row)
     rows = np.flatnonzero(eligible(snap, cat, year, np.array([row]))[0])
     programs = cat.programs.iloc[rows][list(PLAN_PROGRAM_COLUMNS)].reset_index(drop=True)
     if scores is not None:

@@ -10,11 +10,10 @@ import pandas as pd
 
 from recommender.careers.path import apply_programme
 from recommender.domain import MIN_JP_PER_YEAR
-from recommender.plans import texts
 from recommender.plans.model import Checked, Plan, PlanItem, PlanRequest, Raise, check
 from recommender.plans.options import Options, build_options, gaps, score_bonus
 from recommender.plans.solve import Result, cheapest, most_jp, solve_plan
-from recommender.plans.texts import text
+from recommender.plans.texts import level, modality_label, money, ordinal, sentence, text
 
 MAX_RAISES_IN_REASON = 3
 
@@ -107,11 +106,11 @@ def _diagnose(ck: Checked, opts: Options, res: Result) -> tuple[tuple[str, ...],
         problem = text(
             "budget_short",
             lang,
-            budget=texts.money(req.budget, lang),
+            budget=money(req.budget, lang),
             min_jp=req.min_jp,
             items=", ".join(titles),
             jp=int(opts.jp[cheap.chosen].sum()),
-            cost=texts.money(cost, lang),
+            cost=money(cost, lang),
         )
         return (problem,), cheap.seconds
     detail = res.message
@@ -267,7 +266,7 @@ def _needs(rs: Raise, lang: str) -> str:
     parts = []
     for key, need in (("needs_current", rs.required), ("needs_target", rs.target_required)):
         if need is not None and rs.from_level < need:
-            part = text(key, lang, level=texts.level(need, lang))
+            part = text(key, lang, level=level(need, lang))
             if rs.to_level >= need:
                 part += ", " + text("met", lang)
             parts.append(part)
@@ -284,8 +283,8 @@ def reason(ck: Checked, r: int, raised: tuple[Raise, ...], anytime: bool, rank: 
             "raise",
             lang,
             competency=rs.name,
-            frm=texts.level(rs.from_level, lang),
-            to=texts.level(rs.to_level, lang),
+            frm=level(rs.from_level, lang),
+            to=level(rs.to_level, lang),
             needs=_needs(rs, lang),
         )
         for rs in raised[:MAX_RAISES_IN_REASON]
@@ -297,13 +296,13 @@ def reason(ck: Checked, r: int, raised: tuple[Raise, ...], anytime: bool, rank: 
     if not raised and req.min_jp > 0:
         parts.append(text("adds_jp", lang, jp=int(ck.jp[r]), min_jp=req.min_jp))
     if not ck.classical[r]:
-        modality = texts.modality_label(str(req.programs["modality"].iloc[r]), lang)
+        modality = modality_label(str(req.programs["modality"].iloc[r]), lang)
         parts.append(text("non_classical", lang, modality=modality))
     if anytime:
         parts.append(text("anytime", lang))
     if rank > 0:
-        parts.append(text("ranked", lang, rank=texts.ordinal(rank, lang)))
-    return texts.sentence(parts)
+        parts.append(text("ranked", lang, rank=ordinal(rank, lang)))
+    return sentence(parts)
 
 
 def _unassessed(ck: Checked) -> list[str]:
