@@ -43,7 +43,7 @@ from training.careers_data import (
     target_ranks,
 )
 from training.datasets import SPLITS
-from training.programs import fingerprint
+from training.fingerprint import data_fingerprint
 
 MODEL_NAME = "jenjang-careers"
 EXPERIMENT = "jenjang-careers"
@@ -186,7 +186,7 @@ def _log(
     }
     params = {
         **cfg.model_dump(),
-        "data_fingerprint": fingerprint(data),
+        "data_fingerprint": data_fingerprint(directory=data),
         "splits": json.dumps(SPLITS),
         "rules_version": rules_version,
         **{

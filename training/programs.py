@@ -12,7 +12,6 @@ version on the data given.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from training import decisions, fairness, registry, tracking
 from training.baselines import baseline_scores
 from training.datasets import SPLITS, YearFrame, build_year, concat
 from training.evaluate import best_baseline, evaluate_all
+from training.fingerprint import data_fingerprint
 
 log = logging.getLogger(__name__)
 MODEL_NAME = "jenjang-programs"
@@ -71,12 +71,8 @@ Progress = Callable[[str], None]
 
 
 def fingerprint(directory: Path) -> str:
-    """SHA-256 over the clean tables' file names and bytes (identifies the data of a run)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(directory).glob("*.parquet")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    """The data fingerprint of a clean folder (:func:`training.fingerprint.data_fingerprint`)."""
+    return data_fingerprint(directory=directory)
 
 
 def build_split_frames(
@@ -256,7 +252,7 @@ def _log(
     params = {
         **cfg.model_dump(),
         **(trainer or {"trainer": "single"}),
-        "data_fingerprint": fingerprint(data),
+        "data_fingerprint": data_fingerprint(directory=data),
         "splits": json.dumps(SPLITS),
         **{f"rows_{k}": int(sum(len(f.frame) for f in v)) for k, v in frames.items()},
     }

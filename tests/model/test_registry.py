@@ -27,6 +27,7 @@ from recommender.programs.ranker import ProgramRanker, sha256_text
 from tests.model.conftest import Trained
 from training import programs, tracking
 from training.datasets import SPLITS, concat
+from training.fingerprint import data_fingerprint
 
 CFG = programs.ProgramsConfig(n_estimators=40, n_boot=20)
 WORSE = programs.ProgramsConfig(n_estimators=1, num_leaves=2, n_boot=20)
@@ -125,9 +126,10 @@ def test_run_logs_config_and_data_fingerprint(scenario: Scenario) -> None:
     assert params["n_estimators"] == "40"
     expected = hashlib.sha256()
     for path in sorted(scenario.data.glob("*.parquet")):
-        expected.update(path.name.encode())
-        expected.update(path.read_bytes())
+        expected.update(f"{path.name}\0".encode())
+        expected.update(hashlib.sha256(path.read_bytes()).hexdigest().encode())
     assert params["data_fingerprint"] == expected.hexdigest()
+    assert params["data_fingerprint"] == data_fingerprint(directory=scenario.data)
     assert params["data_fingerprint"] == programs.fingerprint(scenario.data)
     assert json.loads(params["splits"]) == {k: list(v) for k, v in SPLITS.items()}
     assert int(params["rows_train"]) > int(params["rows_test"]) > 1000
