@@ -25,13 +25,13 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from sqlalchemy.orm import Session, sessionmaker
 
 from recommender import bundles
-from recommender.api.events import ItemError, identity_functions, parse_batch
 from recommender.careers.features import CareerContext, build_context
 from recommender.careers.patterns import PatternTable, move_patterns
 from recommender.careers.recommend import Suggestion, as_dict, next_positions
 from recommender.careers.rules import load_rules
 from recommender.config import Settings
 from recommender.data.io import load_clean
+from recommender.events import COMPLETION_TYPES, Event, ItemError, identity_functions, parse_batch
 from recommender.plans import plan_for
 from recommender.programs import reasons
 from recommender.programs.catalog import Catalog, build_catalog
@@ -573,25 +573,24 @@ class Service:
         parsed = parse_batch(items, ids.pseudonymise, datetime.now(UTC), hash_ifi=ids.hash_ifi)
         errors = list(parsed.errors)
         accepted = [i for i in range(parsed.received) if i not in set(parsed.rejected)]
-        new: list[tuple[int, repo.NewEvent]] = []
+        new: list[tuple[int, Event]] = []
         for index, event in zip(accepted, parsed.events, strict=True):
             problem = self._event_problem(index, event.employee_id, units, event.event_id)
             if problem is not None:
                 errors.append(problem)
                 continue
-            record = repo.NewEvent(**event.model_dump(exclude={"program_id"}))
             try:
-                repo.check_event(record, f"items[{index}]")
+                repo.check_event(event, f"items[{index}]")
             except ValueError as exc:
                 errors.append(ItemError(index=index, event_id=None, field="", message=str(exc)))
                 continue
-            new.append((index, record))
+            new.append((index, event))
         # the database away: nothing of the batch is stored, 503, and the LMS sends it again
         with db.reachable("the events were not stored"), self.store.begin() as session:
             results = repo.add_events(session, [e for _, e in new])
         for (_index, stored), result in zip(new, results, strict=True):
             if result.status == "inserted" and stored.employee_id and stored.item_id:
-                if stored.type in repo.COMPLETION_TYPES and stored.item_kind == "program":
+                if stored.type in COMPLETION_TYPES and stored.item_kind == "program":
                     self.mark_completed(stored.employee_id, stored.item_id)
                 self.cache.forget(stored.employee_id)
         return {

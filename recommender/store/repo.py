@@ -25,29 +25,24 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from recommender.events.record import (
+    COMPLETION_TYPES,
+    EVENT_ITEM_KINDS,
+    EVENT_TYPES,
+    SIMPLE_TYPES,
+    SOURCES,
+)
+from recommender.events.record import Event as EventRecord
 from recommender.store.models import Event, RecommendationLog, Review, utcnow
+
+#: The event record the store writes: :class:`recommender.events.Event`, which the LMS parser
+#: produces (one record; the old name is kept for callers).
+NewEvent = EventRecord
 
 #: What a review is about.
 ITEM_KINDS = ("program", "position")
-#: What an event is about (``program``; xAPI objects that are not programmes keep their kind).
-EVENT_ITEM_KINDS = (
-    "program",
-    "position",
-    "activity",
-    "statement",
-    "substatement",
-    "agent",
-    "group",
-)
-SIMPLE_TYPES = ("impression", "click", "enrol", "complete", "dismiss")
-#: Simple types, and what xAPI verbs map to (completed -> complete, passed -> pass, ...).
-EVENT_TYPES = (*SIMPLE_TYPES, "pass", "fail", "score", "void", "other")
-#: Event types that mean "this programme is done": ``complete`` (simple event or xAPI
-#: ``completed``) and ``pass`` (xAPI ``passed``).
-COMPLETION_TYPES = ("complete", "pass")
 #: What replaces a NIP-looking number in a raw xAPI statement.
 MASK = "[masked]"
-SOURCES = ("simple", "xapi")
 DECISIONS = ("approve", "reject", "replace")
 EventStatus = Literal["inserted", "duplicate"]
 
@@ -229,36 +224,6 @@ def recommendations_for(
 
 
 # -- events -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewEvent:
-    """One event to store. The field names are those of ``recommender.api.events.Event``, so
-    ``NewEvent(**event.model_dump())`` works.
-
-    ``type``: a simple type (impression, click, enrol, complete, dismiss) for
-    ``source="simple"``; for ``"xapi"`` also pass, fail, score, void, other, with the verb IRI in
-    ``verb``. ``employee_id`` is the pseudonym, None for an xAPI actor that is not an employee
-    (then ``actor_key`` is required; it defaults to ``employee_id``). A ``void`` event names the
-    event it cancels in ``voids``. ``raw`` is the scrubbed xAPI statement.
-    """
-
-    event_id: str
-    employee_id: str | None
-    type: str
-    occurred_at: datetime
-    request_id: str | None = None
-    source: str = "simple"
-    verb: str | None = None
-    actor_key: str | None = None
-    item_kind: str | None = "program"
-    item_id: str | None = None
-    position_id: str | None = None
-    score: float | None = None
-    success: bool | None = None
-    completion: bool | None = None
-    voids: str | None = None
-    raw: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -530,7 +530,7 @@ def test_events_of_actors_that_are_not_employees(factory: sessionmaker[Session])
 def test_batches_parsed_by_the_events_module_store_as_they_are(
     factory: sessionmaker[Session],
 ) -> None:
-    from recommender.api import events as lms
+    from recommender import events as lms
     from recommender.pseudonym import pseudonymise
     from tests.conftest import TEST_KEY
 
@@ -557,7 +557,7 @@ def test_batches_parsed_by_the_events_module_store_as_they_are(
     ]
     parsed = lms.parse_batch(items, ids.pseudonymise, datetime.now(UTC), hash_ifi=ids.hash_ifi)
     assert not parsed.errors
-    batch = [NewEvent(**e.model_dump()) for e in parsed.events]
+    batch: list[NewEvent] = list(parsed.events)  # the one event record: stored as parsed
     with factory.begin() as s:
         assert [r.status for r in repo.add_events(s, batch)] == ["inserted", "inserted"]
         assert repo.completed_programs(s, me) == {"PL001", "PL002"}
@@ -571,7 +571,7 @@ def test_batches_parsed_by_the_events_module_store_as_they_are(
     }
     voiding = lms.parse_batch([void], ids.pseudonymise, datetime.now(UTC), hash_ifi=ids.hash_ifi)
     with factory.begin() as s:
-        repo.add_events(s, [NewEvent(**e.model_dump()) for e in voiding.events])
+        repo.add_events(s, voiding.events)
         assert repo.completed_programs(s, me) == {"PL001"}
 
 

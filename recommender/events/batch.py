@@ -1,0 +1,122 @@
+"""A batch of LMS events, simple events and xAPI statements mixed (:mod:`recommender.events`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from recommender.events.common import Context, StatementError
+from recommender.events.record import Event
+from recommender.events.simple import parse_simple
+from recommender.events.xapi import parse_statement, statement_id_or_none
+
+#: Most items one batch may hold; more raises :class:`BatchTooLargeError`.
+MAX_BATCH: Final = 1000
+
+_T = TypeVar("_T")
+#: 18 digits with optional single separators (a NIP in any spelling) and e-mail addresses.
+_NIP_LIKE = re.compile(r"\d(?:[ .\-']?\d){17}")
+_EMAIL_LIKE = re.compile(r"[^\s\"'<>(),;:]+@[^\s\"'<>(),;:]+")
+
+
+class BatchTooLargeError(ValueError):
+    """The batch holds more than the allowed number of items (HTTP 413)."""
+
+
+class ItemError(BaseModel):
+    """One problem of one item: ``index`` in the batch (from 0), its event id when known,
+    ``field`` as a dotted path (``""`` = the whole item) and a message without personal data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    event_id: str | None
+    field: str
+    message: str
+
+
+class BatchResult(BaseModel):
+    """``events`` in batch order (good items only) and ``errors`` (possibly several per item)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    received: int
+    events: list[Event]
+    errors: list[ItemError]
+
+    @property
+    def rejected(self) -> list[int]:
+        """Indices of the items that were rejected, ascending, each once."""
+        return sorted({e.index for e in self.errors})
+
+
+def parse_batch(
+    items: list[Any],
+    pseudonymise: Callable[[str], str | None],
+    now: datetime,
+    *,
+    hash_ifi: Callable[[str], str],
+    max_items: int = MAX_BATCH,
+) -> BatchResult:
+    """Parse a batch: every good item becomes an :class:`Event`, every problem an ItemError.
+
+    ``items``: the decoded JSON array (simple events and xAPI statements mixed).
+    ``pseudonymise``: identifier -> employee pseudonym or None (not a NIP); ``hash_ifi``: IFI
+    text -> keyed hash; both usually from :func:`identity_functions`. ``now``: aware datetime,
+    the time of receipt. Raises :class:`BatchTooLargeError` when ``len(items) > max_items``,
+    TypeError when ``items`` is not a list, ValueError when ``now`` is naive; never for a bad
+    item.
+    """
+    if not isinstance(items, list):
+        raise TypeError("a batch must be a JSON array of events")
+    if len(items) > max_items:
+        raise BatchTooLargeError(
+            f"a batch holds at most {max_items} events; this one has {len(items)}: split it"
+        )
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    now = now.astimezone(UTC)
+    ctx = Context(_memo(pseudonymise), _memo(hash_ifi), now)
+    events: list[Event] = []
+    errors: list[ItemError] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append(_error(index, None, "", "an event must be a JSON object"))
+        elif "type" not in item and any(k in item for k in ("actor", "verb", "object")):
+            event_id = statement_id_or_none(item)
+            try:
+                events.append(parse_statement(item, ctx))
+            except StatementError as p:
+                errors.append(_error(index, event_id, p.field, p.message))
+        else:
+            event, problems = parse_simple(item, ctx)
+            if event is not None:
+                events.append(event)
+            event_id = item.get("event_id") if isinstance(item.get("event_id"), str) else None
+            errors.extend(_error(index, event_id, f, m) for f, m in problems)
+    return BatchResult(received=len(items), events=events, errors=errors)
+
+
+def _memo(func: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``func`` with a cache for one batch (a person often appears several times)."""
+    cache: dict[str, _T] = {}
+
+    def cached(text: str) -> _T:
+        if text not in cache:
+            cache[text] = func(text)
+        return cache[text]
+
+    return cached
+
+
+def _redact(text: str) -> str:
+    return _EMAIL_LIKE.sub("<e-mail>", _NIP_LIKE.sub("<NIP>", text))
+
+
+def _error(index: int, event_id: str | None, field: str, message: str) -> ItemError:
+    eid = _redact(event_id.strip())[:128] if event_id else None
+    return ItemError(index=index, event_id=eid, field=_redact(field), message=_redact(message))
