@@ -442,28 +442,72 @@ def candidate_frame(ctx: CareerContext, rows: np.ndarray, detail: bool = False) 
     """
     pairs = _pairs(ctx, rows)
     q, t = pairs["q"].to_numpy(), pairs["t_row"].to_numpy()
-    cur = pairs["p_row"].to_numpy()
-    snap, cat, h = ctx.snap, ctx.cat, ctx.history
-    levels = snap.levels[rows]
-    jpm, cov, gap = readiness_matrix(levels, cat.req, cat.req_weight)
-    sim = profile_similarity(levels, cat.req[ctx.persons["p_row"].to_numpy()[rows]], cat.req)
-    completed = snap.completed[rows].astype(float)
-    pattern = completed @ h.training_share.T  # (Q, P)
+    checks = check_pairs(ctx.rules, pairs)
+    f = pd.DataFrame(index=pairs.index)
+    _add_movement(f, ctx, pairs)
+    _add_readiness(f, ctx, rows, q, t)
+    _add_pair_attributes(f, pairs)
+    f["eligible"] = checks.eligible.astype(float)
+    f["n_failed"] = checks.n_failed.astype(float)
+    f["move_kind"] = checks.kind.astype(float)
+    pattern = ctx.snap.completed[rows].astype(float) @ ctx.history.training_share.T  # (Q, P)
+    f["training_pattern"] = pattern[q, t]
+    f["jf_in_unit"] = _jf_in_unit(ctx, pairs)
+    ids = pairs[["employee_id", "position_id", "p_position"]].rename(
+        columns={"p_position": "current_position_id"}
+    )
+    base = pd.DataFrame(
+        {
+            # most frequent transition from the current post; popularity breaks ties
+            "markov": f["trans_count"] + 1e-3 * f["into_recent"],
+            "similarity_score": f["similarity"],
+        }
+    )
+    out = pd.concat([ids, f.astype(np.float32), base], axis=1)
+    out["rule"] = checks.rule
+    if detail:
+        extra = [c for c in pairs.columns if c.startswith(("p_", "t_")) and c not in out]
+        out = pd.concat([out, pairs[extra]], axis=1)
+    return out
+
+
+def _add_movement(f: pd.DataFrame, ctx: CareerContext, pairs: pd.DataFrame) -> None:
+    """Add the movement-history columns of :func:`candidate_frame` to ``f`` (one row per
+    pair of ``pairs``): ``trans_count``, ``trans_share``, ``trans_rank``, ``tier_trans_share``,
+    ``into_recent``."""
+    h = ctx.history
+    q, t, cur = pairs["q"].to_numpy(), pairs["t_row"].to_numpy(), pairs["p_row"].to_numpy()
     tiers = pd.Index(domain.TIERS)
     ft = tiers.get_indexer(pd.Index(pairs["p_tier"]))
     tt = tiers.get_indexer(pd.Index(pairs["t_tier"]))
-    checks = check_pairs(ctx.rules, pairs)
-    f = pd.DataFrame(index=pairs.index)
     f["trans_count"] = h.trans[cur, t]
     f["trans_share"] = h.trans[cur, t] / np.maximum(h.out_total[cur], 1.0)
     # 1 = the most frequent destination from the current post (ties share the best rank)
     f["trans_rank"] = f.groupby(q)["trans_count"].rank(ascending=False, method="min")
     f["tier_trans_share"] = h.tier_share[ft, tt]
     f["into_recent"] = h.into_recent[t]
+
+
+def _add_readiness(
+    f: pd.DataFrame, ctx: CareerContext, rows: np.ndarray, q: np.ndarray, t: np.ndarray
+) -> None:
+    """Add the competency columns of :func:`candidate_frame` to ``f``: ``jpm``, ``coverage``,
+    ``gap_weighted`` and ``similarity`` of the people at snapshot ``rows`` (pair ``q``) for
+    the positions ``t`` (rows of ``ctx.cat.positions``)."""
+    cat = ctx.cat
+    levels = ctx.snap.levels[rows]
+    jpm, cov, gap = readiness_matrix(levels, cat.req, cat.req_weight)
+    sim = profile_similarity(levels, cat.req[ctx.persons["p_row"].to_numpy()[rows]], cat.req)
     f["jpm"] = jpm[q, t]
     f["coverage"] = cov[q, t]
     f["gap_weighted"] = gap[q, t]
     f["similarity"] = sim[q, t]
+
+
+def _add_pair_attributes(f: pd.DataFrame, pairs: pd.DataFrame) -> None:
+    """Add the columns of :func:`candidate_frame` that compare the person's ``p_*`` and the
+    target's ``t_*`` attributes of ``pairs`` (tier, family, unit, grade, education, age,
+    rating, vacancy)."""
     f["tier_step"] = pairs["t_tier_level"] - pairs["p_tier_level"]
     f["same_family"] = (pairs["t_family"] == pairs["p_family"]).astype(float)
     f["same_jf"] = ((pairs["t_jf"] == pairs["p_jf"]) & pairs["t_jf"].notna()).astype(float)
@@ -485,24 +529,3 @@ def candidate_frame(ctx: CareerContext, rows: np.ndarray, detail: bool = False) 
     f["vacancy"] = pairs["t_formasi"] - pairs["t_holders"]
     f["vacancy_share"] = f["vacancy"] / np.maximum(pairs["t_formasi"], 1.0)
     f["vacancy_expected"] = f["vacancy"] + pairs["t_retiring"]
-    f["eligible"] = checks.eligible.astype(float)
-    f["n_failed"] = checks.n_failed.astype(float)
-    f["move_kind"] = checks.kind.astype(float)
-    f["training_pattern"] = pattern[q, t]
-    f["jf_in_unit"] = _jf_in_unit(ctx, pairs)
-    ids = pairs[["employee_id", "position_id", "p_position"]].rename(
-        columns={"p_position": "current_position_id"}
-    )
-    base = pd.DataFrame(
-        {
-            # most frequent transition from the current post; popularity breaks ties
-            "markov": f["trans_count"] + 1e-3 * f["into_recent"],
-            "similarity_score": f["similarity"],
-        }
-    )
-    out = pd.concat([ids, f.astype(np.float32), base], axis=1)
-    out["rule"] = checks.rule
-    if detail:
-        extra = [c for c in pairs.columns if c.startswith(("p_", "t_")) and c not in out]
-        out = pd.concat([out, pairs[extra]], axis=1)
-    return out

@@ -172,6 +172,31 @@ class _Case:
     rank: np.ndarray  # (P,)
 
 
+def _make_case(
+    required: np.ndarray,
+    weight: np.ndarray,
+    assessed: np.ndarray,
+    competency_ids: list[str],
+    programs: pd.DataFrame,
+    gain: np.ndarray,
+    target: np.ndarray,
+) -> _Case:
+    """The checked inputs of :func:`path_to_eligible` as one :class:`_Case` of float arrays
+    (``jp``/``cost_idr`` that are not numbers become NaN)."""
+    return _Case(
+        np.asarray(required, dtype=float),
+        np.asarray(weight, dtype=float),
+        np.asarray(assessed, dtype=float),
+        list(competency_ids),
+        np.asarray(gain, dtype=float),
+        np.asarray(target, dtype=float),
+        pd.to_numeric(programs["jp"], errors="coerce").to_numpy(float, na_value=np.nan),
+        pd.to_numeric(programs["cost_idr"], errors="coerce").to_numpy(float, na_value=np.nan),
+        programs["score"].to_numpy(float),
+        _ranks(programs),
+    )
+
+
 def path_to_eligible(
     required: np.ndarray,
     weight: np.ndarray,
@@ -206,18 +231,7 @@ def path_to_eligible(
     _check_language(language)
     _check(programs, gain, target, len(competency_ids), jp_limit, budget_limit, max_programs, pool)
     before = readiness(required, weight, assessed, competency_ids)
-    case = _Case(
-        np.asarray(required, dtype=float),
-        np.asarray(weight, dtype=float),
-        np.asarray(assessed, dtype=float),
-        list(competency_ids),
-        np.asarray(gain, dtype=float),
-        np.asarray(target, dtype=float),
-        pd.to_numeric(programs["jp"], errors="coerce").to_numpy(float, na_value=np.nan),
-        pd.to_numeric(programs["cost_idr"], errors="coerce").to_numpy(float, na_value=np.nan),
-        programs["score"].to_numpy(float),
-        _ranks(programs),
-    )
+    case = _make_case(required, weight, assessed, competency_ids, programs, gain, target)
     lang = language
     empty = _empty_reason(before, lang)
     if empty is not None:
