@@ -18,7 +18,7 @@ export DO_NOT_TRACK := 1
 export OMP_WAIT_POLICY := PASSIVE
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run demo models test test-fast lint typecheck format bench bench-reliability clean stack stack-down
+.PHONY: help install install-dev run demo models test test-fast check-imports lint typecheck format bench bench-reliability clean stack stack-down
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -64,13 +64,19 @@ run: install demo models ## Set up, build the demo organisation, train and promo
 	$(BIN)/jenjang models
 	$(BIN)/jenjang serve --demo
 
-test: install-dev ## Run the whole test suite (lint, types, tests)
-	$(BIN)/ruff check recommender training tests benchmarks stack
+test: install-dev ## Run the whole test suite (lint, types, import contracts, structure, tests)
+	$(BIN)/ruff check recommender training tests benchmarks stack tools
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory check-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-test-fast: install-dev ## Run the tests without the slow ones
+test-fast: install-dev ## Run the tests without the slow ones (import contracts and structure first)
+	$(MAKE) --no-print-directory check-imports
 	$(BIN)/python -m pytest -n 2 -m "not slow"
+
+check-imports: install-dev ## Import contracts (.importlinter) and tools/check_structure.py (docs/architecture.md)
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/python tools/check_structure.py
 
 lint: install-dev ## ruff lint and format check
 	$(BIN)/ruff check recommender training tests benchmarks stack

@@ -112,7 +112,7 @@ def test_batch_shape_errors(client: TestClient) -> None:
     assert client.post("/v1/events", json=too_many).status_code == 413
 
 
-@pytest.mark.skipif(not XAPI.is_dir(), reason=f"xAPI examples not found at {XAPI}")
+@pytest.mark.shared(XAPI / "spec_examples.json")  # skipped when missing; fails in CI
 def test_every_xapi_spec_example_is_accepted(client: TestClient) -> None:
     examples = json.loads((XAPI / "spec_examples.json").read_text())
     statements = examples if isinstance(examples, list) else examples.get("statements", examples)

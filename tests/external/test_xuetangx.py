@@ -221,10 +221,7 @@ def test_fit_never_reads_the_test_file_and_key_is_irrelevant(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not (SHARED / "train.csv.gz").exists(),
-    reason=f"the shared XuetangX files are not on this machine ({SHARED})",
-)
+@pytest.mark.shared(SHARED / "train.csv.gz")  # skipped when missing; fails in CI
 def test_real_files_model_beats_baselines() -> None:
     code, out, err = _cli(
         "--train", str(SHARED / "train.csv.gz"), "--test", str(SHARED / "val.csv.gz"), "--json"

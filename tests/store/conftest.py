@@ -3,7 +3,7 @@
 PostgreSQL: a throw-away database ``jenjang_test_<random>`` is created on the server at
 127.0.0.1:5432 (``JENJANG_TEST_POSTGRES_URL`` overrides the admin URL) and dropped afterwards.
 When no server answers, the PostgreSQL variants are skipped with the reason (``pytest -ra``
-lists it); with ``JENJANG_REQUIRE_POSTGRES=1`` (CI) they fail instead.
+lists it); in CI (``CI=true``) or with ``JENJANG_REQUIRE_POSTGRES=1`` (``.ci/run``) they fail.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from recommender.store import db
 from recommender.store.models import Base
+from tests.conftest import postgres_required, skip_or_fail
 
 PG_ADMIN_URL = os.environ.get(
     "JENJANG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -44,9 +45,7 @@ def _pg_admin() -> Engine:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         where = engine.url
         message = f"PostgreSQL not reachable at {where.host}:{where.port or 5432}: {reason}"
-        if os.environ.get("JENJANG_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail(message, required=postgres_required())
     return engine
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from recommender import events as ev
 from recommender.pseudonym import pseudonymise as pseudonymise_nip
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, require_shared
 
 #: ``shared/`` lies beside the repository.
 SPEC_EXAMPLES = (
@@ -93,9 +93,7 @@ def assert_no_nip(text: str, *nips: str) -> None:
 
 @pytest.fixture(scope="module")
 def spec_examples() -> list[dict[str, Any]]:
-    if not SPEC_EXAMPLES.exists():
-        pytest.skip(f"{SPEC_EXAMPLES} is not present")
-    examples: list[dict[str, Any]] = json.loads(SPEC_EXAMPLES.read_text())
+    examples: list[dict[str, Any]] = json.loads(require_shared(SPEC_EXAMPLES).read_text())
     return examples
 
 
