@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from recommender.data import normalize as nz
 from recommender.data.io import read_tables, write_table
+from recommender.data.nip import normalize_nip
+from recommender.data.parsing import is_missing
 from recommender.data.schema import Kind
 from recommender.data.validate import PERSONAL, Report, TableResult, validate
 from recommender.pseudonym import pseudonymise_series
@@ -39,9 +40,9 @@ class TableOutcome:
 def _pseudonymise_raw(values: pd.Series, kind: Kind, key: str) -> pd.Series:
     """Pseudonymise identifiers as they stand in a raw file (normalised first when possible)."""
     if kind is Kind.NIP:
-        parsed = nz.normalize_nip(values)
+        parsed = normalize_nip(values)
         values = parsed.values.where(parsed.values.notna(), values.astype(str).str.strip())
-    return pseudonymise_series(values.where(~nz.is_missing(values)), key)
+    return pseudonymise_series(values.where(~is_missing(values)), key)
 
 
 def clean_frame(res: TableResult, key: str) -> pd.DataFrame:

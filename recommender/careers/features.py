@@ -32,7 +32,8 @@ import pandas as pd
 from recommender import domain
 from recommender.careers.eligibility import MODALITY_BIT, check_pairs, modality_mask
 from recommender.careers.rules import RuleSet
-from recommender.data.normalize import EDUCATION_LEVELS, GRADES
+from recommender.data.grades import GRADES
+from recommender.data.labels import EDUCATION_LEVELS
 from recommender.programs.catalog import Catalog
 from recommender.snapshot import Snapshot
 

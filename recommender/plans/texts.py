@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from recommender.data.normalize import MODALITIES
+from recommender.data.modalities import MODALITIES
 
 LANGUAGES: Final = ("id", "en")
 

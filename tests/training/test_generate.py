@@ -11,7 +11,7 @@ import pytest
 
 from recommender import domain
 from recommender.data.io import read_tables
-from recommender.data.normalize import nip_parts
+from recommender.data.nip import nip_parts
 from recommender.data.validate import validate
 from training.synthetic.generate import generate, plan_chunks
 

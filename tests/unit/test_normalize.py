@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommender.data import grades
 from recommender.data import normalize as nz
 
 Normalizer = Callable[["pd.Series[Any]"], nz.Parsed]
@@ -683,13 +684,13 @@ def test_input_dtypes_for_text(dtype: Any) -> None:
 
 def test_each_distinct_value_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Any] = []
-    original = nz._parse_grade
+    original = grades._parse_grade
 
     def counting(raw: Any) -> str:
         calls.append(raw)
         return original(raw)
 
-    monkeypatch.setattr(nz, "_parse_grade", counting)
+    monkeypatch.setattr(grades, "_parse_grade", counting)
     s = pd.Series(["III/d", "3d", None, "I/e"] * 25_000)
     parsed = nz.normalize_grade(s)
     assert sorted(calls) == ["3d", "I/e", "III/d"]

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from recommender import domain
-from recommender.data.normalize import GRADES, MODALITIES
+from recommender.data.grades import GRADES
+from recommender.data.modalities import MODALITIES
 from training.synthetic import catalog_data as cd
 from training.synthetic.population import PRE_2021_MULTIPLIER, People, allowed_jfs
 from training.synthetic.sessions import MANDATORY, Schedule, offered

@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from recommender import domain
-from recommender.data.normalize import EDUCATION_LEVELS, GRADES, MODALITIES
+from recommender.data.grades import GRADES
+from recommender.data.labels import EDUCATION_LEVELS
+from recommender.data.modalities import MODALITIES
 from training.synthetic import catalog_data as cd
 
 FIRST_YEAR, LAST_YEAR, PLAN_YEAR = 2019, 2025, 2026
