@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from training.synthetic import catalog_data as cd
+from training.synthetic import names_data
 from training.synthetic.population import make_people
 from training.synthetic.sessions import Schedule, build_schedule
 from training.synthetic.simulate import simulate_chunk
@@ -180,9 +180,11 @@ def _nips(emp: pd.DataFrame, taken: set[str]) -> np.ndarray:
 
 def _names(rng: np.random.Generator, sex: np.ndarray) -> np.ndarray:
     first = np.where(
-        sex == "L", rng.choice(cd.FIRST_NAMES_M, len(sex)), rng.choice(cd.FIRST_NAMES_F, len(sex))
+        sex == "L",
+        rng.choice(names_data.FIRST_NAMES_M, len(sex)),
+        rng.choice(names_data.FIRST_NAMES_F, len(sex)),
     )
-    last = rng.choice(cd.LAST_NAMES, len(sex))
+    last = rng.choice(names_data.LAST_NAMES, len(sex))
     return np.char.add(np.char.add(first.astype(str), " "), last.astype(str))
 
 
