@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 PROGRAMS, CAREERS = "jenjang-programs", "jenjang-careers"
 MODEL_NAMES = (PROGRAMS, CAREERS)
 CHAMPION = "champion"
+#: Where a training run keeps the booster: the LightGBM text and its metadata (SHA-256 of the
+#: text, feature names, best iteration, format) under one artifact folder.
+BOOSTER_DIR = "booster"
+BOOSTER_TEXT_FILE = "model.txt"
+BOOSTER_META_FILE = "meta.json"
+BOOSTER_TEXT = f"{BOOSTER_DIR}/{BOOSTER_TEXT_FILE}"
+BOOSTER_META = f"{BOOSTER_DIR}/{BOOSTER_META_FILE}"
 #: Seconds to wait for a tracking server's port to accept a connection.
 PROBE_TIMEOUT = 3.0
 
@@ -76,6 +83,44 @@ def mlflow_client(settings: Settings) -> Any:
     return mlflow.MlflowClient()
 
 
+def run_booster(*, settings: Settings, run_id: str) -> tuple[str, dict[str, Any]]:
+    """The booster text and its metadata dict as logged on MLflow run ``run_id`` (artifacts
+    :data:`BOOSTER_TEXT` and :data:`BOOSTER_META`), not yet verified.
+
+    Raises MlflowException or OSError when the run or its artifacts cannot be read.
+    """
+    mlflow_client(settings)
+    import mlflow
+
+    meta: dict[str, Any] = mlflow.artifacts.load_dict(f"runs:/{run_id}/{BOOSTER_META}")
+    text: str = mlflow.artifacts.load_text(f"runs:/{run_id}/{BOOSTER_TEXT}")
+    return text, meta
+
+
+def load_run_ranker(*, settings: Settings, run_id: str) -> ProgramRanker:
+    """The booster logged on run ``run_id``, parsed after checking the SHA-256 of its text
+    against its metadata (nothing is unpickled).
+
+    Raises ModelIntegrityError on a hash mismatch; MlflowException or OSError when the run or
+    its artifacts cannot be read.
+    """
+    text, meta = run_booster(settings=settings, run_id=run_id)
+    return ProgramRanker.from_text(text, expected_sha256=meta["sha256"])
+
+
+def run_metrics(*, tracking_uri: str, run_id: str) -> dict[str, float]:
+    """The metrics logged on run ``run_id`` of the tracking store at ``tracking_uri`` (a client
+    of its own; the process-wide tracking URI is left alone).
+
+    Raises MlflowException (no such run) or a connection error (store unreachable; MLflow's
+    client retries for minutes first, so call it from a thread with a timeout).
+    """
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    return dict(client.get_run(run_id).data.metrics)
+
+
 def probe(tracking_uri: str, timeout: float = PROBE_TIMEOUT) -> None:
     """Raise BundleError at once when an ``http(s)`` tracking server does not accept a TCP
     connection within ``timeout`` seconds (MLflow's client would retry each call for about
@@ -117,12 +162,9 @@ def fetch(settings: Settings, name: str, alias: str = CHAMPION) -> Bundle:
     unreachable, no such alias, artifacts missing) or ModelIntegrityError (hash mismatch)."""
     try:
         probe(settings.mlflow_tracking_uri)
-        import mlflow
-
         c = mlflow_client(settings)
         mv = c.get_model_version_by_alias(name, alias)
-        meta = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/booster/meta.json")
-        text = mlflow.artifacts.load_text(f"runs:/{mv.run_id}/booster/model.txt")
+        text, meta = run_booster(settings=settings, run_id=str(mv.run_id))
     except ModelIntegrityError:
         raise
     except Exception as exc:  # MlflowException, OSError, connection errors

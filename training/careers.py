@@ -24,17 +24,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
 
-from recommender.careers.features import FEATURES
+from recommender.careers.features import FEATURES, build_context
 from recommender.careers.rules import load_rules
 from recommender.config import Settings
 from recommender.data.io import load_clean
 from recommender.programs.catalog import build_catalog
 from recommender.programs.ranker import ProgramRanker
-from training import fairness, registry, tracking
+from recommender.snapshot import build_snapshot
+from training import plots, registry, tracking
 from training.careers_data import (
-    QUERY,
     CareerYear,
     build_year,
     by_move_type,
@@ -42,44 +41,23 @@ from training.careers_data import (
     evaluate_all,
     target_ranks,
 )
+from training.configs import CareersConfig
 from training.datasets import SPLITS
+from training.fairness.figures import Report
+from training.fairness.report import careers_report
+from training.fairness.rule import exposure_rule
+from training.fairness.store import log as log_fairness
 from training.fingerprint import data_fingerprint
+from training.frames import query_groups
+from training.kinds import Kind
 
-MODEL_NAME = "jenjang-careers"
-EXPERIMENT = "jenjang-careers"
+KIND = Kind.CAREERS
+MODEL_NAME = KIND.model_name
+EXPERIMENT = KIND.experiment
+__all__ = ["CareersConfig"]
 BASELINES = {"markov": "markov", "similarity": "similarity_score"}
 HEADLINE = ("hit@1", "hit@5", "mrr", "ndcg@5")
 Progress = Callable[[str], None]
-
-
-class CareersConfig(BaseModel):
-    """Everything that shapes a careers run (logged to MLflow as-is). Defaults were chosen on
-    the validation year only."""
-
-    n_estimators: int = Field(2000, ge=1)
-    learning_rate: float = Field(0.02, gt=0)
-    num_leaves: int = Field(31, ge=2)
-    min_child_samples: int = Field(100, ge=1)
-    early_stopping_rounds: int = Field(60, ge=1)
-    max_queries_per_year: int = Field(20_000, ge=10, description="moves sampled per year")
-    n_boot: int = Field(300, ge=10)
-    seed: int = 7
-    rules: str | None = Field(None, description="career rules file; None = packaged default")
-    promote_margin: float = Field(0.0, ge=0, description="MRR points over the champion")
-    min_parity: float = Field(0.8, ge=0, le=1, description="lowest/highest group MRR")
-    parity_groups: tuple[str, ...] = ("sex", "region")
-    fairness_max_people: int = Field(
-        20_000, ge=10, description="people sampled for the exposure figures of the test year"
-    )
-    fairness_min_group: int = Field(
-        100, ge=1, description="people a group needs for its exposure to be judged"
-    )
-    min_exposure_ratio: float = Field(
-        0.8, ge=0, le=1, description="lowest/highest exposure of advancing positions by group"
-    )
-    exposure_tolerance: float = Field(
-        0.0, ge=0, description="how far the exposure ratio may fall below the champion's"
-    )
 
 
 def build_split_frames(
@@ -98,10 +76,6 @@ def build_split_frames(
     return out
 
 
-def _groups(df: pd.DataFrame) -> np.ndarray:
-    return df.groupby(QUERY, sort=False).size().to_numpy()
-
-
 def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: CareersConfig) -> ProgramRanker:
     """Fit LambdaRank (one relevant position per query) with early stopping on NDCG@5."""
     ranker = ProgramRanker(
@@ -117,10 +91,10 @@ def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: CareersConfig) -> 
     return ranker.fit(
         train[f],
         train["label"].to_numpy(),
-        _groups(train),
+        query_groups(train),
         valid[f],
         valid["label"].to_numpy(),
-        _groups(valid),
+        query_groups(valid),
     )
 
 
@@ -158,7 +132,7 @@ def train(settings: Settings, data: Path, cfg: CareersConfig, progress: Progress
     fair = fairness_report({y.year: y.context for y in frames["test"]}, ranker, cfg)
     progress("logging to MLflow")
     registered = _log(settings, data, cfg, ranker, frames, results)
-    fairness.log(settings, registered.run_id, fair)
+    log_fairness(settings, registered.run_id, fair)
     return {
         "run_id": registered.run_id,
         "version": registered.version,
@@ -177,8 +151,6 @@ def _log(
     frames: dict[str, list[CareerYear]],
     results: dict[str, Any],
 ) -> tracking.Registered:
-    from training import plots
-
     rules_version = frames["test"][0].context.rules.version
     test = concat(frames["test"])
     ranks = {
@@ -213,13 +185,11 @@ def _log(
     )
 
 
-def fairness_report(
-    contexts: dict[int, Any], ranker: ProgramRanker, cfg: CareersConfig
-) -> fairness.Report:
+def fairness_report(contexts: dict[int, Any], ranker: ProgramRanker, cfg: CareersConfig) -> Report:
     """Exposure of career-advancing positions in the top 10 by group for the people active on
     1 January of each test year (``contexts``: year -> CareerContext; :mod:`training.fairness`).
     Raises ValueError when no one is left to measure."""
-    return fairness.careers_report(
+    return careers_report(
         contexts,
         ranker.predict,
         cfg.n_boot,
@@ -232,9 +202,6 @@ def fairness_report(
 def year_contexts(tables: dict[str, pd.DataFrame], cfg: CareersConfig) -> dict[int, Any]:
     """The CareerContext of 1 January of each test year (for :func:`fairness_report`).
     Raises RulesError for a broken rules file."""
-    from recommender.careers.features import build_context
-    from recommender.snapshot import build_snapshot
-
     cat, rules = build_catalog(tables), load_rules(cfg.rules)
     return {
         year: build_context(tables, build_snapshot(tables, f"{year}-01-01"), cat, rules)
@@ -244,7 +211,7 @@ def year_contexts(tables: dict[str, pd.DataFrame], cfg: CareersConfig) -> dict[i
 
 def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramRanker, Any]:
     """Load ``jenjang-careers`` at an alias or version (hash verified); raises LookupError."""
-    return registry.load_booster(settings, MODEL_NAME, alias_or_version, "jenjang train careers")
+    return registry.load_booster(settings, MODEL_NAME, alias_or_version, KIND.train_command)
 
 
 def evaluate(
@@ -253,12 +220,20 @@ def evaluate(
     """Re-score a registered model and the baselines on the test year of ``data``."""
     ranker, _mv = load_registered(settings, alias_or_version)
     tables = load_clean(data)
+    return score_split(build_test_years(tables, cfg, progress), ranker, cfg.n_boot)
+
+
+def build_test_years(
+    tables: dict[str, pd.DataFrame], cfg: CareersConfig, progress: Progress
+) -> list[CareerYear]:
+    """Year frames of the test split only, reporting each year as ``features test <year>``.
+    Raises RulesError for a broken rules file."""
     cat, rules = build_catalog(tables), load_rules(cfg.rules)
     years = []
     for year in SPLITS["test"]:
         progress(f"features test {year}")
         years.append(build_year(tables, cat, rules, year, cfg.max_queries_per_year, cfg.seed))
-    return score_split(years, ranker, cfg.n_boot)
+    return years
 
 
 def gate(
@@ -292,12 +267,12 @@ def promote(
         candidate,
         registry.with_fairness(
             lambda new, old: gate(new, old, cfg),
-            "careers",
-            cfg.min_exposure_ratio,
-            cfg.exposure_tolerance,
+            exposure_rule(
+                kind=KIND, min_ratio=cfg.min_exposure_ratio, tolerance=cfg.exposure_tolerance
+            ),
             fairness_override,
         ),
-        "jenjang train careers",
+        KIND.train_command,
     )
 
 
@@ -317,3 +292,100 @@ def headline(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             m: {"lift": vs[m]["lift"], "diff_ci": vs[m]["diff_ci"]} for m in ("mrr", "hit@5")
         }
     return out
+
+
+class CareersPipeline:
+    """The next-position ranker as a :class:`training.pipeline.RankingPipeline` (the functions
+    of this module behind the contract's keyword-only methods)."""
+
+    kind = KIND
+    model_name = MODEL_NAME
+    headline_metric = "mrr"
+
+    def config(self, **overrides: Any) -> CareersConfig:
+        """The defaults with ``overrides``; raises pydantic.ValidationError for a bad value."""
+        return CareersConfig(**overrides)
+
+    def config_from_run(self, *, params: dict[str, Any], rules: str | None) -> CareersConfig:
+        """The config a run logged (the keys given, defaults for the rest) with the career
+        rules file ``rules`` (None = packaged). Raises pydantic.ValidationError."""
+        return CareersConfig.model_validate({**params, "rules": rules})
+
+    def build_frames(
+        self, *, tables: dict[str, pd.DataFrame], cfg: CareersConfig, progress: Progress
+    ) -> dict[str, list[CareerYear]]:
+        """Year frames of every split (:func:`build_split_frames`)."""
+        return build_split_frames(tables, cfg, progress)
+
+    def fit(self, *, train: pd.DataFrame, valid: pd.DataFrame, cfg: CareersConfig) -> ProgramRanker:
+        """LambdaRank with early stopping on NDCG@5 (:func:`fit_ranker`)."""
+        return fit_ranker(train, valid, cfg)
+
+    def score(
+        self, *, years: list[CareerYear], ranker: ProgramRanker, cfg: CareersConfig
+    ) -> dict[str, dict[str, Any]]:
+        """Model and baselines on the same candidates (:func:`score_split`)."""
+        return score_split(years, ranker, cfg.n_boot)
+
+    def baselines(self) -> tuple[str, ...]:
+        """The baselines scored beside the model."""
+        return tuple(BASELINES)
+
+    def fairness_from_data(
+        self,
+        *,
+        tables: dict[str, pd.DataFrame],
+        ranker: ProgramRanker,
+        cfg: CareersConfig,
+        progress: Progress,
+    ) -> Report:
+        """The exposure report over the people of 1 January of each test year."""
+        progress("career contexts of the test year")
+        contexts = year_contexts(tables, cfg)
+        progress("exposure of career-advancing positions by group")
+        return fairness_report(contexts, ranker, cfg)
+
+    def headline(self, *, results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The JSON of ``evaluate careers --json`` (:func:`headline`)."""
+        return headline(results)
+
+    def gate(
+        self, *, new: dict[str, float], champion: dict[str, float] | None, cfg: CareersConfig
+    ) -> tuple[bool, list[str]]:
+        """Quality and parity gate (:func:`gate`)."""
+        return gate(new, champion, cfg)
+
+    def train(
+        self,
+        *,
+        settings: Settings,
+        data: Path,
+        cfg: CareersConfig,
+        progress: Progress,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """The whole run (:func:`train`; no options)."""
+        return train(settings, data, cfg, progress, **options)
+
+    def evaluate(
+        self,
+        *,
+        settings: Settings,
+        data: Path,
+        model: str,
+        cfg: CareersConfig,
+        progress: Progress,
+    ) -> dict[str, Any]:
+        """Re-score a registered version (:func:`evaluate`)."""
+        return evaluate(settings, data, model, cfg, progress)
+
+    def promote(
+        self,
+        *,
+        settings: Settings,
+        cfg: CareersConfig,
+        candidate: str = tracking.CHALLENGER,
+        fairness_override: str | None = None,
+    ) -> dict[str, Any]:
+        """Gate and promote (:func:`promote`)."""
+        return promote(settings, cfg, candidate, fairness_override)

@@ -26,9 +26,9 @@ from recommender.careers.rules import RuleSet
 from recommender.programs.catalog import Catalog
 from recommender.snapshot import build_snapshot
 from training.datasets import GROUPS
+from training.frames import QUERY, concat_years
 from training.metrics import bootstrap_ci
 
-QUERY = ["year", "employee_id"]
 METRICS = ("hit@1", "hit@5", "mrr", "ndcg@5")
 MIN_GROUP_QUERIES = 20
 
@@ -84,9 +84,9 @@ def build_year(
 
 
 def concat(years: list[CareerYear]) -> pd.DataFrame:
-    """One frame for a split, sorted by query so groups are contiguous."""
-    df = pd.concat([y.frame for y in years], ignore_index=True)
-    return df.sort_values(QUERY, kind="stable").reset_index(drop=True)
+    """One frame for a split, sorted by query so groups are contiguous
+    (:func:`training.frames.concat_years`)."""
+    return concat_years(years=years)
 
 
 def target_ranks(frame: pd.DataFrame, score: np.ndarray, seed: int = 0) -> pd.DataFrame:

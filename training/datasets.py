@@ -29,6 +29,7 @@ import pandas as pd
 from recommender.programs.catalog import ASSIGNMENT_ONLY, Catalog, build_catalog
 from recommender.programs.features import build_usage, candidate_frame
 from recommender.snapshot import build_snapshot
+from training.frames import concat_years
 
 GAIN_POINTS = 15.0
 GROUPS = ("group_sex", "group_region", "group_grade")
@@ -112,6 +113,6 @@ def build_frames(
 
 
 def concat(frames: list[YearFrame]) -> pd.DataFrame:
-    """One frame for a split, sorted by query (year, employee) so groups are contiguous."""
-    df = pd.concat([f.frame for f in frames], ignore_index=True)
-    return df.sort_values(["year", "employee_id"], kind="stable").reset_index(drop=True)
+    """One frame for a split, sorted by query (year, employee) so groups are contiguous
+    (:func:`training.frames.concat_years`)."""
+    return concat_years(years=frames)

@@ -114,11 +114,9 @@ def load_decisions(database_url: str) -> pd.DataFrame:
     :class:`DecisionsError` naming ``JENJANG_DATABASE_URL`` when the database cannot be
     reached or read.
     """
-    from sqlalchemy import inspect, select
     from sqlalchemy.exc import SQLAlchemyError
 
     from recommender.store import db
-    from recommender.store.models import Review
 
     try:
         where = db.display_url(database_url)
@@ -132,6 +130,28 @@ def load_decisions(database_url: str) -> pd.DataFrame:
     empty.attrs["reviews"] = 0
     if path is not None and not path.is_file():
         return empty
+    rows = _review_rows(database_url, where)
+    if rows is None:
+        return empty
+    reviews = pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=["review_id", "employee_id", "item_id", "decision", "replacement_id", "created_at"],
+    )
+    out = decisions_from_reviews(reviews)
+    out.attrs["reviews"] = len(reviews)
+    return out
+
+
+def _review_rows(database_url: str, where: str) -> list[Any] | None:
+    """The programme reviews (review_id, employee_id, item_id, decision, replacement_id,
+    created_at) of the database, or None when it has no ``reviews`` table. Raises
+    :class:`DecisionsError` when the database cannot be reached or read."""
+    from sqlalchemy import inspect, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from recommender.store import db
+    from recommender.store.models import Review
+
     query = select(
         Review.review_id,
         Review.employee_id,
@@ -145,8 +165,8 @@ def load_decisions(database_url: str) -> pd.DataFrame:
         try:
             with engine.connect() as connection:
                 if not inspect(connection).has_table(Review.__tablename__):
-                    return empty
-                rows = connection.execute(query).all()
+                    return None
+                return list(connection.execute(query).all())
         finally:
             engine.dispose()
     except SQLAlchemyError as exc:
@@ -155,13 +175,6 @@ def load_decisions(database_url: str) -> pd.DataFrame:
             f"({SETTING}): {_reason(exc)}; start the database or fix {SETTING} "
             "(ProgramsConfig(use_decisions=False) trains without HR decisions)"
         ) from None
-    reviews = pd.DataFrame(
-        [tuple(r) for r in rows],
-        columns=["review_id", "employee_id", "item_id", "decision", "replacement_id", "created_at"],
-    )
-    out = decisions_from_reviews(reviews)
-    out.attrs["reviews"] = len(reviews)
-    return out
 
 
 def _reason(exc: BaseException) -> str:

@@ -36,14 +36,13 @@ import pandas as pd
 
 from recommender.programs.features import FEATURES
 from recommender.programs.ranker import ProgramRanker
+from training.configs import ProgramsConfig
+from training.frames import QUERY, query_groups, with_positives
 
 if TYPE_CHECKING:
     from distributed import Client
 
-    from training.programs import ProgramsConfig
-
 log = logging.getLogger(__name__)
-QUERY = ["year", "employee_id"]
 LOCAL = "local"
 #: One partition per worker: lightgbm.dask concatenates a worker's partitions in an order taken
 #: from an unordered set, so with more than one the row order (hence bagging, hence the model)
@@ -160,7 +159,7 @@ def query_partitions(df: pd.DataFrame, n_partitions: int) -> list[np.ndarray]:
 
 def group_sizes(df: pd.DataFrame) -> np.ndarray:
     """Sizes of the consecutive query groups of ``df`` (in row order)."""
-    return df.groupby(QUERY, sort=False).size().to_numpy()
+    return query_groups(df)
 
 
 @dataclass
@@ -371,21 +370,10 @@ def fit_dask(
     """
     from lightgbm.dask import DaskLGBMRanker
 
-    from training.programs import _with_positives
-
     if stage_trees < 1:
         raise ValueError(f"stage_trees must be at least 1, not {stage_trees}")
-    train, valid = _with_positives(train), _with_positives(valid)
-    template = ProgramRanker(
-        n_estimators=n_estimators or cfg.n_estimators,
-        learning_rate=cfg.learning_rate,
-        num_leaves=cfg.num_leaves,
-        min_child_samples=cfg.min_child_samples,
-        early_stopping_rounds=cfg.early_stopping_rounds,
-        random_state=cfg.seed,
-    )
-    params = template._lgbm().get_params()  # the single-machine settings, exactly
-    params.pop("n_jobs", None)  # each worker uses its own threads
+    train, valid = with_positives(train), with_positives(valid)
+    template, params = _template(cfg, n_estimators)
     curve = ValidationCurve(
         valid[list(FEATURES)].to_numpy(dtype=np.float64),
         valid["label"].to_numpy(),
@@ -394,13 +382,69 @@ def fit_dask(
     )
     data = to_dask(train, client, partitions_per_worker)
     partitions = len(data.rows)
+    staged = _fit_stages(
+        DaskLGBMRanker, client, data, params, curve, template.n_estimators, stage_trees, cfg
+    )
+    booster, values, best, fit_seconds, curve_seconds = staged
+    del data  # releases the scattered partitions on the workers
+    text = _without_network(booster.model_to_string(num_iteration=best))
+    ranker = ProgramRanker.from_text(text).set_params(**template.get_params())
+    machines = trained_machines(text)
+    log.info(
+        "Dask fit: %d trees on %d machines in %.1f s; best iteration %d (validation NDCG@%d %.4f)",
+        *(len(values), machines, fit_seconds, best, template.eval_at, values[best - 1]),
+    )
+    return DaskFit(
+        ranker=ranker,
+        machines=machines,
+        partitions=partitions,
+        trees_fitted=len(values),
+        best_iteration=best,
+        valid_ndcg=values,
+        fit_seconds=fit_seconds,
+        curve_seconds=curve_seconds,
+    )
+
+
+def _template(
+    cfg: ProgramsConfig, n_estimators: int | None
+) -> tuple[ProgramRanker, dict[str, Any]]:
+    """The single-machine ranker of ``cfg`` (``n_estimators`` trees at most, default
+    ``cfg.n_estimators``) and its LightGBM parameters, exactly, without ``n_jobs`` (each worker
+    uses its own threads)."""
+    template = ProgramRanker(
+        n_estimators=n_estimators or cfg.n_estimators,
+        learning_rate=cfg.learning_rate,
+        num_leaves=cfg.num_leaves,
+        min_child_samples=cfg.min_child_samples,
+        early_stopping_rounds=cfg.early_stopping_rounds,
+        random_state=cfg.seed,
+    )
+    params = template._lgbm().get_params()
+    params.pop("n_jobs", None)
+    return template, params
+
+
+def _fit_stages(
+    estimator: Any,
+    client: Client,
+    data: DaskQueries,
+    params: dict[str, Any],
+    curve: ValidationCurve,
+    n_estimators: int,
+    stage_trees: int,
+    cfg: ProgramsConfig,
+) -> tuple[Any, np.ndarray, int, float, float]:
+    """Fit stages of ``stage_trees`` trees (each continuing the booster) until early stopping
+    or ``n_estimators``; returns (booster, validation curve, best iteration, seconds on the
+    cluster, seconds on the curve). Raises RuntimeError when a stage does not continue."""
     fit_seconds = curve_seconds = 0.0
     booster: Any = None
     while True:
         done = 0 if booster is None else int(booster.current_iteration())
-        step = min(stage_trees, template.n_estimators - done)
+        step = min(stage_trees, n_estimators - done)
         started = time.perf_counter()
-        model = DaskLGBMRanker(client=client, **{**params, "n_estimators": step})
+        model = estimator(client=client, **{**params, "n_estimators": step})
         with warnings.catch_warnings():
             # lightgbm.dask warns that n_jobs is ignored even when it is unset
             warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
@@ -416,31 +460,8 @@ def fit_dask(
         values = curve.extend(booster)
         curve_seconds += time.perf_counter() - started
         best, stopped = early_stopping(values, cfg.early_stopping_rounds)
-        if stopped or done + step >= template.n_estimators:
-            break
-    del data  # releases the scattered partitions on the workers
-    text = _without_network(booster.model_to_string(num_iteration=best))
-    ranker = ProgramRanker.from_text(text).set_params(**template.get_params())
-    machines = trained_machines(text)
-    log.info(
-        "Dask fit: %d trees on %d machines in %.1f s; best iteration %d (validation NDCG@%d %.4f)",
-        len(values),
-        machines,
-        fit_seconds,
-        best,
-        template.eval_at,
-        values[best - 1],
-    )
-    return DaskFit(
-        ranker=ranker,
-        machines=machines,
-        partitions=partitions,
-        trees_fitted=len(values),
-        best_iteration=best,
-        valid_ndcg=values,
-        fit_seconds=fit_seconds,
-        curve_seconds=curve_seconds,
-    )
+        if stopped or done + step >= n_estimators:
+            return booster, values, best, fit_seconds, curve_seconds
 
 
 def trained_machines(text: str) -> int:

@@ -18,69 +18,40 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
 
 from recommender.config import Settings
 from recommender.data.io import load_clean
+from recommender.programs.catalog import build_catalog
 from recommender.programs.features import FEATURES
 from recommender.programs.ranker import ProgramRanker
-from training import decisions, fairness, registry, tracking
-from training.baselines import baseline_scores
+from training import decisions, distributed, plots, registry, tracking
+from training.baselines import BASELINES, baseline_scores
+from training.configs import ProgramsConfig
 from training.datasets import SPLITS, YearFrame, build_year, concat
 from training.evaluate import best_baseline, evaluate_all
+from training.fairness.figures import Report
+from training.fairness.report import programs_report
+from training.fairness.rule import exposure_rule
+from training.fairness.store import log as log_fairness
 from training.fingerprint import data_fingerprint
+from training.frames import query_groups, with_positives
+from training.kinds import Kind
 
 log = logging.getLogger(__name__)
-MODEL_NAME = "jenjang-programs"
-EXPERIMENT = "jenjang-programs"
-
-
-class ProgramsConfig(BaseModel):
-    """Everything that shapes a programmes run (logged to MLflow as-is)."""
-
-    n_estimators: int = Field(600, ge=1)
-    learning_rate: float = Field(0.05, gt=0)
-    num_leaves: int = Field(63, ge=2)
-    min_child_samples: int = Field(50, ge=1)
-    early_stopping_rounds: int = Field(30, ge=1)
-    max_candidates: int = Field(150, ge=10)
-    max_people_per_year: int = Field(
-        25_000, ge=100, description="queries sampled per year (bounds time and memory)"
-    )
-    n_boot: int = Field(300, ge=10)
-    seed: int = 7
-    promote_margin: float = Field(0.0, ge=0, description="NDCG@10 points over the champion")
-    min_parity: float = Field(0.8, ge=0, le=1, description="lowest/highest group NDCG@10")
-    use_decisions: bool = Field(
-        True, description="HR review decisions correct the train/validation labels"
-    )
-    fairness_min_group: int = Field(
-        100, ge=1, description="people a group needs for its exposure to be judged"
-    )
-    min_exposure_ratio: float = Field(
-        0.8, ge=0, le=1, description="lowest/highest exposure of advancing programmes by group"
-    )
-    exposure_tolerance: float = Field(
-        0.0, ge=0, description="how far the exposure ratio may fall below the champion's"
-    )
+KIND = Kind.PROGRAMS
+MODEL_NAME = KIND.model_name
+EXPERIMENT = KIND.experiment
+__all__ = ["ProgramsConfig"]
 
 
 Progress = Callable[[str], None]
-
-
-def fingerprint(directory: Path) -> str:
-    """The data fingerprint of a clean folder (:func:`training.fingerprint.data_fingerprint`)."""
-    return data_fingerprint(directory=directory)
 
 
 def build_split_frames(
     tables: dict[str, pd.DataFrame], cfg: ProgramsConfig, progress: Progress
 ) -> dict[str, list[YearFrame]]:
     """Year frames of every split, reporting each year to ``progress``."""
-    from recommender.programs.catalog import build_catalog
-
     cat = build_catalog(tables)
     out: dict[str, list[YearFrame]] = {}
     for split, years in SPLITS.items():
@@ -93,19 +64,23 @@ def build_split_frames(
     return out
 
 
-def _with_positives(df: pd.DataFrame) -> pd.DataFrame:
-    """Queries with at least one programme taken (others carry no ranking signal)."""
-    best = df.groupby(["year", "employee_id"])["label"].transform("max")
-    return df[best > 0].reset_index(drop=True)
-
-
-def _groups(df: pd.DataFrame) -> np.ndarray:
-    return df.groupby(["year", "employee_id"], sort=False).size().to_numpy()
+def build_test_frames(
+    tables: dict[str, pd.DataFrame], cfg: ProgramsConfig, progress: Progress
+) -> list[YearFrame]:
+    """Year frames of the test split only, reporting each year as ``features test <year>``."""
+    cat = build_catalog(tables)
+    frames = []
+    for year in SPLITS["test"]:
+        progress(f"features test {year}")
+        frames.append(
+            build_year(tables, cat, year, cfg.max_candidates, cfg.max_people_per_year, cfg.seed)
+        )
+    return frames
 
 
 def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: ProgramsConfig) -> ProgramRanker:
     """Fit LambdaRank with early stopping on validation NDCG@10."""
-    train, valid = _with_positives(train), _with_positives(valid)
+    train, valid = with_positives(train), with_positives(valid)
     ranker = ProgramRanker(
         n_estimators=cfg.n_estimators,
         learning_rate=cfg.learning_rate,
@@ -118,10 +93,10 @@ def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: ProgramsConfig) ->
     return ranker.fit(
         train[features],
         train["label"].to_numpy(),
-        _groups(train),
+        query_groups(train),
         valid[features],
         valid["label"].to_numpy(),
-        _groups(valid),
+        query_groups(valid),
     )
 
 
@@ -154,40 +129,20 @@ def train(
     with contextlib.ExitStack() as stack:
         client = None
         if dask is not None:
-            from training import distributed
-
             progress(f"connecting to Dask ({dask})")
             client = stack.enter_context(distributed.connect(dask))
         tables = load_clean(data)
         found = load_hr_decisions(settings, cfg, progress)
         frames = build_split_frames(tables, cfg, progress)
         frames, hr = apply_hr_decisions(frames, found, progress)
-        trainer: dict[str, Any] = {"trainer": "single"}
-        if client is None:
-            progress("fitting LambdaRank")
-            ranker = fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
-        else:
-            n_workers = len(distributed.workers(client))
-            progress(f"fitting LambdaRank on Dask ({n_workers} workers)")
-            fit = distributed.fit_dask(
-                concat(frames["train"]), concat(frames["validation"]), cfg, client
-            )
-            ranker = fit.ranker
-            trainer = {
-                "trainer": "dask",
-                "dask_scheduler": dask,
-                "dask_workers": n_workers,
-                "dask_machines": fit.machines,
-                "dask_partitions": fit.partitions,
-                "dask_trees_fitted": fit.trees_fitted,
-            }
+        ranker, trainer = _fit(frames, cfg, progress, client, dask)
     progress("evaluating on the test year")
     results = score_split(frames["test"], ranker, cfg.n_boot)
     progress("exposure of career-advancing programmes by group")
     fair = fairness_report(tables, frames["test"], ranker, cfg)
     progress("logging to MLflow")
     registered = _log(settings, data, cfg, ranker, frames, results, hr, trainer)
-    fairness.log(settings, registered.run_id, fair)
+    log_fairness(settings, registered.run_id, fair)
     return {
         "run_id": registered.run_id,
         "version": registered.version,
@@ -198,6 +153,32 @@ def train(
         "decisions": hr,
         "trainer": trainer["trainer"],
         "dask": {k.removeprefix("dask_"): v for k, v in trainer.items() if k != "trainer"} or None,
+    }
+
+
+def _fit(
+    frames: dict[str, list[YearFrame]],
+    cfg: ProgramsConfig,
+    progress: Progress,
+    client: Any,
+    dask: str | None,
+) -> tuple[ProgramRanker, dict[str, Any]]:
+    """Fit on this machine (``client`` None) or on the Dask cluster; returns the ranker and the
+    trainer parameters logged with the run."""
+    if client is None:
+        progress("fitting LambdaRank")
+        ranker = fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
+        return ranker, {"trainer": "single"}
+    n_workers = len(distributed.workers(client))
+    progress(f"fitting LambdaRank on Dask ({n_workers} workers)")
+    fit = distributed.fit_dask(concat(frames["train"]), concat(frames["validation"]), cfg, client)
+    return fit.ranker, {
+        "trainer": "dask",
+        "dask_scheduler": dask,
+        "dask_workers": n_workers,
+        "dask_machines": fit.machines,
+        "dask_partitions": fit.partitions,
+        "dask_trees_fitted": fit.trees_fitted,
     }
 
 
@@ -247,8 +228,6 @@ def _log(
     hr: dict[str, Any] | None = None,
     trainer: dict[str, Any] | None = None,
 ) -> tracking.Registered:
-    from training import plots
-
     params = {
         **cfg.model_dump(),
         **(trainer or {"trainer": "single"}),
@@ -272,10 +251,10 @@ def fairness_report(
     frames: list[YearFrame],
     ranker: ProgramRanker,
     cfg: ProgramsConfig,
-) -> fairness.Report:
+) -> Report:
     """Exposure of career-advancing programmes in the top 10 by group on the test-year frames
     (:mod:`training.fairness`). Raises ValueError when the frames hold no one to measure."""
-    return fairness.programs_report(
+    return programs_report(
         tables, concat(frames), ranker.predict, cfg.n_boot, cfg.seed, cfg.fairness_min_group
     )
 
@@ -285,7 +264,7 @@ def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramR
 
     Raises LookupError when no such alias or version exists.
     """
-    return registry.load_booster(settings, MODEL_NAME, alias_or_version, "jenjang train programs")
+    return registry.load_booster(settings, MODEL_NAME, alias_or_version, KIND.train_command)
 
 
 def evaluate(
@@ -294,16 +273,7 @@ def evaluate(
     """Re-score a registered model and the baselines on the test year of ``data``."""
     ranker, _mv = load_registered(settings, alias_or_version)
     tables = load_clean(data)
-    from recommender.programs.catalog import build_catalog
-
-    cat = build_catalog(tables)
-    frames = []
-    for year in SPLITS["test"]:
-        progress(f"features test {year}")
-        frames.append(
-            build_year(tables, cat, year, cfg.max_candidates, cfg.max_people_per_year, cfg.seed)
-        )
-    return score_split(frames, ranker, cfg.n_boot)
+    return score_split(build_test_frames(tables, cfg, progress), ranker, cfg.n_boot)
 
 
 def gate(
@@ -330,12 +300,12 @@ def promote(
         candidate,
         registry.with_fairness(
             lambda new, old: gate(new, old, cfg),
-            "programs",
-            cfg.min_exposure_ratio,
-            cfg.exposure_tolerance,
+            exposure_rule(
+                kind=KIND, min_ratio=cfg.min_exposure_ratio, tolerance=cfg.exposure_tolerance
+            ),
             fairness_override,
         ),
-        "jenjang train programs",
+        KIND.train_command,
     )
 
 
@@ -362,3 +332,101 @@ def headline(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     out["model"]["diff_ci_vs_best"] = results["model"][f"vs_{best}"]["diff_ci"]
     out["model"]["lift_vs_popularity"] = results["model"]["vs_popularity"]["lift"]
     return out
+
+
+class ProgramsPipeline:
+    """The programme ranker as a :class:`training.pipeline.RankingPipeline` (the functions of
+    this module behind the contract's keyword-only methods)."""
+
+    kind = KIND
+    model_name = MODEL_NAME
+    headline_metric = "ndcg@10"
+
+    def config(self, **overrides: Any) -> ProgramsConfig:
+        """The defaults with ``overrides``; raises pydantic.ValidationError for a bad value."""
+        return ProgramsConfig(**overrides)
+
+    def config_from_run(self, *, params: dict[str, Any], rules: str | None) -> ProgramsConfig:
+        """The config a run logged (only the keys given; defaults for the rest; ``rules`` is
+        not a programmes setting). Raises pydantic.ValidationError for a bad value."""
+        return ProgramsConfig.model_validate(params)
+
+    def build_frames(
+        self, *, tables: dict[str, pd.DataFrame], cfg: ProgramsConfig, progress: Progress
+    ) -> dict[str, list[YearFrame]]:
+        """Year frames of every split (:func:`build_split_frames`)."""
+        return build_split_frames(tables, cfg, progress)
+
+    def fit(
+        self, *, train: pd.DataFrame, valid: pd.DataFrame, cfg: ProgramsConfig
+    ) -> ProgramRanker:
+        """LambdaRank with early stopping (:func:`fit_ranker`)."""
+        return fit_ranker(train, valid, cfg)
+
+    def score(
+        self, *, years: list[YearFrame], ranker: ProgramRanker, cfg: ProgramsConfig
+    ) -> dict[str, dict[str, Any]]:
+        """Model and baselines on the same candidates (:func:`score_split`)."""
+        return score_split(years, ranker, cfg.n_boot)
+
+    def baselines(self) -> tuple[str, ...]:
+        """The baselines scored beside the model."""
+        return tuple(BASELINES)
+
+    def fairness_from_data(
+        self,
+        *,
+        tables: dict[str, pd.DataFrame],
+        ranker: ProgramRanker,
+        cfg: ProgramsConfig,
+        progress: Progress,
+    ) -> Report:
+        """The exposure report on the test year of ``tables`` (frames built here)."""
+        frames = build_test_frames(tables, cfg, progress)
+        progress("exposure of career-advancing programmes by group")
+        return fairness_report(tables, frames, ranker, cfg)
+
+    def headline(self, *, results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """The JSON of ``evaluate programs --json`` (:func:`headline`)."""
+        return headline(results)
+
+    def gate(
+        self, *, new: dict[str, float], champion: dict[str, float] | None, cfg: ProgramsConfig
+    ) -> tuple[bool, list[str]]:
+        """Quality and parity gate (:func:`gate`)."""
+        return gate(new, champion, cfg)
+
+    def train(
+        self,
+        *,
+        settings: Settings,
+        data: Path,
+        cfg: ProgramsConfig,
+        progress: Progress,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """The whole run (:func:`train`; ``options``: ``dask``)."""
+        return train(settings, data, cfg, progress, **options)
+
+    def evaluate(
+        self,
+        *,
+        settings: Settings,
+        data: Path,
+        model: str,
+        cfg: ProgramsConfig,
+        progress: Progress,
+    ) -> dict[str, Any]:
+        """Re-score a registered version (:func:`evaluate`)."""
+        return evaluate(settings, data, model, cfg, progress)
+
+    def promote(
+        self,
+        *,
+        settings: Settings,
+        cfg: ProgramsConfig,
+        candidate: str = tracking.CHALLENGER,
+        fairness_override: str | None = None,
+    ) -> dict[str, Any]:
+        """Gate and promote (:func:`promote`)."""
+        return promote(settings, cfg, candidate, fairness_override)

@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 import pandas as pd
 
 from recommender.programs.ranker import ProgramRanker
+from training.tracking import pyfunc_model_base, set_code_model
 
 
-class ProgramsPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class ProgramsPyfunc(pyfunc_model_base()):  # type: ignore[misc]
     """Scores candidate frames with the verified booster."""
 
     def load_context(self, context: Any) -> None:
@@ -33,4 +33,4 @@ class ProgramsPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         return self.ranker.predict(model_input[self.features])
 
 
-mlflow.models.set_model(ProgramsPyfunc())
+set_code_model(ProgramsPyfunc())

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from recommender.bundles import load_run_ranker
 from recommender.config import Settings
 from recommender.programs.ranker import ProgramRanker, sha256_text
 from training import tracking
@@ -40,12 +41,8 @@ def load_booster(
 
     Raises LookupError (no such model) or ModelIntegrityError (hash mismatch).
     """
-    import mlflow
-
     mv = model_version(settings, name, alias_or_version, train_cmd)
-    meta = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/booster/meta.json")
-    text = mlflow.artifacts.load_text(f"runs:/{mv.run_id}/booster/model.txt")
-    return ProgramRanker.from_text(text, expected_sha256=meta["sha256"]), mv
+    return load_run_ranker(settings=settings, run_id=str(mv.run_id)), mv
 
 
 def gate(
@@ -86,26 +83,17 @@ def gate(
     return ok, reasons
 
 
-def with_fairness(
-    check: Gate,
-    kind: str,
-    min_ratio: float,
-    tolerance: float = 0.0,
-    override: str | None = None,
-) -> Gate:
-    """``check`` followed by the exposure rule of :func:`training.fairness.gate` for ``kind``
-    (``programs`` or ``careers``): both must pass; the reasons of both are kept, in order. The
-    rule judges the attainable exposure ratios (the raw ones are reported, not gated); a
-    candidate with raw figures only is refused, a champion with raw figures only is not
-    compared (the reasons say which figures were compared). Raises nothing.
+def with_fairness(check: Gate, fairness_check: Gate, override: str | None = None) -> Gate:
+    """``check`` followed by ``fairness_check`` (the exposure rule,
+    :func:`training.fairness.exposure_rule`): both must pass; the reasons of both are kept, in
+    order. Raises nothing.
 
     ``override``: a person's written reason to accept a model that fails only the exposure
     rule; the failure and the reason stay in the reasons (logged on the run)."""
-    from training import fairness
 
     def both(new: dict[str, float], champion: dict[str, float] | None) -> tuple[bool, list[str]]:
         ok, reasons = check(new, champion)
-        fair_ok, fair_reasons = fairness.gate(new, champion, kind, min_ratio, tolerance)
+        fair_ok, fair_reasons = fairness_check(new, champion)
         if not fair_ok and override:
             fair_ok = True
             fair_reasons = [*fair_reasons, f"exposure rule overridden: {override}"]
@@ -159,8 +147,6 @@ def log_and_register(
     """One MLflow run: params, test metrics of every ranker (flattened), the evaluation JSON,
     figures (``plots/<name>.png``), the booster text with its SHA-256 and a models-from-code
     pyfunc; registered under ``model_name`` and aliased ``challenger``."""
-    import mlflow
-
     text = ranker.to_text()
     meta = {
         "sha256": sha256_text(text),
@@ -170,8 +156,8 @@ def log_and_register(
         **(extra_meta or {}),
     }
     with tracking.run(settings, experiment, experiment.removeprefix("jenjang-")) as active:
-        mlflow.log_params(params)
-        mlflow.log_metrics(tracking.flat_metrics(results, "test"))
+        tracking.log_params(params)
+        tracking.log_metrics(tracking.flat_metrics(results, "test"))
         tracking.log_json(results, "evaluation/test.json")
         for name, fig in figures.items():
             tracking.log_figure(fig, f"plots/{name}.png")

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recommender.bundles import mlflow_client
+import pandas as pd
+
+from recommender.bundles import BOOSTER_DIR, BOOSTER_META_FILE, BOOSTER_TEXT_FILE, mlflow_client
 from recommender.config import Settings
 
 PYFUNC_CODE = Path(__file__).with_name("pyfunc_programs.py")
@@ -89,6 +91,36 @@ def run(settings: Settings, experiment: str, run_name: str) -> Iterator[Any]:
         yield active
 
 
+def log_params(params: dict[str, Any]) -> None:
+    """Log the parameters of the active run (values as MLflow stores them: strings)."""
+    import mlflow
+
+    mlflow.log_params(params)
+
+
+def log_metrics(metrics: dict[str, float]) -> None:
+    """Log metrics (name -> value) on the active run."""
+    import mlflow
+
+    mlflow.log_metrics(metrics)
+
+
+def pyfunc_model_base() -> type:
+    """``mlflow.pyfunc.PythonModel``: the base class of a "model from code" file
+    (:data:`PYFUNC_CODE`), so that file needs no MLflow import of its own."""
+    import mlflow.pyfunc
+
+    base: type = mlflow.pyfunc.PythonModel
+    return base
+
+
+def set_code_model(model: Any) -> None:
+    """Declare ``model`` as the model of the "model from code" file being loaded."""
+    import mlflow.models
+
+    mlflow.models.set_model(model)
+
+
 def log_json(data: Any, name: str) -> None:
     """Log a JSON artifact."""
     import mlflow
@@ -110,11 +142,11 @@ def log_booster_model(
     import mlflow
 
     with tempfile.TemporaryDirectory() as tmp:
-        booster, meta_path = Path(tmp) / "model.txt", Path(tmp) / "meta.json"
+        booster, meta_path = Path(tmp) / BOOSTER_TEXT_FILE, Path(tmp) / BOOSTER_META_FILE
         booster.write_text(model_text)
         meta_path.write_text(json.dumps(meta, indent=2))
-        mlflow.log_artifact(str(booster), "booster")
-        mlflow.log_artifact(str(meta_path), "booster")
+        mlflow.log_artifact(str(booster), BOOSTER_DIR)
+        mlflow.log_artifact(str(meta_path), BOOSTER_DIR)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(PYFUNC_CODE),
@@ -152,6 +184,18 @@ def run_artifact_json(settings: Settings, run_id: str, path: str) -> Any:
 
     client(settings)
     return mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")
+
+
+def log_metrics_batch(settings: Settings, run_id: str, metrics: dict[str, float]) -> None:
+    """Log ``metrics`` (name -> value) on a (possibly finished) run, step 0, stamped now, in
+    batches of 500 in name order. Raises MlflowException when the store cannot be written."""
+    from mlflow.entities import Metric
+
+    c = client(settings)
+    now = int(pd.Timestamp.now("UTC").timestamp() * 1000)
+    entries = [Metric(k, v, now, 0) for k, v in sorted(metrics.items())]
+    for i in range(0, len(entries), 500):
+        c.log_batch(run_id, metrics=entries[i : i + 500])
 
 
 def log_decision(settings: Settings, run_id: str, decision: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from recommender import bundles
 from recommender.config import Settings
 
 log = logging.getLogger(__name__)
@@ -176,10 +177,9 @@ class RunFigures:
 
         def fetch() -> None:
             try:
-                from mlflow import MlflowClient
-
-                client = MlflowClient(tracking_uri=self.settings.mlflow_tracking_uri)
-                box["metrics"] = client.get_run(run_id).data.metrics
+                box["metrics"] = bundles.run_metrics(
+                    tracking_uri=self.settings.mlflow_tracking_uri, run_id=run_id
+                )
             except Exception as exc:  # MLflow down or the run gone: the page says so
                 box["error"] = type(exc).__name__
 

@@ -19,7 +19,8 @@ from recommender.snapshot import Snapshot, build_snapshot
 from tests.model.conftest import Trained
 from training.baselines import baseline_scores
 from training.datasets import concat
-from training.programs import _groups, _with_positives, fit_ranker
+from training.frames import query_groups, with_positives
+from training.programs import fit_ranker
 
 YEAR = 2025
 AT = pd.Timestamp(f"{YEAR}-01-01")
@@ -334,8 +335,8 @@ def test_predict_names_a_missing_feature_column(trained: Trained) -> None:
 
 
 def test_fit_refuses_group_sizes_that_do_not_add_up(trained: Trained) -> None:
-    df = _with_positives(concat(trained.frames["validation"]))
-    X, y, group = df[list(FEATURES)], df["label"].to_numpy(), _groups(df)
+    df = with_positives(concat(trained.frames["validation"]))
+    X, y, group = df[list(FEATURES)], df["label"].to_numpy(), query_groups(df)
     ranker = ProgramRanker(n_estimators=2)
     with pytest.raises(ValueError, match=rf"group sizes add up to {len(X) - 1}, .* {len(X)} rows"):
         ranker.fit(X, y, np.append(group[:-1], group[-1] - 1))

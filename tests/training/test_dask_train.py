@@ -24,6 +24,7 @@ from recommender.programs.features import FEATURES
 from recommender.programs.ranker import ProgramRanker, sha256_text
 from training import distributed, programs, tracking
 from training.datasets import YearFrame, concat
+from training.frames import with_positives
 
 CFG = programs.ProgramsConfig(n_estimators=120, n_boot=20)
 STAGE = 30
@@ -173,8 +174,8 @@ def test_early_stopping_rule_is_lightgbms() -> None:
 def test_validation_curve_equals_lightgbms_metric_and_picks_its_iteration(
     frames: dict[str, list[YearFrame]], single: ProgramRanker
 ) -> None:
-    train = programs._with_positives(concat(frames["train"]))
-    valid = programs._with_positives(concat(frames["validation"]))
+    train = with_positives(concat(frames["train"]))
+    valid = with_positives(concat(frames["validation"]))
     model = single._lgbm().set_params(n_estimators=single.best_iteration_ + 40)
     model.fit(
         train[list(FEATURES)],

@@ -416,7 +416,7 @@ def run(tiny_clean: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
     fitted: list[pd.DataFrame] = []
     scored: list[pd.DataFrame] = []
-    keep = programs._with_positives
+    keep = programs.with_positives
     score = programs.score_split
 
     def spy_positives(df: pd.DataFrame) -> pd.DataFrame:
@@ -430,7 +430,7 @@ def run(tiny_clean: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
     messages: list[str] = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(programs, "_with_positives", spy_positives)
+        mp.setattr(programs, "with_positives", spy_positives)
         mp.setattr(programs, "score_split", spy_score)
         summary = programs.train(settings, tiny_clean, SMALL, messages.append)
     yield Run(summary, settings, picks, fitted, scored, messages)

@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from recommender.config import Settings, get_settings
+from tests.conftest import isolated_settings
 from training import careers, fairness, programs, tracking
+from training.pipeline import recompute_fairness
 
 WEAK = programs.ProgramsConfig(
     n_estimators=1, num_leaves=2, n_boot=20, fairness_min_group=20, min_parity=0.0
@@ -50,12 +53,7 @@ class Scenario:
 
 
 def _settings(root: Path) -> Settings:
-    return Settings(
-        mlflow_tracking_uri=f"sqlite:///{root}/mlruns.db",
-        mlflow_artifact_root=str(root / "artifacts"),
-        data_dir=root / "no-demo-data",
-        database_url=f"sqlite:///{root}/app.db",
-    )
+    return isolated_settings(root)
 
 
 def _set_metric(s: Scenario, run_id: str, key: str, value: float, step: int) -> None:
@@ -173,8 +171,12 @@ def test_promote_refuses_a_ratio_worse_than_the_champions(scenario: Scenario) ->
 
 
 def test_recomputing_a_version_gives_the_logged_figures(scenario: Scenario) -> None:
-    report, same = fairness.recompute(
-        scenario.settings, "programs", scenario.better["run_id"], scenario.data, lambda _: None
+    report, same = recompute_fairness(
+        settings=scenario.settings,
+        kind="programs",
+        run_id=scenario.better["run_id"],
+        data=scenario.data,
+        progress=lambda _: None,
     )
     assert same and report.to_dict() == scenario.better["fairness"]
 
@@ -243,7 +245,8 @@ def test_fairness_command_recomputes_and_logs_a_run_without_figures(
 def _render_models_page(models: list[dict[str, Any]], lang: str) -> str:
     """The model page's template with the context the route gives it."""
     from recommender.web.i18n import text
-    from recommender.web.routes import TEMPLATES, _fmt_number
+    from recommender.web.render import TEMPLATES
+    from recommender.web.render import fmt_number as _fmt_number
 
     return TEMPLATES.env.get_template("models.html").render(
         t=lambda key, **values: text(lang, key, **values),
@@ -322,17 +325,16 @@ def test_an_explicit_reason_overrides_only_the_exposure_rule() -> None:
         "fairness.programs.sex.ratio": 0.5,
         "fairness.programs.region.ratio": 0.9,
     }
-    passing = registry.with_fairness(lambda n, o: (True, ["NDCG ok"]), "programs", 0.8)
+    rule = fairness.exposure_rule(kind="programs", min_ratio=0.8, tolerance=0.0)
+    passing = registry.with_fairness(lambda n, o: (True, ["NDCG ok"]), rule)
     ok, reasons = passing(new, None)
     assert not ok and any("0.500 < 0.8" in r for r in reasons)
-    accepted = registry.with_fairness(
-        lambda n, o: (True, ["NDCG ok"]), "programs", 0.8, 0.0, "demo organisation"
-    )
+    accepted = registry.with_fairness(lambda n, o: (True, ["NDCG ok"]), rule, "demo organisation")
     ok, reasons = accepted(new, None)
     assert ok and any("0.500 < 0.8" in r for r in reasons)
     assert reasons[-1] == "exposure rule overridden: demo organisation"
     failing = registry.with_fairness(
-        lambda n, o: (False, ["NDCG worse"]), "programs", 0.8, 0.0, "demo organisation"
+        lambda n, o: (False, ["NDCG worse"]), rule, "demo organisation"
     )
     assert failing(new, None)[0] is False
 
@@ -373,9 +375,7 @@ def _register_version_2_again(settings: Any, params: dict[str, Any], ndcg: float
     from training import registry
 
     ranker, _mv = programs.load_registered(settings, "2")
-    frame = fairness.pd.DataFrame(
-        [[0.0] * len(ranker.feature_names_)], columns=ranker.feature_names_
-    )
+    frame = pd.DataFrame([[0.0] * len(ranker.feature_names_)], columns=ranker.feature_names_)
     return registry.log_and_register(
         settings,
         programs.EXPERIMENT,

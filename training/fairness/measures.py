@@ -1,0 +1,278 @@
+"""Exposure of career-advancing items per person: the position weights, raw and attainable
+exposure, the people's groups and what advances (the definitions are in
+:mod:`training.fairness`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender import domain
+from recommender.programs.catalog import NEXT_TIER, Catalog
+from recommender.snapshot import Snapshot, build_snapshot
+
+K = 10
+MIN_GROUP = 100
+MIN_RATIO = 0.8
+ATTRIBUTES = ("sex", "region", "age_band", "grade")
+AGE_BANDS = ((30, "under_30"), (40, "30-39"), (50, "40-49"), (math.inf, "50_plus"))
+PERSON = ["year", "employee_id"]
+LEVEL = 0.95
+MANAGERIAL_TYPES = ("manajerial", "sosial_kultural")
+
+
+def discount(k: int = K) -> np.ndarray:
+    """Position weights 1 / log2(r + 1) for ranks r = 1..k, shape (k,)."""
+    out: np.ndarray = 1.0 / np.log2(np.arange(1, k + 1) + 1.0)
+    return out
+
+
+def ideal_dcg(n_attainable: np.ndarray, k: int = K) -> np.ndarray:
+    """The best discounted gain a list can give: the sum of the first ``min(k, n)`` weights of
+    :func:`discount` for each count ``n`` of attainable advancing candidates, shape like
+    ``n_attainable`` (0.0 where n is 0). Raises ValueError for a negative count."""
+    n = np.asarray(n_attainable, dtype=int)
+    if (n < 0).any():
+        raise ValueError("counts of attainable candidates must be >= 0")
+    cumulative = np.concatenate([[0.0], np.cumsum(discount(k))])
+    out: np.ndarray = cumulative[np.minimum(n, k)]
+    return out
+
+
+def exposures(scored: pd.DataFrame, k: int = K) -> pd.DataFrame:
+    """Raw and attainable exposure of advancing items in each person's top ``k``.
+
+    ``scored``: one row per candidate with ``year``, ``employee_id``, ``score`` (higher first),
+    ``advancing`` (bool) and optionally ``attainable`` (bool: advancing *and* open to the
+    person now; ``advancing`` when absent), a person's rows in candidate order (equal scores
+    keep it, as the service's stable sort does). Returns a DataFrame indexed by (year,
+    employee_id), one row per person with at least one candidate, columns:
+
+    * ``raw`` in [0, 1]: discounted share of advancing items among the top ``k`` shown;
+    * ``attainable`` in [0, 1]: DCG of attainable items in the top ``k`` / the ideal DCG
+      (:func:`ideal_dcg` of the person's number of attainable candidates); NaN when the person
+      has no attainable candidate (counted, not measured);
+    * ``n_attainable``: the person's number of attainable candidates (int).
+
+    Raises KeyError when a column is missing.
+    """
+    att = scored["attainable"] if "attainable" in scored else scored["advancing"]
+    df = scored[[*PERSON, "score", "advancing"]].assign(
+        _attainable=att.to_numpy(bool), _order=np.arange(len(scored))
+    )
+    df = df.sort_values(
+        [*PERSON, "score", "_order"], ascending=[True, True, False, True], kind="stable"
+    )
+    rank = df.groupby(PERSON, sort=False).cumcount().to_numpy() + 1
+    weight = np.where(rank <= k, 1.0 / np.log2(rank + 1.0), 0.0)
+    keys = [df[c] for c in PERSON]
+    adv = df["advancing"].to_numpy(bool)
+    reach = df["_attainable"].to_numpy(bool)
+    shown = pd.Series(weight, index=df.index).groupby(keys).sum()
+    hits = pd.Series(weight * adv, index=df.index).groupby(keys).sum()
+    gained = pd.Series(weight * reach, index=df.index).groupby(keys).sum()
+    count = pd.Series(reach.astype(int), index=df.index).groupby(keys).sum()
+    ideal = ideal_dcg(count.to_numpy(), k)
+    attainable = np.divide(
+        gained.to_numpy(), ideal, out=np.full(len(ideal), np.nan), where=ideal > 0
+    )
+    return pd.DataFrame(
+        {
+            "raw": (hits / shown).to_numpy(),
+            "attainable": attainable,
+            "n_attainable": count.to_numpy(),
+        },
+        index=shown.index,
+    )
+
+
+def exposure(scored: pd.DataFrame, k: int = K) -> pd.Series:
+    """Raw exposure of advancing items in each person's top ``k`` (module docstring).
+
+    ``scored`` as :func:`exposures`. Returns a float Series in [0, 1] named ``exposure``,
+    indexed by (year, employee_id), one entry per person with at least one candidate. Raises
+    KeyError when a column is missing.
+    """
+    out: pd.Series = exposures(scored, k)["raw"].rename("exposure")
+    return out
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    """Age in years -> ``under_30``, ``30-39``, ``40-49``, ``50_plus`` (``unknown`` if NaN)."""
+    values = pd.to_numeric(age, errors="coerce").to_numpy(float)
+    out = np.full(len(values), "unknown", dtype=object)
+    lower = -math.inf
+    for upper, name in AGE_BANDS:
+        out[(values >= lower) & (values < upper)] = name
+        lower = upper
+    return pd.Series(out, index=age.index, name="age_band")
+
+
+def person_groups(people: pd.DataFrame) -> pd.DataFrame:
+    """Group labels of snapshot people (same index): ``sex``, ``region``, ``age_band`` and
+    ``grade``. ``people`` needs ``female``, ``java``, ``age`` and ``grade`` (e.g. ``III/a``)."""
+    grade = people["grade"].astype("string").str.split("/").str[0].fillna("unknown")
+    return pd.DataFrame(
+        {
+            "sex": np.where(people["female"].to_numpy() == 1, "P", "L"),
+            "region": np.where(people["java"].to_numpy() == 1, "java", "outside_java"),
+            "age_band": age_band(people["age"]).to_numpy(),
+            "grade": grade.to_numpy(dtype=object),
+        },
+        index=people.index,
+    )
+
+
+def top_of_ladder(people: pd.DataFrame, positions: pd.DataFrame) -> pd.Series:
+    """True for people whose ``tier_level`` is unknown or the highest of any position's tier
+    in ``positions`` (nothing can be advancing for them); index of ``people``."""
+    levels = positions["tier"].map(domain.TIER_LEVEL).dropna()
+    top = float(levels.max()) if len(levels) else math.inf
+    level = pd.to_numeric(people["tier_level"], errors="coerce")
+    out: pd.Series = level.isna() | (level >= top)
+    return out
+
+
+def labelled(snap: Snapshot, positions: pd.DataFrame, year: int, ids: pd.Index) -> pd.DataFrame:
+    """Group columns and ``top`` (:func:`top_of_ladder`) of the people ``ids`` of the snapshot,
+    index (year, employee_id). Raises KeyError for an id not in the snapshot."""
+    people = snap.people.loc[ids]
+    out = person_groups(people).assign(top=top_of_ladder(people, positions).to_numpy())
+    out.index = pd.MultiIndex.from_arrays([np.full(len(out), year), out.index], names=PERSON)
+    return out
+
+
+# --------------------------------------------------------------------------- what advances
+
+
+def next_standard(
+    snap: Snapshot, cat: Catalog, competency_types: pd.Series
+) -> tuple[np.ndarray, np.ndarray]:
+    """The levels HR sees and the standard of each person's likely next position.
+
+    ``competency_types``: competency_id -> type (``manajerial``, ``sosial_kultural``,
+    ``teknis``). Returns (seen, next), both (people, competencies) float32: ``seen`` the last
+    assessed level, else the current post's required level - 0.5 (1.0 where not required), as
+    the programme features; ``next`` the required levels of ``Catalog.next_position``, the
+    managerial and socio-cultural ones at least the next tier's managerial level when the
+    catalogue has no next post (0 for a person whose post is not in the catalogue).
+    """
+    posidx = pd.Index(cat.positions["position_id"])
+    pos = posidx.get_indexer(pd.Index(snap.people["position_id"]))
+    known = pos >= 0
+    here = np.maximum(pos, 0)
+    req = np.where(known[:, None], cat.req[here], 0.0)
+    nxt = np.where(known[:, None], cat.req[cat.next_position[here]], 0.0)
+    tier_next = snap.people["tier"].map(NEXT_TIER)
+    floor = tier_next.map(domain.MANAGERIAL_LEVEL_BY_TIER).fillna(0).to_numpy(float)
+    floor = np.where(known & (cat.next_position[here] == here), floor, 0.0)
+    types = competency_types.reindex(cat.competencies).to_numpy(dtype=object)
+    managerial = np.isin(types, MANAGERIAL_TYPES)[None, :]
+    nxt = np.where(managerial & (req > 0), np.maximum(nxt, floor[:, None]), nxt)
+    seen = np.where(np.isnan(snap.levels), np.where(req > 0, req - 0.5, 1.0), snap.levels)
+    return seen.astype(np.float32), nxt.astype(np.float32)
+
+
+def advancing_programmes(
+    seen: np.ndarray, nxt: np.ndarray, target: np.ndarray, person: np.ndarray, programme: np.ndarray
+) -> np.ndarray:
+    """Whether each (person, programme) pair is career-advancing: on some competency the person
+    is below the next standard and the programme's target level is above their level.
+
+    ``seen`` and ``nxt`` (people x C) from :func:`next_standard`, ``target`` (programmes x C,
+    0 where the programme does not touch the competency), ``person`` and ``programme`` the
+    row indexes of the pairs (n,). Returns bool (n,). Raises IndexError for a row outside.
+    """
+    out = np.zeros(len(person), dtype=bool)
+    step = 20_000
+    for i in range(0, len(person), step):
+        p, q = person[i : i + step], programme[i : i + step]
+        level = seen[p]
+        out[i : i + step] = ((nxt[p] > level) & (target[q] > level)).any(axis=1)
+    return out
+
+
+def programmes_scored(
+    tables: dict[str, pd.DataFrame], cat: Catalog, frame: pd.DataFrame, score: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Programme candidates with the ranker's scores, marked advancing, and their people.
+
+    ``frame``: candidate rows (``year``, ``employee_id``, ``program_id``) of one or more years
+    as :func:`training.datasets.build_year` makes them; ``score`` (len(frame),). Returns
+    (scored: year, employee_id, score, advancing and attainable (the same for programmes) in
+    frame order; people: index (year, employee_id), group columns and ``top``). Raises
+    KeyError for a person or programme that is not in the year's snapshot or the catalogue.
+    """
+    types = tables["competencies"].set_index("competency_id")["type"]
+    scored, people = [], []
+    framed = frame[["year", "employee_id", "program_id"]].assign(score=np.asarray(score, float))
+    for key, part in framed.groupby("year", sort=True):
+        year = int(str(key))
+        snap = build_snapshot(tables, f"{year}-01-01")
+        seen, nxt = next_standard(snap, cat, types)
+        rows = snap.people.index.get_indexer(pd.Index(part["employee_id"]))
+        progs = cat.ids.get_indexer(pd.Index(part["program_id"]))
+        if (rows < 0).any() or (progs < 0).any():
+            raise KeyError(f"a {year} candidate is outside the snapshot or the catalogue")
+        adv = advancing_programmes(seen, nxt, cat.target, rows, progs)
+        # every advancing programme is a candidate the person can take: attainable = advancing
+        scored.append(part[[*PERSON, "score"]].assign(advancing=adv, attainable=adv))
+        ids = pd.Index(part["employee_id"].unique())
+        people.append(labelled(snap, cat.positions, year, ids))
+    return pd.concat(scored), pd.concat(people)
+
+
+def careers_exposure(
+    ctx: Any,
+    year: int,
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    max_people: int | None = None,
+    seed: int = 0,
+    batch: int = 256,
+    k: int = K,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Raw and attainable exposure of advancing positions for the people active on the
+    context's date.
+
+    ``ctx``: a :class:`recommender.careers.features.CareerContext` of 1 January ``year``;
+    ``predict`` scores the FEATURES of a candidate frame (the served ranker). People at the top
+    of the ladder are not scored; ``max_people`` caps the others with a sample seeded by
+    (seed, year); candidates are built ``batch`` people at a time, so memory stays bounded.
+    A position is advancing when its tier is higher (``tier_step > 0``) and attainable when it
+    is advancing and the career pattern lets the person move there now (the ``eligible`` column
+    of :func:`recommender.careers.features.candidate_frame`, the verdict of
+    :func:`recommender.careers.eligibility.check_pairs` that ``next_positions`` serves).
+    Returns (:func:`exposures` indexed by (year, employee_id), people: the scored and the
+    top-of-ladder people with group columns and ``top``). Raises KeyError when the candidate
+    frame lacks a column.
+    """
+    from recommender.careers.features import FEATURES, candidate_frame
+
+    snap: Snapshot = ctx.snap
+    people = labelled(snap, ctx.cat.positions, year, snap.people.index)
+    rows = np.flatnonzero(~people["top"].to_numpy(bool))
+    if max_people is not None and len(rows) > max_people:
+        rows = np.sort(np.random.default_rng([seed, year]).choice(rows, max_people, False))
+    parts = []
+    for i in range(0, len(rows), batch):
+        cands = candidate_frame(ctx, rows[i : i + batch])
+        advancing = cands["tier_step"].to_numpy(float) > 0
+        scored = pd.DataFrame(
+            {
+                "year": year,
+                "employee_id": cands["employee_id"].to_numpy(),
+                "score": np.asarray(predict(cands[list(FEATURES)]), float),
+                "advancing": advancing,
+                "attainable": advancing & (cands["eligible"].to_numpy(float) == 1.0),
+            }
+        )
+        parts.append(exposures(scored, k))
+    keep = people["top"].to_numpy(bool).copy()
+    keep[rows] = True
+    empty = pd.DataFrame({"raw": [], "attainable": [], "n_attainable": []})
+    values = pd.concat(parts) if parts else empty
+    return values, people[keep]

@@ -1,0 +1,47 @@
+"""A fairness report on an MLflow run: logged as metrics and tables, read back."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from training import tracking
+from training.fairness.figures import ATTAINABLE, Report
+
+
+def artifact_path(kind: str, ext: str = "json") -> str:
+    """Where a run keeps its fairness table: ``fairness/<kind>.json`` or ``.csv``."""
+    return f"fairness/{kind}.{ext}"
+
+
+def log(settings: Any, run_id: str, report: Report) -> None:
+    """Log ``report`` on the (possibly finished) run: metrics, JSON and CSV tables (group
+    aggregates only). Raises MlflowException when the store cannot be written."""
+    tracking.log_metrics_batch(settings, run_id, report.metrics())
+    client = tracking.client(settings)
+    client.log_dict(run_id, report.to_dict(), artifact_path(report.kind))
+    buffer = io.StringIO()
+    report.table().to_csv(buffer, index=False)
+    client.log_text(run_id, buffer.getvalue(), artifact_path(report.kind, "csv"))
+
+
+def load(settings: Any, run_id: str, kind: str) -> Report | None:
+    """The attainable-exposure report logged on ``run_id``, or None when the run has none (no
+    table, or only a raw-exposure table logged before attainable exposure: recompute it)."""
+    try:
+        data = tracking.run_artifact_json(settings, run_id, artifact_path(kind))
+    except Exception:  # no such artifact: a run trained before the fairness step
+        return None
+    report = Report.from_dict(data)
+    return report if report.measure == ATTAINABLE else None
+
+
+#: Run parameters that shape the figures, read back when a version's table is recomputed.
+SHAPING = (
+    "max_candidates",
+    "max_people_per_year",
+    "n_boot",
+    "seed",
+    "fairness_min_group",
+    "fairness_max_people",
+)
