@@ -9,9 +9,19 @@ to start.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
 
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recommender.config import Settings
+from recommender.store import users
+from recommender.store.db import make_engine, make_sessionmaker, upgrade
+from recommender.store.keys import create_key
 from recommender.store.models import ApiKey, User
 
 #: Accounts of the HR pages that the demo makes (names as stored, lower-case).
@@ -44,3 +54,132 @@ def production_refusal(session: Session) -> str | None:
         "kept in clear in the demo folder; disable them (`jenjang users disable NAME`) and "
         "revoke them (`jenjang keys revoke KEY_ID`) first"
     )
+
+
+# ------------------------------------------------------------------------- demo provisioning
+#: File names of the demo secrets, in the demo folder (``JENJANG_DATA_DIR``), mode 600.
+KEYS_FILE = ".demo-keys.json"
+USERS_FILE = ".demo-users.json"
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """What ``jenjang serve --demo`` made or found: ``keys`` scope -> API key (``lms``,
+    ``admin``) and the file keeping them; ``logins`` (``admin``, ``admin_password``,
+    ``reviewer``, ``reviewer_password``, ``unit``) and the file keeping them; ``employee`` the
+    pseudonym of the example employee."""
+
+    keys: dict[str, str]
+    keys_file: Path
+    logins: dict[str, str]
+    users_file: Path
+    employee: str
+
+
+def provision_demo(*, settings: Settings) -> DemoSetup:
+    """Migrate the application database, make (once) an lms and an admin demo key and a demo
+    HR admin and reviewer, their secrets kept in the demo folder (mode 600).
+
+    Reads ``employees.parquet`` of the clean folder (the example employee, the reviewer's
+    unit). Raises OSError when a file cannot be read or written, SQLAlchemyError on a database
+    error."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = make_sessionmaker(engine)
+    keys_file = settings.data_dir / KEYS_FILE
+    keys = demo_keys(factory=factory, path=keys_file)
+    emp = pd.read_parquet(
+        settings.clean_dir / "employees.parquet", columns=["employee_id", "unit_id", "status"]
+    )
+    users_file = settings.data_dir / USERS_FILE
+    logins = demo_users(factory=factory, path=users_file, employees=emp)
+    return DemoSetup(keys, keys_file, logins, users_file, str(emp["employee_id"].iloc[0]))
+
+
+def demo_keys(*, factory: sessionmaker[Session], path: Path) -> dict[str, str]:
+    """The demo API keys kept at ``path`` ({"lms": key, "admin": key}); made and written
+    (mode 600) when the file is missing."""
+    if path.exists():
+        found: dict[str, str] = json.loads(path.read_text())
+        return found
+    with factory.begin() as session:
+        made = {
+            "lms": create_key(session, ["lms"], label="demo lms"),
+            "admin": create_key(session, ["admin"], label="demo admin"),
+        }
+    path.write_text(json.dumps(made))
+    path.chmod(0o600)
+    return made
+
+
+def demo_users(
+    *, factory: sessionmaker[Session], path: Path, employees: pd.DataFrame
+) -> dict[str, str]:
+    """Make (once) a demo HR admin and a demo reviewer bound to the unit with most active
+    staff (``employees``: employee_id, unit_id, status); passwords are random and kept at
+    ``path`` (mode 600). Returns the logins (see :class:`DemoSetup`)."""
+    if path.exists():
+        found: dict[str, str] = json.loads(path.read_text())
+        with factory() as session:
+            if users.get_user(session, found["admin"]) is not None:
+                return found
+    active = employees[employees["status"] == "active"]
+    unit = str(active["unit_id"].value_counts().index[0])
+    logins = {
+        "admin": "demo.admin",
+        "admin_password": secrets.token_urlsafe(9),
+        "reviewer": "demo.reviewer",
+        "reviewer_password": secrets.token_urlsafe(9),
+        "unit": unit,
+    }
+    with factory.begin() as session:
+        _save_demo_users(session, logins)
+    path.write_text(json.dumps(logins))
+    path.chmod(0o600)
+    return logins
+
+
+def _save_demo_users(session: Session, logins: dict[str, str]) -> None:
+    for name in DEMO_USERNAMES:
+        if users.get_user(session, name) is not None:
+            users.set_password(session, name, logins[f"{name[5:]}_password"])
+    if users.get_user(session, "demo.admin") is None:
+        users.create_user(
+            session,
+            username="demo.admin",
+            password=logins["admin_password"],
+            role="admin",
+            units=None,
+        )
+    if users.get_user(session, "demo.reviewer") is None:
+        users.create_user(
+            session,
+            username="demo.reviewer",
+            password=logins["reviewer_password"],
+            role="reviewer",
+            units=[logins["unit"]],
+        )
+
+
+def demo_instructions(*, setup: DemoSetup, host: str, port: int) -> list[str]:
+    """The lines ``jenjang serve --demo`` prints: where the service starts, the demo sign-in
+    and API keys, and example requests for the demo employee (by pseudonym: no NIP)."""
+    base, logins, keys = f"http://{host}:{port}", setup.logins, setup.keys
+    who = setup.employee
+    h = f"-H 'X-API-Key: {keys['lms']}'"
+    examples = (
+        f"curl {h} {base}/v1/employees/{who}/recommendations/programs?k=5",
+        f"curl {h} -H 'Accept-Language: en' {base}/v1/employees/{who}/recommendations/positions",
+        f"curl {h} '{base}/v1/employees/{who}/development-plan?budget=15000000'",
+        f"curl -H 'X-API-Key: {keys['admin']}' -X POST {base}/v1/admin/reload",
+    )
+    return [
+        f"Jenjang is starting on {base} (OpenAPI docs: {base}/docs)",
+        f"HR pages: {base}/  demo sign-in (also in {setup.users_file}):",
+        f"  reviewer  {logins['reviewer']} / {logins['reviewer_password']}"
+        f"  (unit {logins['unit']})\n  HR admin  {logins['admin']} / {logins['admin_password']}",
+        f"demo API keys (also in {setup.keys_file}):",
+        f"  lms   {keys['lms']}\n  admin {keys['admin']}",
+        "try (the demo accepts pseudonyms as ids; the LMS sends NIPs):",
+        *(f"  {line}" for line in examples),
+    ]

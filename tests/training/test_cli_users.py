@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
+from recommender.cli import app
 from recommender.config import get_settings
 from recommender.store import db, users
-from training.cli import app
 
 PASSWORD = "correct horse battery"
 

@@ -1,0 +1,112 @@
+"""``next-positions``: the next positions of one employee, from the command line.
+
+:mod:`training.advice` (the models: about a second) is imported inside the command, so that
+``jenjang --help`` does not pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.markup import escape
+
+from recommender.careers.rules import RulesError
+from recommender.cli.common import DataOpt, JsonOpt, clean_dir, console, err, fail, settings
+from recommender.data.normalize import normalize_nip
+from recommender.pseudonym import PREFIX, pseudonymise
+
+
+def employee_key(identifier: str) -> str:
+    """A NIP (any spelling) -> its pseudonym; a pseudonym (e_...) as is. Never echoes a NIP;
+    exits 2 (typer.Exit) for anything else."""
+    if identifier.startswith(PREFIX):
+        return identifier
+    parsed = normalize_nip(pd.Series([identifier]))
+    nip = parsed.values.iloc[0]
+    if nip is None:
+        err.print(
+            "[red]error:[/red] EMPLOYEE is neither a valid 18-digit NIP nor a pseudonym (e_...)"
+        )
+        raise typer.Exit(2)
+    return pseudonymise(str(nip), settings().pseudonym_key.get_secret_value())
+
+
+def next_positions_cmd(
+    employee: Annotated[str, typer.Argument(help="NIP (any spelling) or pseudonym (e_...).")],
+    data: DataOpt = None,
+    date: Annotated[
+        str | None, typer.Option(help="Decision date YYYY-MM-DD (default: today).")
+    ] = None,
+    k: Annotated[int, typer.Option(min=1, max=50, help="How many positions.")] = 5,
+    eligible_only: Annotated[
+        bool, typer.Option("--eligible-only", help="Only positions allowed now.")
+    ] = False,
+    jp_limit: Annotated[int, typer.Option(min=1, help="JP limit of a path to eligible.")] = 80,
+    budget: Annotated[
+        float | None, typer.Option(min=0, help="Budget limit of a path (IDR).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Next positions for one employee: eligibility in words, readiness, reasons and the
+    programmes that close the gap (champion models; standards-only without a careers model)."""
+    from training import advice
+
+    key = employee_key(employee)
+    folder = clean_dir(data)
+    try:
+        at = pd.Timestamp(date) if date else pd.Timestamp.today().normalize()
+    except ValueError:
+        err.print(f"[red]error:[/red] --date {escape(str(date))!s} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(2) from None
+    try:
+        result = advice.next_positions(
+            settings(), folder, key, at, k, eligible_only, jp_limit, budget
+        )
+    except (RulesError, LookupError) as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps(result, default=str))
+        return
+    _print_next(result)
+
+
+def _print_next(result: dict[str, Any]) -> None:
+    console.print(
+        f"Next positions on {result['date']} ({result['mode']} ranking; "
+        f"career rules {escape(result['rules_version'])})",
+        highlight=False,
+    )
+    if not result["suggestions"]:
+        console.print("no position qualifies with these options")
+    for s in result["suggestions"]:
+        _print_suggestion(s)
+
+
+def _print_suggestion(s: dict[str, Any]) -> None:
+    r = s["readiness"]
+    jpm = "not assessed" if r["jpm"] is None else f"JPM {r['jpm']:.1f} % ({r['category']})"
+    state = "[green]eligible[/]" if s["eligible"] else "[yellow]not yet eligible[/]"
+    console.print(
+        f"\n{s['rank']}. {escape(s['title'])} ({s['tier']}) — {state}; {jpm}", highlight=False
+    )
+    if s["rule"]:
+        console.print(f"   rule {s['rule']} ({escape(s['legal_basis'])})", highlight=False)
+    for line in s["not_yet"]:
+        console.print(f"   - {escape(line)}", highlight=False)
+    for line in s["reasons"]:
+        console.print(f"   · {escape(line)}", highlight=False)
+    p = s["path"]
+    if not p:
+        return
+    if p["programs"]:
+        console.print(
+            f"   path: JPM {p['jpm_before']} → {p['jpm_after']} in {p['jp_total']} JP",
+            highlight=False,
+        )
+        for prog in p["programs"]:
+            console.print(f"     + {escape(prog['title'])}: {escape(prog['why'])}")
+    elif p["message"]:
+        console.print(f"   path: {escape(p['message'])}", highlight=False)

@@ -1,0 +1,357 @@
+"""Per-kind model commands: ``train``, ``evaluate``, ``promote`` and ``fairness``, each with a
+``programs`` and a ``careers`` subcommand. (Kept together: they are to be generated from the
+pipeline registry.)
+
+The training modules (LightGBM, MLflow: about a second) are imported inside the commands, so
+that ``jenjang --help`` and the other commands do not pay for them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from recommender.careers.rules import RulesError
+from recommender.cli.common import DataOpt, JsonOpt, clean_dir, console, err, fail, settings
+from training.cli.common import steps, str_or_none
+
+train_app = typer.Typer(no_args_is_help=True, help="Train a model, log it to MLflow, register it.")
+evaluate_app = typer.Typer(
+    no_args_is_help=True, help="Evaluate a registered model and the baselines on the test period."
+)
+promote_app = typer.Typer(
+    no_args_is_help=True, help="Promote a model to champion through the quality-and-parity gate."
+)
+fairness_app = typer.Typer(
+    no_args_is_help=True,
+    help="Exposure of career-advancing items in the top 10 by group (docs/fairness.md).",
+)
+ModelOpt = Annotated[str, typer.Option(help="Alias or version to evaluate.")]
+PromoteModelOpt = Annotated[str, typer.Option(help="Alias or version to promote.")]
+FairnessRiskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--accept-fairness-risk",
+        metavar="REASON",
+        help="Promote although the exposure rule fails (all other checks must pass); "
+        "the reason is logged with the decision on the run.",
+    ),
+]
+MinParityOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-parity",
+        metavar="FLOOR",
+        min=0.0,
+        max=1.0,
+        help="Parity floor of the gate (lowest/highest group figure; default: the model's own, "
+        "0.8); lower only for organisations too small for stable group figures.",
+        show_default=False,
+    ),
+]
+FairVersion = Annotated[
+    str, typer.Option("--version", help="Alias or version number (default: the champion).")
+]
+
+
+def _parity(min_parity: float | None) -> dict[str, float]:
+    return {} if min_parity is None else {"min_parity": min_parity}
+
+
+# ------------------------------------------------------------------------------- programs
+@train_app.command("programs")
+def train_programs(
+    data: DataOpt = None,
+    decisions: Annotated[
+        bool,
+        typer.Option(
+            "--decisions/--no-decisions",
+            help="Use the HR review decisions of the application database as labels.",
+        ),
+    ] = True,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            help="Fit with LightGBM's Dask estimator: 'local' (a 2-worker LocalCluster) or a "
+            "scheduler address tcp://host:port (docs/programs-model.md); default: this machine.",
+        ),
+    ] = None,
+) -> None:
+    """Train the programme ranker (LambdaRank), evaluate against the baselines, log to MLflow
+    and register it as jenjang-programs@challenger. HR decisions (approve / reject / replace
+    on the review pages) relabel the train and validation years (docs/programs-model.md)."""
+    from training import programs
+    from training.decisions import DecisionsError
+    from training.distributed import DaskConnectionError
+
+    folder = clean_dir(data)
+    bar, step = steps()
+    cfg = programs.ProgramsConfig(use_decisions=decisions)
+    try:
+        with bar:
+            summary = programs.train(settings(), folder, cfg, step, dask=dask)
+    except (DecisionsError, DaskConnectionError) as exc:
+        fail(exc)
+    _print_rankers(programs.headline(summary["test"]))
+    used = summary.get("decisions", {})
+    if used.get("enabled"):
+        console.print(
+            f"HR decisions: {used.get('read', 0)} read, {used.get('applied', 0)} applied as "
+            f"labels, {used.get('held_out_test', 0)} in the test year held out, "
+            f"{used.get('outside_split', 0)} outside the split years",
+            highlight=False,
+        )
+    _print_fairness_summary(summary)
+    _print_registered(summary)
+
+
+def _print_registered(summary: dict[str, Any]) -> None:
+    console.print(
+        f"registered {summary['model']} version {summary['version']} "
+        f"(run {summary['run_id']}) as @challenger"
+    )
+
+
+def _print_fairness_summary(summary: dict[str, Any]) -> None:
+    """One line per attribute: the exposure ratio of career-advancing items by group."""
+    from training import fairness
+
+    report = fairness.Report.from_dict(summary["fairness"])
+    console.print(f"exposure of career-advancing items in the top {report.k} by group:")
+    for a in report.attributes:
+        console.print(f"  {fairness.ratio_line(a, report.min_group)}", highlight=False)
+
+
+def _print_rankers(head: dict[str, dict[str, Any]]) -> None:
+    table = RichTable(title="Test period (full candidate ranking)")
+    cols = ("ndcg@10", "ndcg@5", "recall@10", "map@10", "mrr", "coverage", "non_classical_jp_share")
+    table.add_column("ranker")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, figures in head.items():
+        table.add_row(name, *(f"{figures[c]:.4f}" for c in cols))
+    console.print(table)
+    model = head["model"]
+    lo, hi = model["diff_ci_vs_best"]
+    console.print(
+        f"model vs best baseline ({model['best_baseline']}): "
+        f"{100 * model['lift_vs_best']:+.1f} % NDCG@10, difference 95 % CI "
+        f"[{lo:.4f}, {hi:.4f}]; vs popularity {100 * model['lift_vs_popularity']:+.1f} %"
+    )
+
+
+@evaluate_app.command("programs")
+def evaluate_programs(
+    data: DataOpt = None, model: ModelOpt = "challenger", as_json: JsonOpt = False
+) -> None:
+    """Score a registered programme ranker and the baselines on the test year."""
+    from training import programs
+
+    folder = clean_dir(data)
+    bar, step = steps()
+    try:
+        with bar:
+            results = programs.evaluate(settings(), folder, model, programs.ProgramsConfig(), step)
+    except LookupError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    head = programs.headline(results)
+    if as_json:
+        print(json.dumps(head))
+    else:
+        _print_rankers(head)
+
+
+@promote_app.command("programs")
+def promote_programs(
+    model: PromoteModelOpt = "challenger",
+    accept_fairness_risk: FairnessRiskOpt = None,
+    min_parity: MinParityOpt = None,
+) -> None:
+    """Make the challenger the champion if it beats the champion and passes group parity."""
+    from training import programs
+
+    cfg = programs.ProgramsConfig(**_parity(min_parity))
+    try:
+        decision = programs.promote(settings(), cfg, model, accept_fairness_risk)
+    except LookupError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    _print_decision(decision)
+
+
+# -------------------------------------------------------------------------------- careers
+@train_app.command("careers")
+def train_careers(data: DataOpt = None) -> None:
+    """Train the next-position ranker (LambdaRank), evaluate against the markov and similarity
+    baselines, log to MLflow and register it as jenjang-careers@challenger."""
+    from training import careers
+
+    folder = clean_dir(data)
+    cfg = careers.CareersConfig(rules=str_or_none(settings().career_rules))
+    bar, step = steps()
+    try:
+        with bar:
+            summary = careers.train(settings(), folder, cfg, step)
+    except RulesError as exc:
+        fail(exc)
+    _print_careers(careers.headline(summary["test"]))
+    _print_fairness_summary(summary)
+    _print_registered(summary)
+
+
+def _print_careers(head: dict[str, dict[str, Any]]) -> None:
+    table = RichTable(title="Test period: next position (full ranking of all positions)")
+    cols = ("hit@1", "hit@5", "mrr", "ndcg@5")
+    table.add_column("ranker")
+    for c in cols:
+        table.add_column(c, justify="right")
+    table.add_column("queries", justify="right")
+    for name, figures in head.items():
+        table.add_row(name, *(f"{figures[c]:.4f}" for c in cols), str(figures["queries"]))
+    console.print(table)
+    for base in ("markov", "similarity"):
+        vs = head["model"][f"vs_{base}"]
+        lo, hi = vs["mrr"]["diff_ci"]
+        console.print(
+            f"model vs {base}: MRR {100 * vs['mrr']['lift']:+.1f} % "
+            f"(difference 95 % CI [{lo:.4f}, {hi:.4f}]), "
+            f"Hit@5 {100 * vs['hit@5']['lift']:+.1f} %"
+        )
+
+
+@evaluate_app.command("careers")
+def evaluate_careers(
+    data: DataOpt = None, model: ModelOpt = "challenger", as_json: JsonOpt = False
+) -> None:
+    """Score a registered next-position ranker and the baselines on the test year."""
+    from training import careers
+
+    folder = clean_dir(data)
+    cfg = careers.CareersConfig(rules=str_or_none(settings().career_rules))
+    bar, step = steps()
+    try:
+        with bar:
+            results = careers.evaluate(settings(), folder, model, cfg, step)
+    except (LookupError, RulesError) as exc:
+        fail(exc)
+    head = careers.headline(results)
+    if as_json:
+        print(json.dumps(head))
+    else:
+        _print_careers(head)
+
+
+@promote_app.command("careers")
+def promote_careers(
+    model: PromoteModelOpt = "challenger",
+    accept_fairness_risk: FairnessRiskOpt = None,
+    min_parity: MinParityOpt = None,
+) -> None:
+    """Make the challenger the champion if it beats the champion's MRR and passes parity."""
+    from training import careers
+
+    cfg = careers.CareersConfig(**_parity(min_parity))
+    try:
+        decision = careers.promote(settings(), cfg, model, accept_fairness_risk)
+    except LookupError as exc:
+        fail(exc)
+    _print_decision(decision)
+
+
+def _print_decision(decision: dict[str, Any]) -> None:
+    colour = {"promoted": "green", "refused": "red"}.get(decision["decision"], "yellow")
+    console.print(f"[{colour}]{decision['decision']}[/]: version {decision['version']}")
+    for reason in decision["reasons"]:
+        console.print(f"  - {escape(reason)}", highlight=False)
+
+
+# ------------------------------------------------------------------------------- fairness
+@fairness_app.command("programs")
+def fairness_programs(
+    version: FairVersion = "champion", data: DataOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Exposure of career-advancing programmes in the top 10 by sex, region, age band and
+    grade for a registered version: the table logged on its run, or recomputed from the data
+    (and then logged) for a version trained before the fairness step."""
+    _fairness("programs", version, data, as_json)
+
+
+@fairness_app.command("careers")
+def fairness_careers(
+    version: FairVersion = "champion", data: DataOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Exposure of career-advancing positions (a higher tier) in the top 10 by sex, region, age
+    band and grade for a registered version (logged table, or recomputed and logged)."""
+    _fairness("careers", version, data, as_json)
+
+
+def _recompute(kind: str, run_id: str, folder: Path) -> tuple[Any, bool]:
+    """The fairness report of run ``run_id`` recomputed from ``folder`` and logged on the run;
+    (report, same data as the run trained on). Exits 2 when it cannot be computed."""
+    from recommender.programs.ranker import ModelIntegrityError
+    from training import fairness
+
+    current = settings()
+    bar, step = steps()
+    try:
+        with bar:
+            report, same_data = fairness.recompute(
+                current, kind, run_id, folder, step, str_or_none(current.career_rules)
+            )
+    except (ModelIntegrityError, RulesError, ValueError, FileNotFoundError) as exc:
+        fail(exc)
+    fairness.log(current, run_id, report)
+    return report, same_data
+
+
+def _fairness(kind: str, version: str, data: Path | None, as_json: bool) -> None:
+    from training import fairness, registry
+
+    name = f"jenjang-{kind}"
+    try:
+        mv = registry.model_version(settings(), name, version, f"jenjang train {kind}")
+    except LookupError as exc:
+        fail(exc)
+    report, source, same_data = fairness.load(settings(), mv.run_id, kind), "logged", True
+    folder = None
+    if report is None:
+        folder = clean_dir(data)
+        report, same_data = _recompute(kind, mv.run_id, folder)
+        source = "recomputed"
+    if as_json:
+        head = {"model": name, "version": str(mv.version), "run_id": mv.run_id, "source": source}
+        print(json.dumps({**head, "same_data": same_data, **report.to_dict()}))
+        return
+    what = "programmes" if kind == "programs" else "positions (a higher tier)"
+    years = ", ".join(str(y) for y in report.years)
+    console.print(
+        f"{name} version {mv.version} (run {mv.run_id}): exposure of career-advancing {what} "
+        f"in the top {report.k}, test year {years}, {report.people:,} people "
+        f"({report.excluded_top} at the top of the ladder not measured)",
+        highlight=False,
+    )
+    if folder is not None:
+        console.print(f"no table on the run: recomputed from {folder} and logged on the run")
+        if not same_data:
+            err.print("[yellow]warning:[/yellow] these data are not the ones the run trained on")
+    _print_fairness(report)
+
+
+def _print_fairness(report: Any) -> None:
+    from training import fairness
+
+    table = RichTable()
+    for column in ("attribute", "group", "n", "exposure", "95 % CI", "flag"):
+        table.add_column(column, justify="right" if column in ("n", "exposure") else "left")
+    for row in fairness.rows(report):
+        table.add_row(*row)
+    console.print(table)
+    for a in report.attributes:
+        console.print(f"  {fairness.ratio_line(a, report.min_group)}", highlight=False)
