@@ -89,7 +89,7 @@ def test_production_needs_a_real_pseudonym_key(
 @pytest.fixture
 def demo_db(tiny_clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """A database holding the demo accounts and keys, made by the real ``serve --demo`` path
-    (``training.cli._print_demo``) in development."""
+    (``recommender.cli.serve._print_demo``) in development."""
     data = tmp_path / "demo"
     data.mkdir()
     (data / "clean").symlink_to(tiny_clean)
@@ -103,7 +103,7 @@ def demo_db(tiny_clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     try:
-        from training.cli import _print_demo
+        from recommender.cli.serve import _print_demo
 
         _print_demo("127.0.0.1", 8000)
         return get_settings()
