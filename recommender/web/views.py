@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from recommender.reports import needs
 from recommender.service import Service
 from recommender.store import repo
 from recommender.store.models import RecommendationLog, Review
@@ -172,6 +173,19 @@ def shown(service: Service, employee_id: str, kind: str, lang: str, record: bool
         service.record(request_id, employee_id, f"review:{kind}", answer, lang)
     version = answer.model_version if answer.model_version != "None" else None
     return Shown(json.loads(answer.body), request_id, version)
+
+
+def person_plan(service: Service, employee_id: str, lang: str) -> dict[str, Any]:
+    """The person's yearly plan within the default per-person budget (the plan the employee
+    page shows and the needs report counts), cached like the API's, as the decoded body."""
+    budget = float(needs.DEFAULT_BUDGET_PER_EMPLOYEE)
+    answer = service.cached(
+        (employee_id, "plan", None, budget, lang),
+        lambda: service.plan(employee_id, None, budget, lang),
+        "program_id",
+    )
+    plan: dict[str, Any] = json.loads(answer.body)
+    return plan
 
 
 # ----------------------------------------------------------------------------- decisions

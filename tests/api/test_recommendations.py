@@ -82,7 +82,7 @@ def test_positions(client: TestClient, nips: list[str]) -> None:
 def test_completion_is_not_recommended_again(
     client: TestClient, nips: list[str], service: Service
 ) -> None:
-    from recommender.api.app import employee_key
+    from recommender.api.deps import employee_key
 
     nip = nips[4]
     url = f"/v1/employees/{nip}/recommendations/programs"

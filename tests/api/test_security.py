@@ -42,7 +42,7 @@ from recommender.store import users
 from recommender.store.db import make_engine, make_sessionmaker, upgrade
 from recommender.store.demo import DEMO_KEY_LABELS, DEMO_USERNAMES
 from recommender.web import auth
-from recommender.web.routes import SECURITY_HEADERS
+from recommender.web.render import SECURITY_HEADERS
 from tests.api.conftest import ADMIN_PASSWORD, AT
 from tests.api.routing import app_routes
 from tests.api.servers import free_port, start, tiny_env
