@@ -43,10 +43,10 @@ from training.careers_data import (
 )
 from training.configs import CareersConfig
 from training.datasets import SPLITS
-from training.fairness.figures import Report
-from training.fairness.report import careers_report
-from training.fairness.rule import exposure_rule
-from training.fairness.store import log as log_fairness
+from training.exposure.figures import Report
+from training.exposure.report import careers_report
+from training.exposure.rule import exposure_rule
+from training.exposure.store import log as log_fairness
 from training.fingerprint import data_fingerprint
 from training.frames import query_groups
 from training.kinds import Kind

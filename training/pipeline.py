@@ -22,8 +22,8 @@ from recommender.data.io import load_clean
 from recommender.programs.ranker import ProgramRanker
 from training import tracking
 from training.careers import CareersPipeline
-from training.fairness.figures import Report
-from training.fairness.store import SHAPING
+from training.exposure.figures import Report
+from training.exposure.store import SHAPING
 from training.fingerprint import data_fingerprint
 from training.kinds import Kind, parse_kind
 from training.programs import ProgramsPipeline

@@ -30,10 +30,10 @@ from training.baselines import BASELINES, baseline_scores
 from training.configs import ProgramsConfig
 from training.datasets import SPLITS, YearFrame, build_year, concat
 from training.evaluate import best_baseline, evaluate_all
-from training.fairness.figures import Report
-from training.fairness.report import programs_report
-from training.fairness.rule import exposure_rule
-from training.fairness.store import log as log_fairness
+from training.exposure.figures import Report
+from training.exposure.report import programs_report
+from training.exposure.rule import exposure_rule
+from training.exposure.store import log as log_fairness
 from training.fingerprint import data_fingerprint
 from training.frames import query_groups, with_positives
 from training.kinds import Kind

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from training import tracking
-from training.fairness.figures import ATTAINABLE, Report
+from training.exposure.figures import ATTAINABLE, Report
 
 
 def artifact_path(kind: str, ext: str = "json") -> str:

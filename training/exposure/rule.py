@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from training.fairness.measures import ATTRIBUTES, MIN_RATIO
+from training.exposure.measures import ATTRIBUTES, MIN_RATIO
 
 
 @dataclass(frozen=True)

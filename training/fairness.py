@@ -56,10 +56,13 @@ figures under ``fairness.<kind>.raw.<attribute>...``, and the tables ``fairness/
 and ``fairness/<kind>.csv`` (aggregates only: no person, no NIP). :func:`gate` is the promotion
 rule on the attainable metrics.
 
-Modules: :mod:`.measures` (per-person exposure, groups, what advances), :mod:`.figures` (group,
-attribute and report figures), :mod:`.report` (a version's report, and in words), :mod:`.rule`
-(the promotion rule), :mod:`.store` (the report on an MLflow run). Recomputing a registered
-version's report needs its pipeline: :func:`training.pipeline.recompute_fairness`.
+The measure lives in :mod:`training.exposure` (below the pipelines, which use it):
+:mod:`~training.exposure.measures` (per-person exposure, groups, what advances),
+:mod:`~training.exposure.figures` (group, attribute and report figures),
+:mod:`~training.exposure.report` (a version's report, and in words),
+:mod:`~training.exposure.rule` (the promotion rule), :mod:`~training.exposure.store` (the report
+on an MLflow run). This module is the one place to reach all of it, above the pipelines:
+:func:`recompute` needs the version's pipeline (:func:`training.pipeline.recompute_fairness`).
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from training.fairness.figures import (
+from training.exposure.figures import (
     ATTAINABLE,
     RAW,
     AttributeFigure,
@@ -76,7 +79,7 @@ from training.fairness.figures import (
     attribute_figure,
     bootstrap_means,
 )
-from training.fairness.measures import (
+from training.exposure.measures import (
     AGE_BANDS,
     ATTRIBUTES,
     LEVEL,
@@ -98,14 +101,14 @@ from training.fairness.measures import (
     programmes_scored,
     top_of_ladder,
 )
-from training.fairness.report import (
+from training.exposure.report import (
     careers_report,
     measure,
     programs_report,
     ratio_line,
     rows,
 )
-from training.fairness.rule import (
+from training.exposure.rule import (
     Check,
     Logged,
     exposure_rule,
@@ -113,12 +116,13 @@ from training.fairness.rule import (
     gate,
     has_attainable,
 )
-from training.fairness.store import (
+from training.exposure.store import (
     SHAPING,
     artifact_path,
     load,
     log,
 )
+from training.pipeline import recompute_fairness
 
 __all__ = [
     "AGE_BANDS",
@@ -175,10 +179,11 @@ def recompute(
     progress: Callable[[str], None],
     rules: str | None = None,
 ) -> tuple[Report, bool]:
-    """Transitional name of :func:`training.pipeline.recompute_fairness` (the CLI's fairness
-    command still calls it); same arguments, result and errors."""
-    from training.pipeline import recompute_fairness
-
+    """Recompute a registered version's report from the clean tables in ``data`` with the run's
+    own settings and its booster (hash verified): :func:`training.pipeline.recompute_fairness`
+    with positional arguments. Returns (report, whether ``data`` has the run's data
+    fingerprint); raises ValueError for an unknown ``kind``, FileNotFoundError for missing
+    tables, ModelIntegrityError for a tampered booster."""
     return recompute_fairness(
         settings=settings, kind=kind, run_id=run_id, data=data, progress=progress, rules=rules
     )

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.fairness.measures import LEVEL, MIN_GROUP
+from training.exposure.measures import LEVEL, MIN_GROUP
 
 #: The judged measure (exposure relative to what the person's candidates allow) and the
 #: reported one (share of the list); ``Report.measure`` says which one ``attributes`` hold.

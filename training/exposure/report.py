@@ -12,14 +12,14 @@ import pandas as pd
 
 from recommender.programs.catalog import build_catalog
 from recommender.programs.features import FEATURES as PROGRAM_FEATURES
-from training.fairness.figures import (
+from training.exposure.figures import (
     ATTAINABLE,
     AttributeFigure,
     Report,
     attribute_figure,
     group_or_none,
 )
-from training.fairness.measures import (
+from training.exposure.measures import (
     ATTRIBUTES,
     MIN_GROUP,
     K,
