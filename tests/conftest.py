@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 # Before anything loads LightGBM: OpenMP threads wait passively (see recommender.config).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -19,6 +19,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import pytest
 
+from recommender.config import Settings
 from training.synthetic.generate import generate
 
 TEST_KEY = "test-pseudonym-key-0123456789abcdef"
@@ -26,6 +27,25 @@ TINY_EMPLOYEES = 300
 TINY_SEED = 3
 #: ``shared/`` beside the repository: the external data sets some tests read.
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def isolated_settings(root: Path, *, clean: Path | None = None, **overrides: Any) -> Settings:
+    """Settings that never touch the project's own stores: everything under ``root``.
+
+    MLflow in ``root/mlruns.db`` with artifacts in ``root/artifacts``, the application database
+    in ``root/app.db``; the data folder is ``clean``'s parent (with :data:`TEST_KEY`) when
+    ``clean`` is given, else the empty ``root/no-demo-data``. ``overrides`` are further
+    ``Settings`` fields (e.g. ``models_dir``). Raises pydantic's ValidationError for a bad field.
+    """
+    fields: dict[str, Any] = {
+        "mlflow_tracking_uri": f"sqlite:///{root}/mlruns.db",
+        "mlflow_artifact_root": str(root / "artifacts"),
+        "data_dir": root / "no-demo-data",
+        "database_url": f"sqlite:///{root}/app.db",
+    }
+    if clean is not None:
+        fields |= {"data_dir": clean.parent, "pseudonym_key": TEST_KEY}
+    return Settings(**(fields | overrides))
 
 
 def in_ci() -> bool:

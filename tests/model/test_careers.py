@@ -30,6 +30,7 @@ from recommender.config import Settings, get_settings
 from recommender.programs.catalog import build_catalog
 from recommender.programs.ranker import ModelIntegrityError, sha256_text
 from recommender.snapshot import build_snapshot
+from tests.conftest import isolated_settings
 from training import careers, tracking
 from training.careers_data import (
     METRICS,
@@ -287,11 +288,7 @@ class Scenario:
 
 
 def _settings(root: Path) -> Settings:
-    return Settings(
-        mlflow_tracking_uri=f"sqlite:///{root}/mlruns.db",
-        mlflow_artifact_root=str(root / "artifacts"),
-        data_dir=root / "no-demo-data",
-    )
+    return isolated_settings(root)
 
 
 @pytest.fixture(scope="module")

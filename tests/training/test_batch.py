@@ -1,4 +1,4 @@
-"""Batch recommendations (training/batch.py, `jenjang batch`): the rows are the service's
+"""Batch recommendations (training/batch*.py, `jenjang batch`): the rows are the service's
 answers, exactly k per eligible employee, resumable to byte-identical output after a kill, the
 same on a Dask LocalCluster, and a different run in the folder is refused."""
 
@@ -28,11 +28,12 @@ from recommender.careers.rules import load_rules
 from recommender.config import PROJECT_DIR, Settings, get_settings
 from recommender.programs import features as program_features
 from recommender.programs.ranker import ProgramRanker
-from recommender.service import Models, Service, World, build_world
+from recommender.service import Service
+from recommender.state import Models, World, build_world
 from recommender.store import db
 from recommender.store.models import BatchPartition, BatchRecommendation, BatchRun
 from tests.api.conftest import AT, bundle_of
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, isolated_settings
 from tests.store.conftest import BACKENDS, fresh_database
 from training import batch
 from training.batch import BatchError, Request, read_rows, run_batch
@@ -54,14 +55,7 @@ PROGRAM_COLUMNS = [
 def settings(tiny_clean: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The tiny organisation, an empty MLflow store and a models folder of this module."""
     tmp = tmp_path_factory.mktemp("batch")
-    return Settings(
-        pseudonym_key=TEST_KEY,  # type: ignore[arg-type]
-        data_dir=tiny_clean.parent,
-        models_dir=tmp / "models",
-        mlflow_tracking_uri=f"sqlite:///{tmp / 'mlruns.db'}",
-        mlflow_artifact_root=str(tmp / "art"),
-        database_url=f"sqlite:///{tmp / 'app.db'}",
-    )
+    return isolated_settings(tmp, clean=tiny_clean, models_dir=tmp / "models")
 
 
 def _fit(X: pd.DataFrame, groups: np.ndarray, seed: int) -> ProgramRanker:

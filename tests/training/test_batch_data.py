@@ -12,17 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender import service as service_module
+from recommender import state as state_module
 from recommender.careers.features import History
 from recommender.careers.patterns import PatternTable
 from recommender.careers.rules import load_rules
 from recommender.config import Settings
 from recommender.data.io import load_clean
 from recommender.programs.features import Usage, build_usage
-from recommender.service import World, build_world
+from recommender.state import World, build_world
 from tests.api.conftest import AT
-from tests.conftest import TEST_KEY
-from training import batch, batch_data
+from tests.conftest import isolated_settings
+from training import batch, batch_data, batch_state
 from training.batch_data import (
     PERSON_TABLES,
     Careers,
@@ -36,13 +36,7 @@ from training.batch_data import (
 @pytest.fixture(scope="module")
 def settings(tiny_clean: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tmp = tmp_path_factory.mktemp("batch-data")
-    return Settings(
-        pseudonym_key=TEST_KEY,  # type: ignore[arg-type]
-        data_dir=tiny_clean.parent,
-        models_dir=tmp / "models",
-        mlflow_tracking_uri=f"sqlite:///{tmp / 'mlruns.db'}",
-        database_url=f"sqlite:///{tmp / 'app.db'}",
-    )
+    return isolated_settings(tmp, clean=tiny_clean, models_dir=tmp / "models")
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +121,7 @@ def test_the_programme_batch_never_loads_the_person_tables(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The driver reads only organisation tables whole; build_world is not called."""
-    real = batch.load_clean
+    real = batch_state.load_clean
 
     def org_only(directory: str | Path, names: list[str] | None = None) -> dict[str, pd.DataFrame]:
         assert names is not None and not set(names) & set(PERSON_TABLES), names
@@ -136,9 +130,9 @@ def test_the_programme_batch_never_loads_the_person_tables(
     def no_world(*_a: object, **_k: object) -> World:
         raise AssertionError("build_world called by a programme batch")
 
-    monkeypatch.setattr(batch, "load_clean", org_only)
-    monkeypatch.setattr(service_module, "build_world", no_world)
-    assert not hasattr(batch, "build_world")
+    monkeypatch.setattr(batch_state, "load_clean", org_only)
+    monkeypatch.setattr(state_module, "build_world", no_world)
+    assert not hasattr(batch, "build_world") and not hasattr(batch_state, "build_world")
     req = batch.Request("programs", tmp_path / "out", 5, AT, settings.clean_dir, 25)
     paths = batch_data.table_paths(settings.clean_dir)
     shared, spill = batch.streamed_programs(req, req.out, lambda _d, _t, _m: None)
@@ -311,7 +305,7 @@ def test_the_positions_batch_never_loads_the_person_tables(
 ) -> None:
     """The driver of a positions batch reads only organisation tables whole and never builds
     the world; its state is the world's."""
-    real = batch.load_clean
+    real = batch_state.load_clean
 
     def org_only(directory: str | Path, names: list[str] | None = None) -> dict[str, pd.DataFrame]:
         assert names is not None and not set(names) & set(PERSON_TABLES), names
@@ -320,8 +314,8 @@ def test_the_positions_batch_never_loads_the_person_tables(
     def no_world(*_a: object, **_k: object) -> World:
         raise AssertionError("build_world called by a positions batch")
 
-    monkeypatch.setattr(batch, "load_clean", org_only)
-    monkeypatch.setattr(service_module, "build_world", no_world)
+    monkeypatch.setattr(batch_state, "load_clean", org_only)
+    monkeypatch.setattr(state_module, "build_world", no_world)
     req = batch.Request("positions", tmp_path / "out", 5, AT, settings.clean_dir, 25)
     rules = load_rules(settings.career_rules)
     shared, spill = batch.streamed_positions(req, req.out, lambda _d, _t, _m: None, rules)
