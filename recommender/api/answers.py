@@ -16,7 +16,8 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import Request, Response
 from pydantic import TypeAdapter
 
-from recommender.service import Answer, Service
+from recommender.cache import Answer
+from recommender.service import Service
 
 T = TypeVar("T")
 

@@ -35,7 +35,9 @@ from recommender.api.openapi import declare_keys
 from recommender.api.routers import bench as bench_routes
 from recommender.api.routers import feedback, models, ops, plans, positions, programs
 from recommender.config import Settings, get_settings
-from recommender.service import AuditMetrics, Service, build_world, load_models
+from recommender.service import Service
+from recommender.state import build_world, load_models
+from recommender.store.audit import AuditMetrics
 from recommender.store.db import make_engine, make_sessionmaker, upgrade
 from recommender.web.routes import install as install_pages
 

@@ -34,7 +34,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from recommender.api.events import BatchTooLargeError
+from recommender.events import BatchTooLargeError
 from recommender.programs.coldstart import ProfileError
 from recommender.reports.needs import UnknownUnitError
 from recommender.service import ModelUnavailableError, UnknownEmployeeError
