@@ -9,7 +9,8 @@ the application database (``jenjang db upgrade``), starts an MLflow tracking ser
 PostgreSQL backend store that also serves the artifacts (``--serve-artifacts``), a Dask scheduler
 and its workers (loopback, no dashboard), trains, registers and promotes a model that has no
 ``@champion`` in that registry (``jenjang train|promote programs|careers``, with
-``--dask <scheduler>`` when the command offers it), makes a demo API key, and starts the service
+``--dask <scheduler>`` when the command offers it and ``--min-parity`` or
+``--accept-fairness-risk`` for the gate), makes a demo API key, and starts the service
 (``jenjang serve --workers N``: uvicorn workers sharing one port). Every child gets its settings
 only through environment variables (``JENJANG_DATABASE_URL``, ``JENJANG_MLFLOW_TRACKING_URI``,
 ...). The pids go to the pid file; the URLs, the demo key and the pids to ``<state>/stack.json``
@@ -670,6 +671,20 @@ DEMO_FAIRNESS_OVERRIDE = (
 )
 
 
+def promote_argv(cfg: StackConfig, env: Mapping[str, str], kind: str) -> list[str]:
+    """``jenjang promote <kind>`` as the stack runs it: with the fairness override
+    (``JENJANG_STACK_FAIRNESS_OVERRIDE``, default :data:`DEMO_FAIRNESS_OVERRIDE`), or, with
+    ``JENJANG_STACK_MIN_PARITY`` set, with that parity floor (``--min-parity``) and the
+    exposure rule kept strict."""
+    promote = [_exe("jenjang"), "promote", kind]
+    if cfg.min_parity is not None:
+        return [*promote, "--min-parity", str(cfg.min_parity)]
+    override = env.get("JENJANG_STACK_FAIRNESS_OVERRIDE", DEMO_FAIRNESS_OVERRIDE)
+    if override:  # the demo champions miss the exposure rule by age and grade
+        promote += ["--accept-fairness-risk", override]
+    return promote
+
+
 def _train_missing(sup: Supervisor, env: Mapping[str, str]) -> dict[str, Any]:
     """Train, register and promote each model without ``@champion`` in the stack's registry."""
     cfg = sup.cfg
@@ -691,17 +706,11 @@ def _train_missing(sup: Supervisor, env: Mapping[str, str]) -> dict[str, Any]:
         start = time.monotonic()
         sup.say(f"training {name} ({'on the Dask cluster' if dask else 'in one process'})")
         sup.step(f"train {kind}", argv, env)
-        promote = [_exe("jenjang"), "promote", kind]
-        override = env.get("JENJANG_STACK_FAIRNESS_OVERRIDE", DEMO_FAIRNESS_OVERRIDE)
-        if override:  # the demo champions miss the exposure rule by age and grade
-            promote += ["--accept-fairness-risk", override]
         if cfg.min_parity is not None:
             sup.say(
                 f"parity floor of the promotion gate: {cfg.min_parity} (JENJANG_STACK_MIN_PARITY)"
             )
-            promote = [sys.executable, "-m", "stack.run", "promote", kind]
-            promote += ["--min-parity", str(cfg.min_parity)]
-        sup.step(f"promote {kind}", promote, env)
+        sup.step(f"promote {kind}", promote_argv(cfg, env, kind), env)
         done[kind] = {"trained": True, "dask": dask, "seconds": round(time.monotonic() - start, 1)}
         if not has_champion(cfg.tracking_uri, name):
             if kind == "programs":
@@ -929,44 +938,13 @@ def status(cfg: StackConfig, out: IO[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def promote_with_parity(kind: str, min_parity: float, out: IO[str] | None = None) -> int:
-    """``jenjang promote <kind>`` with another parity floor (the CLI has no option for it): for
-    organisations too small for stable group figures. The decision and its reasons go to the
-    candidate's run as usual. Exits 0 when refused too, as the CLI does."""
-    from recommender.config import disable_telemetry, get_settings
-
-    disable_telemetry()
-    out = out or sys.stdout
-    settings = get_settings()
-    if kind == "programs":
-        from training import programs
-
-        decision = programs.promote(settings, programs.ProgramsConfig(min_parity=min_parity))
-    else:
-        from training import careers
-
-        decision = careers.promote(settings, careers.CareersConfig(min_parity=min_parity))
-    print(f"{decision['decision']}: version {decision['version']}", file=out)
-    for reason in decision["reasons"]:
-        print(f"  - {reason}", file=out)
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m stack.run",
         description="A production-like Jenjang stack on one machine (docs/stack.md).",
     )
-    parser.add_argument(
-        "command", nargs="?", default="up", choices=("up", "down", "status", "promote")
-    )
-    parser.add_argument("model", nargs="?", choices=MODELS, help="promote: which model")
-    parser.add_argument("--min-parity", type=float, default=0.8, help="promote: parity floor")
+    parser.add_argument("command", nargs="?", default="up", choices=("up", "down", "status"))
     args = parser.parse_args(argv)
-    if args.command == "promote":
-        if args.model is None:
-            parser.error("promote needs the model: programs or careers")
-        return promote_with_parity(args.model, args.min_parity)
     try:
         cfg = StackConfig.from_env()
     except StackError as exc:
