@@ -1,6 +1,6 @@
 """The organisation training-needs report of one unit (design.md 3 F) and its CSV/XLSX exports.
 
-Pure computation over a :class:`recommender.service.World` and the yearly plans of the unit's
+Pure computation over a :class:`recommender.state.World` and the yearly plans of the unit's
 people (``Service.plan`` dicts): who has which competency gap, weighted by the year's
 organisational priorities; the cohorts the plans add up to (programme, participants, batches,
 JP, cost) against a budget; and 20-JP compliance (realised this year so far, last year, and
@@ -43,7 +43,7 @@ from recommender.reports.needs_model import (
 )
 
 if TYPE_CHECKING:
-    from recommender.service import World
+    from recommender.state import World
 
 #: Assumed yearly development budget per employee, IDR (an assumption, not a regulation): about
 #: 20 JP of classical training at the catalogue's typical 250,000 IDR per JP, plus a margin.

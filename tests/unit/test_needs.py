@@ -48,7 +48,7 @@ from recommender.reports import (
     to_xlsx,
     unit_employees,
 )
-from recommender.service import World, build_world
+from recommender.state import World, build_world
 from tests.conftest import TEST_KEY
 
 AT = pd.Timestamp("2026-03-01")
