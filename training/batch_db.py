@@ -30,7 +30,7 @@ from recommender.store.models import (
     BatchRun,
     utcnow,
 )
-from training.batch import MANIFEST, BatchError
+from training.batch_spec import MANIFEST, BatchError
 
 Say = Callable[[int, int, str], None]
 COLUMNS = ("batch_id", "employee_id", "rank", "partition", "item_id", "score", "eligible")
