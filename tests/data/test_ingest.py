@@ -31,7 +31,6 @@ from tests.data.test_validate_faults import (
     copy_raw,
     day_before,
     drop_column,
-    make_small,
     read_raw,
     set_cell,
     where,
@@ -44,10 +43,7 @@ NIP_RUN = re.compile(r"\d{18}")
 LONG_DIGITS = re.compile(r"\d{17,}")  # a NIP, or one that lost a digit
 
 
-@pytest.fixture(scope="module")
-def small_csv(tiny_raw_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny organisation as CSV, leaf tables cut short. Do not modify: copy."""
-    return make_small(tiny_raw_csv, tmp_path_factory.mktemp("small_csv") / "raw")
+# small_csv: tests/data/conftest.py
 
 
 def raw_nips(folder: Path) -> set[str]:

@@ -179,16 +179,7 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.fixture(scope="module")
-def small_csv(tiny_raw_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny organisation as CSV, leaf tables cut short. Do not modify: copy."""
-    return make_small(tiny_raw_csv, tmp_path_factory.mktemp("small_csv") / "raw")
-
-
-@pytest.fixture(scope="module")
-def small_parquet(tiny_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny organisation as Parquet, leaf tables cut short. Do not modify: copy."""
-    return make_small(tiny_raw, tmp_path_factory.mktemp("small_parquet") / "raw")
+# small_csv, small_parquet: tests/data/conftest.py
 
 
 # --------------------------------------------------------------------------------------------
