@@ -17,6 +17,7 @@ import pytest
 
 from recommender.data.io import load_clean
 from recommender.programs.ranker import ProgramRanker
+from recommender.snapshot import Snapshot
 from training.datasets import YearFrame
 from training.programs import ProgramsConfig
 
@@ -34,6 +35,14 @@ def clean_tables_once(tiny_clean: Path) -> dict[str, pd.DataFrame]:
 def clean_tables(clean_tables_once: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """A private deep copy of the clean tables (safe to modify in a test)."""
     return {name: df.copy(deep=True) for name, df in clean_tables_once.items()}
+
+
+def spread_people(snap: Snapshot, n: int = 30) -> list[str]:
+    """``n`` employee ids of ``snap``: one of every tier first, then evenly spread."""
+    people = snap.people
+    first = people.groupby("tier").head(1).index.tolist()
+    rest = [e for e in people.index[:: max(1, len(people) // n)] if e not in first]
+    return (first + rest)[:n]
 
 
 @dataclass

@@ -16,7 +16,7 @@ from recommender.programs.features import FEATURES, Usage, build_usage, candidat
 from recommender.programs.ranker import ModelIntegrityError, ProgramRanker, sha256_text
 from recommender.programs.recommend import recommend
 from recommender.snapshot import Snapshot, build_snapshot
-from tests.model.conftest import Trained
+from tests.model.conftest import Trained, spread_people
 from training.baselines import baseline_scores
 from training.datasets import concat
 from training.frames import query_groups, with_positives
@@ -46,14 +46,6 @@ def serving(clean_tables_once: Tables) -> Serving:
         build_catalog(clean_tables_once),
         build_usage(clean_tables_once, snap),
     )
-
-
-def _people(snap: Snapshot, n: int = 30) -> list[str]:
-    """``n`` people spread over the tiers (every tier present, then evenly)."""
-    people = snap.people
-    first = people.groupby("tier").head(1).index.tolist()
-    rest = [e for e in people.index[:: max(1, len(people) // n)] if e not in first]
-    return (first + rest)[:n]
 
 
 def _completed(tables: Tables, employee_id: str, at: pd.Timestamp) -> set[str]:
@@ -98,7 +90,7 @@ def test_recommendations_are_always_eligible(serving: Serving, trained: Trained)
         "prerequisites": 0,
         "assignment-only": 0,
     }
-    for emp in _people(serving.snap):
+    for emp in spread_people(serving.snap):
         tier = serving.snap.people.loc[emp, "tier"]
         done = _completed(serving.tables, emp, AT)
         recs = recommend(serving.snap, serving.cat, serving.usage, trained.ranker, emp, YEAR, ALL)
@@ -125,7 +117,7 @@ def test_recommendations_are_always_eligible(serving: Serving, trained: Trained)
 def test_a_completed_programme_is_never_recommended(serving: Serving, trained: Trained) -> None:
     snap, cat = serving.snap, serving.cat
     otherwise_eligible = 0
-    for emp in _people(snap):
+    for emp in spread_people(snap):
         row = snap.row(emp)
         recs = recommend(snap, cat, serving.usage, trained.ranker, emp, YEAR, k=10)
         assert len(recs) == 10

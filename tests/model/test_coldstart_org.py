@@ -32,7 +32,7 @@ from recommender.programs.coldstart import COLDSTART_ID, Profile, ProfileError, 
 from recommender.programs.features import FEATURES, Usage, build_usage, candidate_frame, eligible
 from recommender.programs.recommend import recommend
 from recommender.snapshot import Snapshot, build_snapshot
-from tests.model.conftest import Trained
+from tests.model.conftest import Trained, spread_people
 
 YEAR = 2025
 AT = pd.Timestamp(f"{YEAR}-01-01")
@@ -63,14 +63,6 @@ def org(clean_tables_once: Tables) -> Org:
         build_catalog(clean_tables_once),
         build_usage(clean_tables_once, snap),
     )
-
-
-def _people(snap: Snapshot, n: int = 30) -> list[str]:
-    """``n`` people: one of every tier first, then evenly spread."""
-    people = snap.people
-    first = people.groupby("tier").head(1).index.tolist()
-    rest = [e for e in people.index[:: max(1, len(people) // n)] if e not in first]
-    return (first + rest)[:n]
 
 
 def _enrolments(tables: Tables, emp: str) -> pd.DataFrame:
@@ -125,7 +117,7 @@ def _frames(org: Org, emp: str) -> tuple[pd.DataFrame, pd.DataFrame, Snapshot]:
 def test_a_copied_profile_gives_the_same_candidates_and_features(org: Org) -> None:
     differs: dict[str, int] = {}
     without_repeats = 0
-    for emp in _people(org.snap):
+    for emp in spread_people(org.snap):
         known, cold, snap = _frames(org, emp)
         assert len(known) > 0
         assert cold["employee_id"].eq(COLDSTART_ID).all()
@@ -152,7 +144,7 @@ def test_a_copied_profile_gives_the_same_candidates_and_features(org: Org) -> No
 
 
 def test_the_cold_start_row_has_the_snapshot_columns(org: Org) -> None:
-    emp = _people(org.snap)[0]
+    emp = spread_people(org.snap)[0]
     snap, cid = _cold(org, profile_of(org, emp))
     assert cid == COLDSTART_ID
     assert list(snap.people.columns) == list(org.snap.people.columns)
@@ -174,7 +166,7 @@ def _carrying(org: Org, emp: str, cold: Snapshot) -> Snapshot:
 
 
 def test_same_top10_when_the_profile_carries_the_same_history(org: Org, trained: Trained) -> None:
-    for emp in _people(org.snap, n=12):
+    for emp in spread_people(org.snap, n=12):
         cold, cid = _cold(org, profile_of(org, emp))
         same = _carrying(org, emp, cold)
         known = recommend(same, org.cat, org.usage, trained.ranker, emp, YEAR, k=10)
@@ -189,7 +181,7 @@ def test_same_top10_when_the_profile_carries_the_same_history(org: Org, trained:
 
 def test_completed_programmes_are_never_recommended(org: Org, trained: Trained) -> None:
     checked = 0
-    for emp in _people(org.snap, n=10):
+    for emp in spread_people(org.snap, n=10):
         profile = profile_of(org, emp)
         cold, cid = _cold(org, profile)
         recs = recommend(cold, org.cat, org.usage, trained.ranker, cid, YEAR, k=ALL)
@@ -197,7 +189,7 @@ def test_completed_programmes_are_never_recommended(org: Org, trained: Trained) 
         checked += len(profile.completed)
     assert checked > 20
     # completing a fresh profile's top 3 removes exactly them from its eligible programmes
-    emp = _people(org.snap)[0]
+    emp = spread_people(org.snap)[0]
     fresh = profile_of(org, emp, completed=[], taken=[])
     cold, cid = _cold(org, fresh)
     top = recommend(cold, org.cat, org.usage, trained.ranker, cid, YEAR, k=3)["program_id"]
@@ -227,7 +219,7 @@ def test_a_new_hire_with_only_the_required_fields_gets_ten_eligible_programmes(
 
 
 def test_messy_grade_spellings_give_the_same_answer(org: Org, trained: Trained) -> None:
-    emp = next(e for e in _people(org.snap) if org.snap.people.loc[e, "grade"] == "III/b")
+    emp = next(e for e in spread_people(org.snap) if org.snap.people.loc[e, "grade"] == "III/b")
     answers = []
     for spelling in ("III/b", "3b", "III-b", "3/B", "Gol. III/b", "Penata Muda Tk. I"):
         cold, cid = _cold(org, profile_of(org, emp, grade=spelling))
@@ -250,7 +242,7 @@ def test_messy_grade_spellings_give_the_same_answer(org: Org, trained: Trained) 
 def test_unknown_ids_name_the_field(
     org: Org, change: dict[str, object], field: str, bad: str
 ) -> None:
-    emp = _people(org.snap)[0]
+    emp = spread_people(org.snap)[0]
     with pytest.raises(ProfileError) as caught:
         _cold(org, profile_of(org, emp, **change))
     assert caught.value.field == field
