@@ -34,7 +34,7 @@ def compute_limiter(request: Request) -> CapacityLimiter | None:
     return limiter
 
 
-async def compute(request: Request, work: Callable[[], T]) -> T:
+async def compute(*, request: Request, work: Callable[[], T]) -> T:
     """``work()`` on a compute thread, or inline when there are none; its exceptions propagate."""
     limiter = compute_limiter(request)
     if limiter is None:
@@ -43,6 +43,7 @@ async def compute(request: Request, work: Callable[[], T]) -> T:
 
 
 async def cached_answer(
+    *,
     request: Request,
     service: Service,
     key: tuple[Hashable, ...],
@@ -55,10 +56,10 @@ async def cached_answer(
     hit = service.peek(key)
     if hit is not None:
         return hit
-    return await compute(request, lambda: service.cached(key, build, item_key))
+    return await compute(request=request, work=lambda: service.cached(key, build, item_key))
 
 
-def respond(request: Request, sent_id: str, answer: Answer, lang: str) -> Response:
+def respond(*, request: Request, sent_id: str, answer: Answer, lang: str) -> Response:
     """The answer with its envelope (request id, the identifier as sent, language), spliced
     into the cached JSON without decoding it."""
     head = json.dumps(

@@ -45,7 +45,7 @@ def employee_key(identifier: str, settings: Settings) -> str:
     return pseudonymise(nip, settings.pseudonym_key.get_secret_value())
 
 
-def visible_key(employee: str, key: KeyInfo, service: Service) -> str:
+def visible_key(*, employee: str, key: KeyInfo, service: Service) -> str:
     """Pseudonym of a person the key may see; UnknownEmployeeError (404) otherwise."""
     pid = employee_key(employee, service.settings)
     service.visible(pid, key.units)

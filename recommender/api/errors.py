@@ -101,7 +101,7 @@ def is_api(request: Request) -> bool:
 
 
 def error_json(
-    request: Request, detail: Any, status_code: int, headers: Mapping[str, str] | None = None
+    *, request: Request, detail: Any, status_code: int, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """The API's error answer ``{"detail", "request_id"}``."""
     body = {"detail": detail, "request_id": request.state.request_id}
@@ -109,7 +109,9 @@ def error_json(
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-    return error_json(request, exc.detail, exc.status_code, exc.headers)
+    return error_json(
+        request=request, detail=exc.detail, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -120,13 +122,14 @@ async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
         for e in exc.errors()
     ]
-    return error_json(request, errors, 422)
+    return error_json(request=request, detail=errors, status_code=422)
 
 
 async def _store_down(request: Request, exc: StoreUnavailableError) -> Response:
     if not is_api(request):
         return unavailable_page(request, exc.retry_after)
-    return error_json(request, str(exc), 503, {"Retry-After": str(exc.retry_after)})
+    headers = {"Retry-After": str(exc.retry_after)}
+    return error_json(request=request, detail=str(exc), status_code=503, headers=headers)
 
 
 async def _login_required(request: Request, exc: auth.LoginRequiredError) -> Response:
@@ -137,7 +140,8 @@ def _answer(status_code: int, detail: str | None = None) -> Callable[..., Awaita
     """A handler answering ``status_code`` with ``detail`` (default: the exception's text)."""
 
     async def handler(request: Request, exc: Exception) -> Response:
-        return error_json(request, str(exc) if detail is None else detail, status_code)
+        message = str(exc) if detail is None else detail
+        return error_json(request=request, detail=message, status_code=status_code)
 
     return handler
 
@@ -147,7 +151,8 @@ def _page(key: str, status_code: int) -> Callable[..., Awaitable[Response]]:
     ``code``)."""
 
     async def handler(request: Request, exc: Exception) -> Response:
-        return error_page(request, key or str(getattr(exc, "code", "")), status_code)
+        words = key or str(getattr(exc, "code", ""))
+        return error_page(request=request, key=words, status_code=status_code)
 
     return handler
 

@@ -33,7 +33,7 @@ def current_service(request: Request) -> Service | None:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def signed_in(request: Request, service: Service) -> auth.Viewer:
+def signed_in(*, request: Request, service: Service) -> auth.Viewer:
     """The signed-in viewer of a page. Raises LoginRequiredError (back to this page after
     sign-in for a GET, to the home page after a form), StoreUnavailableError (503) when the
     session cannot be checked."""
@@ -48,7 +48,7 @@ def signed_in(request: Request, service: Service) -> auth.Viewer:
     return viewer
 
 
-def check_csrf(viewer: auth.Viewer, sent: str) -> None:
+def check_csrf(*, viewer: auth.Viewer, sent: str) -> None:
     """Raise CsrfError (403) unless ``sent`` is the session's CSRF token."""
     if not auth.same_token(sent, viewer.csrf):
         raise auth.CsrfError()

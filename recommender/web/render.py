@@ -89,7 +89,7 @@ def render(
     return response
 
 
-def error_page(request: Request, key: str, status_code: int) -> HTMLResponse:
+def error_page(*, request: Request, key: str, status_code: int) -> HTMLResponse:
     """The error page saying the words ``key`` of the viewer's language."""
     message = text(page_lang(request), key)
     return render(request, "error.html", {"message": message}, status_code=status_code)
@@ -104,7 +104,7 @@ def invalid_page(request: Request, exc: RequestValidationError) -> HTMLResponse:
 
 def unavailable_page(request: Request, retry_after: int) -> HTMLResponse:
     """The application database cannot be reached: 503 with ``Retry-After``."""
-    response = error_page(request, "unavailable", 503)
+    response = error_page(request=request, key="unavailable", status_code=503)
     response.headers["Retry-After"] = str(retry_after)
     return response
 

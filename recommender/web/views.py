@@ -175,7 +175,7 @@ def shown(service: Service, employee_id: str, kind: str, lang: str, record: bool
     return Shown(json.loads(answer.body), request_id, version)
 
 
-def person_plan(service: Service, employee_id: str, lang: str) -> dict[str, Any]:
+def person_plan(*, service: Service, employee_id: str, lang: str) -> dict[str, Any]:
     """The person's yearly plan within the default per-person budget (the plan the employee
     page shows and the needs report counts), cached like the API's, as the decoded body."""
     budget = float(needs.DEFAULT_BUDGET_PER_EMPLOYEE)

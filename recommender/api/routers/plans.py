@@ -29,13 +29,13 @@ async def development_plan(
     budget: Annotated[float | None, Query(ge=0, le=1e12, description="IDR")] = None,
 ) -> Response:
     """A yearly plan of at least 20 JP within the budget; when none fits, why not."""
-    pid = visible_key(employee, key, service)
+    pid = visible_key(employee=employee, key=key, service=service)
     answer = await cached_answer(
-        request,
-        service,
-        (pid, "plan", year, budget, lang),
-        lambda: service.plan(pid, year, budget, lang),
-        "program_id",
+        request=request,
+        service=service,
+        key=(pid, "plan", year, budget, lang),
+        build=lambda: service.plan(pid, year, budget, lang),
+        item_key="program_id",
     )
     service.record(request.state.request_id, pid, "plan", answer, lang)
-    return respond(request, employee, answer, lang)
+    return respond(request=request, sent_id=employee, answer=answer, lang=lang)

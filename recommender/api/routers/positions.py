@@ -28,13 +28,13 @@ async def positions(
     k: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> Response:
     """Next positions with eligibility in words, readiness (JPM, category, gaps), reasons."""
-    pid = visible_key(employee, key, service)
+    pid = visible_key(employee=employee, key=key, service=service)
     answer = await cached_answer(
-        request,
-        service,
-        (pid, "positions", k, lang),
-        lambda: service.positions(pid, k, lang),
-        "position_id",
+        request=request,
+        service=service,
+        key=(pid, "positions", k, lang),
+        build=lambda: service.positions(pid, k, lang),
+        item_key="position_id",
     )
     service.record(request.state.request_id, pid, "positions", answer, lang)
-    return respond(request, employee, answer, lang)
+    return respond(request=request, sent_id=employee, answer=answer, lang=lang)

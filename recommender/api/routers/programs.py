@@ -34,16 +34,16 @@ async def programs(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Response:
     """Ranked programmes for one employee, with scores, reason codes and reasons."""
-    pid = visible_key(employee, key, service)
+    pid = visible_key(employee=employee, key=key, service=service)
     answer = await cached_answer(
-        request,
-        service,
-        (pid, "programs", k, modality, accredited_only, year, lang),
-        lambda: service.programs(pid, k, modality, accredited_only, year, lang),
-        "program_id",
+        request=request,
+        service=service,
+        key=(pid, "programs", k, modality, accredited_only, year, lang),
+        build=lambda: service.programs(pid, k, modality, accredited_only, year, lang),
+        item_key="program_id",
     )
     service.record(request.state.request_id, pid, "programs", answer, lang)
-    return respond(request, employee, answer, lang)
+    return respond(request=request, sent_id=employee, answer=answer, lang=lang)
 
 
 class ColdStartRequest(BaseModel):
@@ -70,8 +70,8 @@ async def cold_start(
     grade, education, assessed levels, completed programmes...). A profile that does not fit
     the organisation (an unknown position, say) is 422."""
     answer = await compute(
-        request,
-        lambda: service.cold_start(
+        request=request,
+        work=lambda: service.cold_start(
             body.profile, body.k, body.modality, body.accredited_only, body.year, lang
         ),
     )

@@ -98,8 +98,8 @@ def logout(
     service: ServiceDep,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    viewer = signed_in(request, service)
-    check_csrf(viewer, csrf_token)
+    viewer = signed_in(request=request, service=service)
+    check_csrf(viewer=viewer, sent=csrf_token)
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token and service.store is not None:
         with service.store.begin() as session:

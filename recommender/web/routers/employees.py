@@ -17,7 +17,7 @@ from recommender.web.render import page_lang, render
 router = APIRouter(include_in_schema=False)
 
 
-def visible_employee(service: Service, viewer: auth.Viewer, employee_id: str) -> None:
+def visible_employee(*, service: Service, viewer: auth.Viewer, employee_id: str) -> None:
     """Raise NotVisibleError (404) unless the viewer may open this person."""
     if not employee_id.startswith("e_") or len(employee_id) > 64:
         raise views.NotVisibleError(employee_id)
@@ -35,8 +35,8 @@ def employee_page(
     saved: Annotated[str | None, Query(max_length=2)] = None,
     error: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
-    viewer = signed_in(request, service)
-    visible_employee(service, viewer, employee_id)
+    viewer = signed_in(request=request, service=service)
+    visible_employee(service=service, viewer=viewer, employee_id=employee_id)
     lang = page_lang(request)
     year = service.world.year
     programs = views.shown(service, employee_id, "programs", lang, record=True)
@@ -51,7 +51,7 @@ def employee_page(
             "chart": views.gap_chart(service, employee_id, lang),
             "programs": programs,
             "positions": positions,
-            "plan": views.person_plan(service, employee_id, lang),
+            "plan": views.person_plan(service=service, employee_id=employee_id, lang=lang),
             "decided": views.decisions_of(service, [employee_id], year),
             "history": views.history(service, employee_id),
             "catalog": sorted(catalog.items()),
@@ -77,9 +77,9 @@ def review(
     reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
     replacement_id: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    viewer = signed_in(request, service)
-    check_csrf(viewer, csrf_token)
-    visible_employee(service, viewer, employee_id)
+    viewer = signed_in(request=request, service=service)
+    check_csrf(viewer=viewer, sent=csrf_token)
+    visible_employee(service=service, viewer=viewer, employee_id=employee_id)
     back = f"/employees/{employee_id}"
     form = ReviewForm(request_id, item_kind, item_id, decision, reason, replacement_id)
     try:

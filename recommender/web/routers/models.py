@@ -14,7 +14,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, service: ServiceDep) -> HTMLResponse:
-    viewer = signed_in(request, service)
+    viewer = signed_in(request=request, service=service)
     figures: RunFigures = request.app.state.run_figures
     models = []
     for bundle in service.models.bundles.values():

@@ -24,7 +24,7 @@ def _report(
 ) -> tuple[auth.Viewer, needs.NeedsReport]:
     """The viewer and the unit's report. Raises LoginRequiredError, NotVisibleError,
     BadInputError (a bad budget, or a unit over :data:`STAFF_LIMIT` people)."""
-    viewer = signed_in(request, service)
+    viewer = signed_in(request=request, service=service)
     views.check_unit(service, unit_id, viewer.units)
     budget = parse_budget(budget_text)
     lang = page_lang(request)
@@ -32,7 +32,7 @@ def _report(
     staff = needs.unit_employees(world, unit_id)
     if len(staff) > STAFF_LIMIT:
         raise BadInputError("error_too_many")
-    plans = {e: views.person_plan(service, e, lang) for e in staff}
+    plans = {e: views.person_plan(service=service, employee_id=e, lang=lang) for e in staff}
     found = needs.build_needs(
         world,
         unit_id,

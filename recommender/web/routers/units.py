@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def home(request: Request, service: ServiceDep) -> Response:
-    viewer = signed_in(request, service)
+    viewer = signed_in(request=request, service=service)
     if viewer.units is not None and len(viewer.units) == 1:
         (only,) = viewer.units
         if views.unit_visible(service, only, viewer.units):
@@ -32,7 +32,7 @@ def home(request: Request, service: ServiceDep) -> Response:
 
 @router.get("/units", response_class=HTMLResponse)
 def units_page(request: Request, service: ServiceDep) -> HTMLResponse:
-    viewer = signed_in(request, service)
+    viewer = signed_in(request=request, service=service)
     units = views.visible_units(service, viewer.units)
     return render(request, "units.html", {"units": units}, viewer)
 
@@ -76,7 +76,7 @@ def _unit_rows(
 
 @router.get("/units/{unit_id}", response_class=HTMLResponse)
 def unit_page(request: Request, service: ServiceDep, unit_id: str) -> HTMLResponse:
-    viewer = signed_in(request, service)
+    viewer = signed_in(request=request, service=service)
     views.check_unit(service, unit_id, viewer.units)
     world = service.world
     staff = views.direct_staff(service, unit_id)
@@ -128,7 +128,7 @@ def queue_page(
     service: ServiceDep,
     unit: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    viewer = signed_in(request, service)
+    viewer = signed_in(request=request, service=service)
     lang = page_lang(request)
     if unit:
         views.check_unit(service, unit, viewer.units)
