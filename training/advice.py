@@ -18,11 +18,14 @@ from recommender.careers.recommend import next_positions as rank_positions
 from recommender.config import Settings
 from recommender.programs.recommend import recommend
 from recommender.service import World, build_world
+from training.kinds import Kind
+from training.registry import load_booster
+from training.tracking import CHAMPION
 
 
-def _champion(settings: Settings, module: Any) -> Scorer | None:
+def _champion(settings: Settings, kind: Kind) -> Scorer | None:
     try:
-        ranker, _mv = module.load_registered(settings, "champion")
+        ranker, _mv = load_booster(settings, kind.model_name, CHAMPION, kind.train_command)
     except LookupError:
         return None
     scorer: Scorer = ranker
@@ -52,13 +55,11 @@ def next_positions(
     Raises LookupError (in words, without the identifier) when the person is not active on
     ``at``, and RulesError for a broken rules file.
     """
-    from training import careers, programs
-
     world = build_world(settings, at, data)
     if employee_id not in world.snap.people.index:
         raise LookupError(f"no employee with that identifier is active on {at.date()}")
-    scorer = _champion(settings, careers)
-    prog_scorer = _champion(settings, programs)
+    scorer = _champion(settings, Kind.CAREERS)
+    prog_scorer = _champion(settings, Kind.PROGRAMS)
     plist = programme_list(world, prog_scorer, employee_id) if prog_scorer else None
     names = world.tables["competencies"].set_index("competency_id")["name"].to_dict()
     options = PathOptions(plist, jp_limit, budget, names) if plist is not None else None

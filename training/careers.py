@@ -220,11 +220,13 @@ def evaluate(
     """Re-score a registered model and the baselines on the test year of ``data``."""
     ranker, _mv = load_registered(settings, alias_or_version)
     tables = load_clean(data)
-    return score_split(build_test_years(tables, cfg, progress), ranker, cfg.n_boot)
+    return score_split(
+        build_test_years(tables=tables, cfg=cfg, progress=progress), ranker, cfg.n_boot
+    )
 
 
 def build_test_years(
-    tables: dict[str, pd.DataFrame], cfg: CareersConfig, progress: Progress
+    *, tables: dict[str, pd.DataFrame], cfg: CareersConfig, progress: Progress
 ) -> list[CareerYear]:
     """Year frames of the test split only, reporting each year as ``features test <year>``.
     Raises RulesError for a broken rules file."""
@@ -266,11 +268,11 @@ def promote(
         MODEL_NAME,
         candidate,
         registry.with_fairness(
-            lambda new, old: gate(new, old, cfg),
-            exposure_rule(
+            check=lambda new, old: gate(new, old, cfg),
+            fairness_check=exposure_rule(
                 kind=KIND, min_ratio=cfg.min_exposure_ratio, tolerance=cfg.exposure_tolerance
             ),
-            fairness_override,
+            override=fairness_override,
         ),
         KIND.train_command,
     )

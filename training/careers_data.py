@@ -25,8 +25,7 @@ from recommender.careers.features import career_moves as choice_moves
 from recommender.careers.rules import RuleSet
 from recommender.programs.catalog import Catalog
 from recommender.snapshot import build_snapshot
-from training.datasets import GROUPS
-from training.frames import QUERY, concat_years
+from training.frames import QUERY, concat_years, group_parity
 from training.metrics import bootstrap_ci
 
 METRICS = ("hit@1", "hit@5", "mrr", "ndcg@5")
@@ -116,27 +115,6 @@ def per_query(frame: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _groups(pq: pd.DataFrame, frame: pd.DataFrame, n_boot: int) -> dict[str, Any]:
-    attrs = frame.drop_duplicates(QUERY).set_index(QUERY)[list(GROUPS)]
-    joined = pq.join(attrs)
-    out: dict[str, Any] = {}
-    for group in GROUPS:
-        values = {}
-        for value, part in joined.groupby(group):
-            lo, hi = bootstrap_ci(part["mrr"].to_numpy(), n_boot)
-            values[str(value)] = {
-                "mrr": float(part["mrr"].mean()),
-                "hit@5": float(part["hit@5"].mean()),
-                "ci": [lo, hi],
-                "queries": len(part),
-                "judged": bool(len(part) >= MIN_GROUP_QUERIES),
-            }
-        judged = [v["mrr"] for v in values.values() if v["judged"]]
-        ratio = min(judged) / max(judged) if len(judged) > 1 and max(judged) > 0 else float("nan")
-        out[group.removeprefix("group_")] = {"values": values, "parity_ratio": ratio}
-    return out
-
-
 def _compare(model: pd.DataFrame, base: pd.DataFrame, n_boot: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for m in ("mrr", "hit@5"):
@@ -166,7 +144,15 @@ def evaluate_all(
         res["mrr_ci"] = list(bootstrap_ci(pq["mrr"].to_numpy(), n_boot))
         res["hit@5_ci"] = list(bootstrap_ci(pq["hit@5"].to_numpy(), n_boot))
         res["queries"] = len(pq)
-        res["groups"] = _groups(pq, frame, n_boot)
+        res["groups"] = group_parity(
+            per_query=pq,
+            frame=frame,
+            n_boot=n_boot,
+            metric="mrr",
+            also=("hit@5",),
+            min_queries=MIN_GROUP_QUERIES,
+            min_judged=2,
+        )
         out[name] = res
     if "model" in scores:
         for name in scores:

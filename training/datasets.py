@@ -29,10 +29,10 @@ import pandas as pd
 from recommender.programs.catalog import ASSIGNMENT_ONLY, Catalog, build_catalog
 from recommender.programs.features import build_usage, candidate_frame
 from recommender.snapshot import build_snapshot
+from training.frames import GROUPS as GROUPS
 from training.frames import concat_years
 
 GAIN_POINTS = 15.0
-GROUPS = ("group_sex", "group_region", "group_grade")
 SPLITS: dict[str, tuple[int, ...]] = {
     "train": (2020, 2021, 2022, 2023),
     "validation": (2024,),

@@ -16,31 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.datasets import GROUPS
-from training.metrics import QUERY, bootstrap_ci, query_metrics, top_k_profile
+from training.frames import group_parity
+from training.metrics import bootstrap_ci, query_metrics, top_k_profile
 
 MIN_GROUP_QUERIES = 30
 HEADLINE = ("ndcg@5", "ndcg@10", "recall@10", "map@10", "mrr")
-
-
-def _groups(per_query: pd.DataFrame, frame: pd.DataFrame, n_boot: int) -> dict[str, Any]:
-    attrs = frame.drop_duplicates(QUERY).set_index(QUERY)[list(GROUPS)]
-    joined = per_query.join(attrs)
-    out: dict[str, Any] = {}
-    for group in GROUPS:
-        values = {}
-        for value, part in joined.groupby(group):
-            lo, hi = bootstrap_ci(part["ndcg@10"].to_numpy(), n_boot)
-            values[str(value)] = {
-                "ndcg@10": float(part["ndcg@10"].mean()),
-                "ci": [lo, hi],
-                "queries": len(part),
-                "judged": bool(len(part) >= MIN_GROUP_QUERIES),
-            }
-        judged = [v["ndcg@10"] for v in values.values() if v["judged"]]
-        ratio = min(judged) / max(judged) if judged and max(judged) > 0 else float("nan")
-        out[group.removeprefix("group_")] = {"values": values, "parity_ratio": ratio}
-    return out
 
 
 def evaluate_ranker(
@@ -52,7 +32,14 @@ def evaluate_ranker(
     result.update(top_k_profile(frame, score, offered))
     result["ndcg@10_ci"] = list(bootstrap_ci(per_query["ndcg@10"].to_numpy(), n_boot))
     result["queries"] = len(per_query)
-    result["groups"] = _groups(per_query, frame, n_boot)
+    result["groups"] = group_parity(
+        per_query=per_query,
+        frame=frame,
+        n_boot=n_boot,
+        metric="ndcg@10",
+        min_queries=MIN_GROUP_QUERIES,
+        min_judged=1,
+    )
     return result, per_query
 
 

@@ -65,7 +65,7 @@ def build_split_frames(
 
 
 def build_test_frames(
-    tables: dict[str, pd.DataFrame], cfg: ProgramsConfig, progress: Progress
+    *, tables: dict[str, pd.DataFrame], cfg: ProgramsConfig, progress: Progress
 ) -> list[YearFrame]:
     """Year frames of the test split only, reporting each year as ``features test <year>``."""
     cat = build_catalog(tables)
@@ -273,7 +273,9 @@ def evaluate(
     """Re-score a registered model and the baselines on the test year of ``data``."""
     ranker, _mv = load_registered(settings, alias_or_version)
     tables = load_clean(data)
-    return score_split(build_test_frames(tables, cfg, progress), ranker, cfg.n_boot)
+    return score_split(
+        build_test_frames(tables=tables, cfg=cfg, progress=progress), ranker, cfg.n_boot
+    )
 
 
 def gate(
@@ -299,11 +301,11 @@ def promote(
         MODEL_NAME,
         candidate,
         registry.with_fairness(
-            lambda new, old: gate(new, old, cfg),
-            exposure_rule(
+            check=lambda new, old: gate(new, old, cfg),
+            fairness_check=exposure_rule(
                 kind=KIND, min_ratio=cfg.min_exposure_ratio, tolerance=cfg.exposure_tolerance
             ),
-            fairness_override,
+            override=fairness_override,
         ),
         KIND.train_command,
     )
@@ -382,7 +384,7 @@ class ProgramsPipeline:
         progress: Progress,
     ) -> Report:
         """The exposure report on the test year of ``tables`` (frames built here)."""
-        frames = build_test_frames(tables, cfg, progress)
+        frames = build_test_frames(tables=tables, cfg=cfg, progress=progress)
         progress("exposure of career-advancing programmes by group")
         return fairness_report(tables, frames, ranker, cfg)
 

@@ -33,4 +33,4 @@ class ProgramsPyfunc(pyfunc_model_base()):  # type: ignore[misc]
         return self.ranker.predict(model_input[self.features])
 
 
-set_code_model(ProgramsPyfunc())
+set_code_model(model=ProgramsPyfunc())

@@ -83,7 +83,7 @@ def gate(
     return ok, reasons
 
 
-def with_fairness(check: Gate, fairness_check: Gate, override: str | None = None) -> Gate:
+def with_fairness(*, check: Gate, fairness_check: Gate, override: str | None = None) -> Gate:
     """``check`` followed by ``fairness_check`` (the exposure rule,
     :func:`training.fairness.exposure_rule`): both must pass; the reasons of both are kept, in
     order. Raises nothing.
@@ -156,8 +156,8 @@ def log_and_register(
         **(extra_meta or {}),
     }
     with tracking.run(settings, experiment, experiment.removeprefix("jenjang-")) as active:
-        tracking.log_params(params)
-        tracking.log_metrics(tracking.flat_metrics(results, "test"))
+        tracking.log_params(params=params)
+        tracking.log_metrics(metrics=tracking.flat_metrics(results, "test"))
         tracking.log_json(results, "evaluation/test.json")
         for name, fig in figures.items():
             tracking.log_figure(fig, f"plots/{name}.png")

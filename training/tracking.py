@@ -91,14 +91,14 @@ def run(settings: Settings, experiment: str, run_name: str) -> Iterator[Any]:
         yield active
 
 
-def log_params(params: dict[str, Any]) -> None:
+def log_params(*, params: dict[str, Any]) -> None:
     """Log the parameters of the active run (values as MLflow stores them: strings)."""
     import mlflow
 
     mlflow.log_params(params)
 
 
-def log_metrics(metrics: dict[str, float]) -> None:
+def log_metrics(*, metrics: dict[str, float]) -> None:
     """Log metrics (name -> value) on the active run."""
     import mlflow
 
@@ -114,7 +114,7 @@ def pyfunc_model_base() -> type:
     return base
 
 
-def set_code_model(model: Any) -> None:
+def set_code_model(*, model: Any) -> None:
     """Declare ``model`` as the model of the "model from code" file being loaded."""
     import mlflow.models
 
@@ -186,7 +186,7 @@ def run_artifact_json(settings: Settings, run_id: str, path: str) -> Any:
     return mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")
 
 
-def log_metrics_batch(settings: Settings, run_id: str, metrics: dict[str, float]) -> None:
+def log_metrics_batch(*, settings: Settings, run_id: str, metrics: dict[str, float]) -> None:
     """Log ``metrics`` (name -> value) on a (possibly finished) run, step 0, stamped now, in
     batches of 500 in name order. Raises MlflowException when the store cannot be written."""
     from mlflow.entities import Metric

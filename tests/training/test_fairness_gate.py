@@ -326,15 +326,19 @@ def test_an_explicit_reason_overrides_only_the_exposure_rule() -> None:
         "fairness.programs.region.ratio": 0.9,
     }
     rule = fairness.exposure_rule(kind="programs", min_ratio=0.8, tolerance=0.0)
-    passing = registry.with_fairness(lambda n, o: (True, ["NDCG ok"]), rule)
+    passing = registry.with_fairness(check=lambda n, o: (True, ["NDCG ok"]), fairness_check=rule)
     ok, reasons = passing(new, None)
     assert not ok and any("0.500 < 0.8" in r for r in reasons)
-    accepted = registry.with_fairness(lambda n, o: (True, ["NDCG ok"]), rule, "demo organisation")
+    accepted = registry.with_fairness(
+        check=lambda n, o: (True, ["NDCG ok"]), fairness_check=rule, override="demo organisation"
+    )
     ok, reasons = accepted(new, None)
     assert ok and any("0.500 < 0.8" in r for r in reasons)
     assert reasons[-1] == "exposure rule overridden: demo organisation"
     failing = registry.with_fairness(
-        lambda n, o: (False, ["NDCG worse"]), rule, "demo organisation"
+        check=lambda n, o: (False, ["NDCG worse"]),
+        fairness_check=rule,
+        override="demo organisation",
     )
     assert failing(new, None)[0] is False
 

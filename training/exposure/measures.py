@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from recommender import domain
+from recommender.careers.features import FEATURES as CAREER_FEATURES
+from recommender.careers.features import candidate_frame
 from recommender.programs.catalog import NEXT_TIER, Catalog
 from recommender.snapshot import Snapshot, build_snapshot
 
@@ -250,8 +252,6 @@ def careers_exposure(
     top-of-ladder people with group columns and ``top``). Raises KeyError when the candidate
     frame lacks a column.
     """
-    from recommender.careers.features import FEATURES, candidate_frame
-
     snap: Snapshot = ctx.snap
     people = labelled(snap, ctx.cat.positions, year, snap.people.index)
     rows = np.flatnonzero(~people["top"].to_numpy(bool))
@@ -265,7 +265,7 @@ def careers_exposure(
             {
                 "year": year,
                 "employee_id": cands["employee_id"].to_numpy(),
-                "score": np.asarray(predict(cands[list(FEATURES)]), float),
+                "score": np.asarray(predict(cands[list(CAREER_FEATURES)]), float),
                 "advancing": advancing,
                 "attainable": advancing & (cands["eligible"].to_numpy(float) == 1.0),
             }

@@ -17,7 +17,7 @@ def artifact_path(kind: str, ext: str = "json") -> str:
 def log(settings: Any, run_id: str, report: Report) -> None:
     """Log ``report`` on the (possibly finished) run: metrics, JSON and CSV tables (group
     aggregates only). Raises MlflowException when the store cannot be written."""
-    tracking.log_metrics_batch(settings, run_id, report.metrics())
+    tracking.log_metrics_batch(settings=settings, run_id=run_id, metrics=report.metrics())
     client = tracking.client(settings)
     client.log_dict(run_id, report.to_dict(), artifact_path(report.kind))
     buffer = io.StringIO()
