@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from recommender.config import Settings, get_settings
 from recommender.programs.features import FEATURES
 from recommender.programs.ranker import ProgramRanker, sha256_text
+from tests.conftest import isolated_settings
 from tests.model.conftest import Trained
 from training import programs, tracking
 from training.datasets import SPLITS, concat
@@ -51,12 +52,7 @@ class Scenario:
 
 
 def _settings(root: Path) -> Settings:
-    return Settings(
-        mlflow_tracking_uri=f"sqlite:///{root}/mlruns.db",
-        mlflow_artifact_root=str(root / "artifacts"),
-        data_dir=root / "no-demo-data",
-        database_url=f"sqlite:///{root}/app.db",  # never the project's own database
-    )
+    return isolated_settings(root)  # never the project's own database or MLflow store
 
 
 @pytest.fixture(scope="module")
