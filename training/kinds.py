@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from recommender import bundles
+
 
 class Kind(StrEnum):
     """A kind of ranking model; the value is the CLI and fairness name."""
@@ -18,13 +20,14 @@ class Kind(StrEnum):
 
     @property
     def model_name(self) -> str:
-        """Registered MLflow model name, e.g. ``jenjang-programs``."""
-        return f"jenjang-{self.value}"
+        """Registered MLflow model name, e.g. ``jenjang-programs`` (the names the service
+        serves, :data:`recommender.bundles.MODEL_NAMES`)."""
+        return _MODEL_NAMES[self]
 
     @property
     def experiment(self) -> str:
         """MLflow experiment name (the same as the model name)."""
-        return f"jenjang-{self.value}"
+        return _MODEL_NAMES[self]
 
     @property
     def train_command(self) -> str:
@@ -33,6 +36,7 @@ class Kind(StrEnum):
 
 
 KINDS: tuple[Kind, ...] = tuple(Kind)
+_MODEL_NAMES = {Kind.PROGRAMS: bundles.PROGRAMS, Kind.CAREERS: bundles.CAREERS}
 
 
 def parse_kind(*, name: str) -> Kind:

@@ -31,11 +31,12 @@ from recommender.config import Settings
 from recommender.store.db import make_engine, make_sessionmaker
 from recommender.store.models import Event, RecommendationLog, Review
 from training import tracking
+from training.kinds import Kind
 
 WINDOW_DAYS = 90
 REVIEW_ENDPOINT = "review:"  # lists shown to HR reviewers, not to employees
 #: The model whose list an HR decision is about, by the kind of item reviewed.
-REVIEWED_MODEL = {"program": "jenjang-programs", "position": "jenjang-careers"}
+REVIEWED_MODEL = {"program": Kind.PROGRAMS.model_name, "position": Kind.CAREERS.model_name}
 CLOCK_SKEW = pd.Timedelta(minutes=2)  # the LMS clock may run a little behind the service
 OUTCOMES = {
     "click": "click",

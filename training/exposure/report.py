@@ -27,6 +27,7 @@ from training.exposure.measures import (
     exposures,
     programmes_scored,
 )
+from training.kinds import Kind
 
 
 def measure(
@@ -98,7 +99,7 @@ def programs_report(
     is left to measure."""
     score = np.asarray(predict(frame[list(PROGRAM_FEATURES)]), dtype=float)
     scored, people = programmes_scored(tables, build_catalog(tables), frame, score)
-    return measure("programs", exposures(scored), people, n_boot, seed, min_group)
+    return measure(Kind.PROGRAMS.value, exposures(scored), people, n_boot, seed, min_group)
 
 
 def careers_report(
@@ -117,7 +118,8 @@ def careers_report(
         v, p = careers_exposure(ctx, year, predict, max_people, seed)
         values.append(v)
         people.append(p)
-    return measure("careers", pd.concat(values), pd.concat(people), n_boot, seed, min_group)
+    kind = Kind.CAREERS.value
+    return measure(kind, pd.concat(values), pd.concat(people), n_boot, seed, min_group)
 
 
 def rows(report: Report) -> Iterator[tuple[str, str, str, str, str, str]]:
