@@ -80,7 +80,7 @@ from training.batch_spec import (
     BatchError,
     ModelText,
     Request,
-    data_fingerprint,
+    data_identity,
     rules_identity,
     spec_of,
 )
@@ -95,6 +95,7 @@ from training.batch_state import (
     streamed_positions,
     streamed_programs,
 )
+from training.kinds import Kind
 
 __all__ = [
     "DEFAULT_K",
@@ -117,7 +118,7 @@ __all__ = [
     "Shared",
     "Slicer",
     "Spill",
-    "data_fingerprint",
+    "data_identity",
     "parsed_ranker",
     "part_name",
     "partition_state",
@@ -161,11 +162,12 @@ def _models(settings: Settings, local_only: bool) -> Models:
 
 def _model(req: Request, models: Models) -> ModelText:
     """The model of ``req.kind`` as text; BatchError when a programme batch has none."""
-    model = ModelText.of(MODEL_OF[req.kind], models)
-    if req.kind == "programs" and model.text is None:
+    kind = req.model_kind
+    model = ModelText.of(kind.model_name, models)
+    if kind is Kind.PROGRAMS and model.text is None:
         raise BatchError(
-            f"no {bundles.PROGRAMS} model is loaded: train and promote one first "
-            "(`jenjang train programs`, `jenjang promote programs`)"
+            f"no {kind.model_name} model is loaded: train and promote one first "
+            f"(`{kind.train_command}`, `jenjang promote {kind.value}`)"
         )
     return model
 
@@ -262,7 +264,7 @@ def _finished(out: Path, old: dict[str, Any]) -> bool:
 def _stream(
     req: Request, out: Path, say: Progress, rules: RuleSet
 ) -> tuple[Shared, Slicer | Spill]:
-    if req.kind == "programs":
+    if req.model_kind is Kind.PROGRAMS:
         return streamed_programs(req, out, say)
     return streamed_positions(req, out, say, rules)
 
@@ -286,7 +288,7 @@ def run_batch(
     t0 = time.perf_counter()
     model = _model(req, models if models is not None else _models(settings, local_models))
     rules = load_rules(settings.career_rules)
-    spec = spec_of(req, model, data_fingerprint(req.clean_dir), rules)
+    spec = spec_of(req, model, data_identity(directory=req.clean_dir), rules)
     out = Path(req.out)
     with folder.locked(out), contextlib.ExitStack() as cleanup:
         old = folder.prepare_folder(out, spec, req.overwrite)

@@ -30,7 +30,7 @@ from recommender.store.models import (
     BatchRun,
     utcnow,
 )
-from training.batch_spec import MANIFEST, BatchError
+from training.batch_spec import ITEM_COLUMN, MANIFEST, MODEL_KIND, BatchError
 
 Say = Callable[[int, int, str], None]
 COLUMNS = ("batch_id", "employee_id", "rank", "partition", "item_id", "score", "eligible")
@@ -95,7 +95,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _rows(frame: pd.DataFrame, bid: str, partition: int, kind: str) -> Iterator[dict[str, Any]]:
-    item = "program_id" if kind == "programs" else "position_id"
+    item = ITEM_COLUMN[MODEL_KIND[kind]]
     eligible = frame.get("eligible")
     flags = [None] * len(frame) if eligible is None else [bool(e) for e in eligible]
     for employee, rank, item_id, score, codes, flag in zip(

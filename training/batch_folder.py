@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from training.batch_data import SPILL_DIR
-from training.batch_spec import LOCK, MANIFEST, BatchError, file_sha256
+from training.batch_spec import LOCK, MANIFEST, BatchError
 from training.batch_state import Partitions
+from training.fingerprint import file_sha256
 
 
 def part_name(i: int) -> str:
@@ -150,4 +151,6 @@ def plan(slicer: Partitions) -> list[dict[str, Any]]:
 def done(out: Path, entry: dict[str, Any]) -> bool:
     """True when the partition of ``entry`` is written and matches its recorded SHA-256."""
     path = out / entry["file"]
-    return bool(entry.get("sha256")) and path.is_file() and file_sha256(path) == entry["sha256"]
+    return (
+        bool(entry.get("sha256")) and path.is_file() and file_sha256(path=path) == entry["sha256"]
+    )

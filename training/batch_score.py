@@ -19,8 +19,9 @@ from recommender.programs.ranker import ProgramRanker
 from recommender.programs.recommend import top_programs
 from recommender.snapshot import Snapshot
 from training.batch_data import Part
-from training.batch_spec import BatchError, ModelText
+from training.batch_spec import ITEM_COLUMN, MODEL_KIND, BatchError, ModelText
 from training.batch_state import Shared, partition_state
+from training.kinds import Kind
 
 _RANKERS: dict[str, ProgramRanker] = {}
 
@@ -50,15 +51,14 @@ class PartitionResult:
     without_rows: int
 
 
-def _schema(kind: str) -> pa.Schema:
-    item = "program_id" if kind == "programs" else "position_id"
+def _schema(kind: Kind) -> pa.Schema:
     fields = [
         pa.field("employee_id", pa.string(), nullable=False),
         pa.field("rank", pa.int16(), nullable=False),
-        pa.field(item, pa.string(), nullable=False),
+        pa.field(ITEM_COLUMN[kind], pa.string(), nullable=False),
         pa.field("score", pa.float64(), nullable=False),
     ]
-    if kind == "positions":
+    if kind is Kind.CAREERS:
         fields.append(pa.field("eligible", pa.bool_(), nullable=False))
     fields += [
         pa.field("reason_codes", pa.list_(pa.string()), nullable=False),
@@ -126,11 +126,13 @@ def run_partition(
     part: Part,
     tick: Callable[[int], None] | None = None,
 ) -> PartitionResult:
-    """Recommendations for one partition's employees as Parquet bytes (runs on a worker)."""
+    """Recommendations for one partition's employees as Parquet bytes (runs on a worker).
+    ``kind``: the batch output (``programs`` or ``positions``, :data:`MODEL_KIND`)."""
     tick = tick or (lambda _n: None)
     ranker = parsed_ranker(model)
-    snap, ctx = partition_state(shared, part.tables, careers=kind == "positions")
-    if kind == "programs":
+    model_kind = MODEL_KIND[kind]
+    snap, ctx = partition_state(shared, part.tables, careers=model_kind is Kind.CAREERS)
+    if model_kind is Kind.PROGRAMS:
         if ranker is None:
             raise BatchError("no programme model")
         rows = _program_rows(snap, shared, ranker, k, tick)
@@ -141,15 +143,15 @@ def run_partition(
     columns: dict[str, Any] = {
         "employee_id": rows["employee_id"],
         "rank": rows["rank"],
-        "program_id" if kind == "programs" else "position_id": rows["item"],
+        ITEM_COLUMN[model_kind]: rows["item"],
         "score": rows["score"],
     }
-    if kind == "positions":
+    if model_kind is Kind.CAREERS:
         columns["eligible"] = rows["eligible"]
     columns["reason_codes"] = rows["codes"]
     columns["model_name"] = [model.name] * n
     columns["model_version"] = [model.version] * n
-    table = pa.table(columns, schema=_schema(kind))
+    table = pa.table(columns, schema=_schema(model_kind))
     per = pd.Series(rows["employee_id"], dtype=object).value_counts()
     counts = per.reindex(snap.people.index, fill_value=0).to_numpy()
     return PartitionResult(

@@ -3,23 +3,28 @@ must match to resume, and the errors that refuse a run."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from recommender import bundles
 from recommender.careers.rules import RuleSet
-from recommender.data.io import list_files
 from recommender.state import Models
+from training.fingerprint import data_fingerprint, file_sha256, table_count
+from training.kinds import Kind
 
 FORMAT = "jenjang-batch/1"
 MANIFEST = "_manifest.json"
 LOCK = ".batch.lock"
-KINDS = ("programs", "positions")
-MODEL_OF = {"programs": bundles.PROGRAMS, "positions": bundles.CAREERS}
+#: The batch's outputs (``jenjang batch programs|positions``, the manifest's ``kind``) and the
+#: model kind that makes each: next positions come from the ``careers`` model.
+MODEL_KIND: dict[str, Kind] = {"programs": Kind.PROGRAMS, "positions": Kind.CAREERS}
+KINDS = tuple(MODEL_KIND)
+#: Registered model of each output (``jenjang-programs``, ``jenjang-careers``).
+MODEL_OF = {name: kind.model_name for name, kind in MODEL_KIND.items()}
+#: The column naming a row's item, per model kind.
+ITEM_COLUMN: dict[Kind, str] = {Kind.PROGRAMS: "program_id", Kind.CAREERS: "position_id"}
 DEFAULT_K = {"programs": 50, "positions": 5}
 MAX_K = {"programs": 50, "positions": 20}  # the service's limits
 DEFAULT_PARTITION = 10_000
@@ -58,32 +63,20 @@ class ModelText:
         }
 
 
-def data_fingerprint(clean_dir: Path) -> dict[str, Any]:
-    """SHA-256 over the names and contents of every table of the clean folder (a file, or a
-    folder of Parquet parts for large organisations), and the number of tables."""
-    files, _ = list_files(Path(clean_dir))
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        path = files[name]
-        parts = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-        for part in parts:
-            digest.update(f"{part.relative_to(path.parent)}\0".encode())
-            digest.update(file_sha256(part).encode())
-    return {"fingerprint": digest.hexdigest(), "tables": len(files)}
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file's bytes, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def data_identity(*, directory: Path) -> dict[str, Any]:
+    """The manifest's ``data``: ``{"fingerprint": <64 hex>, "tables": <int>}``, the one data
+    fingerprint of :func:`training.fingerprint.data_fingerprint` (a training run logs the same
+    value for the same folder) and the number of tables. Raises DataSourceError when the folder
+    is missing, OSError when a file cannot be read."""
+    return {
+        "fingerprint": data_fingerprint(directory=directory),
+        "tables": table_count(directory=directory),
+    }
 
 
 def rules_identity(rules: RuleSet) -> dict[str, Any]:
     """Version and SHA-256 of the career-rules file (positions depend on it)."""
-    return {"version": rules.version, "sha256": file_sha256(Path(rules.path))}
+    return {"version": rules.version, "sha256": file_sha256(path=Path(rules.path))}
 
 
 @dataclass(frozen=True)
@@ -99,6 +92,11 @@ class Request:
     dask: str | None = None  # None in-process, "local" or a scheduler address
     overwrite: bool = False
 
+    @property
+    def model_kind(self) -> Kind:
+        """The kind of model that makes this output (KeyError for an unknown ``kind``)."""
+        return MODEL_KIND[self.kind]
+
     def check(self) -> None:
         """Raise BatchError for a bad kind, k or partition size."""
         if self.kind not in KINDS:
@@ -111,8 +109,9 @@ class Request:
 
 def spec_of(req: Request, model: ModelText, data: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
     """The part of the manifest a rerun must match to resume (no times, no paths)."""
+    careers = req.model_kind is Kind.CAREERS
     mode = None
-    if req.kind == "positions":
+    if careers:
         mode = "learned" if model.text is not None else "standards"
     return {
         "format": FORMAT,
@@ -122,6 +121,6 @@ def spec_of(req: Request, model: ModelText, data: dict[str, Any], rules: RuleSet
         "year": int(req.at.year),
         "model": {**model.describe(), **({"mode": mode} if mode else {})},
         "data": data,
-        "career_rules": rules_identity(rules) if req.kind == "positions" else None,
+        "career_rules": rules_identity(rules) if careers else None,
         "partition_size": req.partition_size,
     }

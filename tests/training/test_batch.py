@@ -38,6 +38,7 @@ from tests.store.conftest import BACKENDS, fresh_database
 from training import batch
 from training.batch import BatchError, Request, read_rows, run_batch
 from training.batch_db import load_batch
+from training.fingerprint import data_fingerprint
 
 NIP = re.compile(r"(?<!\d)\d{18}(?!\d)")
 PROGRAM_COLUMNS = [
@@ -442,11 +443,14 @@ def test_tables_as_folders_of_parts_give_the_same_rows(
     half = len(enrolments) // 2
     enrolments.iloc[:half].to_parquet(clean / "enrollments" / "part-00000.parquet")
     enrolments.iloc[half:].to_parquet(clean / "enrollments" / "part-00001.parquet")
-    fingerprint = batch.data_fingerprint(clean)
-    assert fingerprint["tables"] == batch.data_fingerprint(settings.clean_dir)["tables"]
-    assert fingerprint != batch.data_fingerprint(settings.clean_dir)
+    fingerprint = batch.data_identity(directory=clean)
+    assert fingerprint["tables"] == batch.data_identity(directory=settings.clean_dir)["tables"]
+    assert fingerprint != batch.data_identity(directory=settings.clean_dir)
     out = tmp_path / "out"
     run_batch(_request(out, settings, clean_dir=clean), settings, models)
+    # one fingerprint: the manifest holds what a training run logs for the same folder
+    manifest = json.loads((out / batch.MANIFEST).read_text())
+    assert manifest["data"]["fingerprint"] == data_fingerprint(directory=clean)
     files = {n: h for n, h in _hashes(out).items() if n != batch.MANIFEST}
     assert files == {n: h for n, h in _hashes(programs_run).items() if n != batch.MANIFEST}
 
