@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 
 from recommender import domain
-from recommender.careers.features import FEATURES as CAREER_FEATURES
-from recommender.careers.features import candidate_frame
+from recommender.careers import features as career_features
 from recommender.programs.catalog import NEXT_TIER, Catalog
 from recommender.snapshot import Snapshot, build_snapshot
 
@@ -259,13 +258,13 @@ def careers_exposure(
         rows = np.sort(np.random.default_rng([seed, year]).choice(rows, max_people, False))
     parts = []
     for i in range(0, len(rows), batch):
-        cands = candidate_frame(ctx, rows[i : i + batch])
+        cands = career_features.candidate_frame(ctx, rows[i : i + batch])
         advancing = cands["tier_step"].to_numpy(float) > 0
         scored = pd.DataFrame(
             {
                 "year": year,
                 "employee_id": cands["employee_id"].to_numpy(),
-                "score": np.asarray(predict(cands[list(CAREER_FEATURES)]), float),
+                "score": np.asarray(predict(cands[list(career_features.FEATURES)]), float),
                 "advancing": advancing,
                 "attainable": advancing & (cands["eligible"].to_numpy(float) == 1.0),
             }
