@@ -25,8 +25,6 @@ from training.synthetic.generate import generate
 TEST_KEY = "test-pseudonym-key-0123456789abcdef"
 TINY_EMPLOYEES = 300
 TINY_SEED = 3
-#: ``shared/`` beside the repository: the external data sets some tests read.
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def isolated_settings(root: Path, *, clean: Path | None = None, **overrides: Any) -> Settings:
