@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from recommender import bundles
-
 
 class Kind(StrEnum):
     """A kind of ranking model; the value is the CLI and fairness name."""
@@ -21,13 +19,13 @@ class Kind(StrEnum):
     @property
     def model_name(self) -> str:
         """Registered MLflow model name, e.g. ``jenjang-programs`` (the names the service
-        serves, :data:`recommender.bundles.MODEL_NAMES`)."""
-        return _MODEL_NAMES[self]
+        serves, :data:`recommender.bundles.MODEL_NAMES`; a test keeps them equal)."""
+        return f"jenjang-{self.value}"
 
     @property
     def experiment(self) -> str:
         """MLflow experiment name (the same as the model name)."""
-        return _MODEL_NAMES[self]
+        return f"jenjang-{self.value}"
 
     @property
     def train_command(self) -> str:
@@ -36,7 +34,6 @@ class Kind(StrEnum):
 
 
 KINDS: tuple[Kind, ...] = tuple(Kind)
-_MODEL_NAMES = {Kind.PROGRAMS: bundles.PROGRAMS, Kind.CAREERS: bundles.CAREERS}
 
 
 def parse_kind(*, name: str) -> Kind:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from recommender import bundles
 from training import careers, programs
 from training.kinds import Kind, parse_kind
 from training.pipeline import PIPELINES, RankingPipeline, get_pipeline
@@ -43,3 +44,5 @@ def test_kind_names_mlflow() -> None:
     assert Kind.PROGRAMS == "programs" and f"fairness.{Kind.CAREERS}.sex" == "fairness.careers.sex"
     assert Kind.CAREERS.experiment == "jenjang-careers"
     assert Kind.PROGRAMS.train_command == "jenjang train programs"
+    # the names training registers are the names the service serves
+    assert tuple(k.model_name for k in Kind) == bundles.MODEL_NAMES
