@@ -3,6 +3,9 @@ the known ones named, and each pipeline answers the contract with its own names.
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from recommender import bundles
@@ -46,3 +49,21 @@ def test_kind_names_mlflow() -> None:
     assert Kind.PROGRAMS.train_command == "jenjang train programs"
     # the names training registers are the names the service serves
     assert tuple(k.model_name for k in Kind) == bundles.MODEL_NAMES
+
+
+def test_mlflow_is_imported_only_by_the_tracking_and_bundle_modules() -> None:
+    """One MLflow boundary: training talks to MLflow through training.tracking, the runtime
+    (and the booster download with its SHA-256 check) through recommender.bundles."""
+    root = Path(__file__).resolve().parents[2]
+    found = set()
+    for package in ("recommender", "training"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    names = [node.module or ""]
+                if any(n == "mlflow" or n.startswith("mlflow.") for n in names):
+                    found.add(path.relative_to(root).as_posix())
+    assert found == {"recommender/bundles.py", "training/tracking.py"}
