@@ -1,5 +1,9 @@
 """The demo credentials ``jenjang serve --demo`` makes, and their refusal in production.
 
+All demo provisioning is here (:func:`provision_demo`): the database migrated, an ``lms`` and
+an ``admin`` API key, an HR admin and a reviewer account, their secrets in the demo folder,
+and the lines the command prints (:func:`demo_instructions`).
+
 The demo writes its accounts' passwords and its API keys in clear into the demo folder
 (``.demo-users.json``, ``.demo-keys.json``), so a production service must not accept them: it
 refuses to start while any of them is active (:func:`active_demo_credentials`). Disable the
