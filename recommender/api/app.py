@@ -26,7 +26,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from recommender.api.auth import KeyChecker
-from recommender.api.deps import employee_key
 from recommender.api.errors import install_errors
 from recommender.api.limits import LimitConfig, Limits
 from recommender.api.memory import limit_arenas
@@ -41,7 +40,7 @@ from recommender.store.audit import AuditMetrics
 from recommender.store.db import make_engine, make_sessionmaker, upgrade
 from recommender.web.routes import install as install_pages
 
-__all__ = ["create_app", "employee_key"]
+__all__ = ["create_app"]
 
 #: The ``/v1`` routers, in the order their operations appear in the OpenAPI document.
 V1_ROUTERS = (programs.router, positions.router, plans.router, feedback.router, models.router)

@@ -40,6 +40,7 @@ def _login_form(
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, service: ServiceDep, next: str = "/") -> HTMLResponse:
+    """The sign-in form (returning to ``next``, a local path, after sign-in)."""
     secure = service.settings.env == "production"
     return _login_form(request, secure=secure, context={"next": auth.safe_next(next)})
 
@@ -65,6 +66,8 @@ async def login(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
+    """Sign in (:func:`recommender.web.signin.sign_in`): a redirect with the session cookie,
+    or the form again saying why not."""
     target, secure = auth.safe_next(next), service.settings.env == "production"
     result = await sign_in(
         store=service.store,
@@ -98,6 +101,7 @@ def logout(
     service: ServiceDep,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    """End the session and go back to the sign-in form."""
     viewer = signed_in(request=request, service=service)
     check_csrf(viewer=viewer, sent=csrf_token)
     token = request.cookies.get(auth.SESSION_COOKIE)
@@ -111,6 +115,7 @@ def logout(
 
 @router.get("/language")
 def switch_language(lang: str = "id", next: str = "/") -> Response:
+    """Remember the pages' language (``id`` or ``en``) and go back to ``next``."""
     response = RedirectResponse(auth.safe_next(next), status_code=303)
     response.set_cookie(
         auth.LANG_COOKIE, lang if lang in LANGUAGES else "id", samesite="lax", max_age=31536000

@@ -35,6 +35,7 @@ def employee_page(
     saved: Annotated[str | None, Query(max_length=2)] = None,
     error: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
+    """A person: recommendations to review, plan, competency gaps, decisions so far."""
     viewer = signed_in(request=request, service=service)
     visible_employee(service=service, viewer=viewer, employee_id=employee_id)
     lang = page_lang(request)
@@ -77,6 +78,7 @@ def review(
     reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
     replacement_id: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
+    """Store a decision on a shown item; back to the page, saying what was wrong if any."""
     viewer = signed_in(request=request, service=service)
     check_csrf(viewer=viewer, sent=csrf_token)
     visible_employee(service=service, viewer=viewer, employee_id=employee_id)

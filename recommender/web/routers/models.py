@@ -14,6 +14,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, service: ServiceDep) -> HTMLResponse:
+    """The models in use with their offline figures from the MLflow runs."""
     viewer = signed_in(request=request, service=service)
     figures: RunFigures = request.app.state.run_figures
     models = []

@@ -60,6 +60,7 @@ def needs_heat(found: needs.NeedsReport, shades: int = 6) -> list[list[int]]:
 def needs_page(
     request: Request, service: ServiceDep, unit_id: str, budget: Budget = None
 ) -> HTMLResponse:
+    """The unit's training-needs report (heatmap, programmes, budget)."""
     viewer, found = _report(request, service, unit_id, budget)
     return render(
         request,
@@ -77,6 +78,7 @@ def needs_page(
 def needs_csv(
     request: Request, service: ServiceDep, unit_id: str, budget: Budget = None
 ) -> Response:
+    """The report as CSV (UTF-8 with BOM, for spreadsheets)."""
     _, found = _report(request, service, unit_id, budget)
     body = needs.to_csv(found, page_lang(request))
     return Response(
@@ -90,6 +92,7 @@ def needs_csv(
 def needs_xlsx(
     request: Request, service: ServiceDep, unit_id: str, budget: Budget = None
 ) -> Response:
+    """The report as an XLSX workbook."""
     _, found = _report(request, service, unit_id, budget)
     return Response(
         needs.to_xlsx(found, page_lang(request)),

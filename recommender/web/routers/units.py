@@ -22,6 +22,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def home(request: Request, service: ServiceDep) -> Response:
+    """To the viewer's only unit, or to the list of units."""
     viewer = signed_in(request=request, service=service)
     if viewer.units is not None and len(viewer.units) == 1:
         (only,) = viewer.units
@@ -32,6 +33,7 @@ def home(request: Request, service: ServiceDep) -> Response:
 
 @router.get("/units", response_class=HTMLResponse)
 def units_page(request: Request, service: ServiceDep) -> HTMLResponse:
+    """The units the viewer may open, in tree order."""
     viewer = signed_in(request=request, service=service)
     units = views.visible_units(service, viewer.units)
     return render(request, "units.html", {"units": units}, viewer)
@@ -76,6 +78,7 @@ def _unit_rows(
 
 @router.get("/units/{unit_id}", response_class=HTMLResponse)
 def unit_page(request: Request, service: ServiceDep, unit_id: str) -> HTMLResponse:
+    """A unit: its people with JP, top next position and pending reviews; its sub-units."""
     viewer = signed_in(request=request, service=service)
     views.check_unit(service, unit_id, viewer.units)
     world = service.world
@@ -128,6 +131,7 @@ def queue_page(
     service: ServiceDep,
     unit: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
+    """The people with programmes awaiting review, in one unit or all the viewer's."""
     viewer = signed_in(request=request, service=service)
     lang = page_lang(request)
     if unit:
