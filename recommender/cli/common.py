@@ -53,13 +53,13 @@ def root_callback(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = Fa
     settings()
 
 
-def fail(exc: Exception) -> NoReturn:
+def fail(*, exc: Exception) -> NoReturn:
     """Print ``exc`` as one error line and exit 2 (raises typer.Exit)."""
     err.print(f"[red]error:[/red] {escape(str(exc))}")
     raise typer.Exit(2) from exc
 
 
-def clean_dir(data: Path | None) -> Path:
+def clean_dir(*, data: Path | None) -> Path:
     """``data`` or the settings' clean folder; exits 2 (typer.Exit) when it is not a folder."""
     path = data or settings().clean_dir
     if not Path(path).is_dir():

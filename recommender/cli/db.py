@@ -21,7 +21,7 @@ db_app = typer.Typer(no_args_is_help=True, help="The application database (docs/
 # `jenjang --help` and the offline commands do not pay for it.
 
 
-def db_fail(exc: Exception, url: str) -> NoReturn:
+def db_fail(*, exc: Exception, url: str) -> NoReturn:
     """A database error in one line, with the URL's password hidden; exit 2 (typer.Exit)."""
     from recommender.store.db import display_url
 
@@ -44,7 +44,7 @@ def db_upgrade(url: UrlOpt = None) -> None:
         before = db.current_revision(target)
         db.upgrade(target)
     except SQLAlchemyError as exc:
-        db_fail(exc, target)
+        db_fail(exc=exc, url=target)
     head = db.head_revision()
     state = "already at" if before == head else f"upgraded from {before or 'empty'} to"
     console.print(f"database {escape(db.display_url(target))} {state} revision {head}")
@@ -66,7 +66,7 @@ def _check_migrated(target: str) -> None:
     try:
         current = db.current_revision(target)
     except SQLAlchemyError as exc:
-        db_fail(exc, target)
+        db_fail(exc=exc, url=target)
     if current != db.head_revision():
         err.print(
             f"[red]error:[/red] database {escape(db.display_url(target))} is at revision "
@@ -77,7 +77,7 @@ def _check_migrated(target: str) -> None:
 
 
 @contextlib.contextmanager
-def migrated_session(url: str | None) -> Iterator[Session]:
+def migrated_session(*, url: str | None) -> Iterator[Session]:
     """A transaction on the database at ``url`` (default: the settings'), which must be
     migrated to the newest revision (else exit 2); database errors exit 2 in one line."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -91,13 +91,13 @@ def migrated_session(url: str | None) -> Iterator[Session]:
         with db.make_sessionmaker(engine).begin() as session:
             yield session
     except SQLAlchemyError as exc:
-        db_fail(exc, target)
+        db_fail(exc=exc, url=target)
     finally:
         engine.dispose()
 
 
 @contextlib.contextmanager
-def upgraded_session(url: str | None) -> Iterator[Session]:
+def upgraded_session(*, url: str | None) -> Iterator[Session]:
     """Migrate the database at ``url`` to the newest revision, then a transaction on it."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -107,6 +107,6 @@ def upgraded_session(url: str | None) -> Iterator[Session]:
     try:
         db.upgrade(target)
     except SQLAlchemyError as exc:
-        db_fail(exc, target)
-    with migrated_session(target) as session:
+        db_fail(exc=exc, url=target)
+    with migrated_session(url=target) as session:
         yield session

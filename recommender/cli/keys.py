@@ -41,7 +41,7 @@ def keys_create(
     except ValueError as exc:
         err.print(f"[red]error:[/red] --scope: {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from exc
-    with migrated_session(url) as session:
+    with migrated_session(url=url) as session:
         key = keys.create_key(session, scopes, unit, label)
     units = ", ".join(sorted(set(unit or ()))) or "all"
     console.print(
@@ -70,7 +70,7 @@ def keys_list(url: UrlOpt = None, as_json: JsonOpt = False) -> None:
     """List API keys (id, display prefix, scopes, units, label, dates); never the keys."""
     from recommender.store import keys
 
-    with migrated_session(url) as session:
+    with migrated_session(url=url) as session:
         records = keys.list_keys(session)
     if as_json:
         print(json.dumps({"keys": [_key_row(r) for r in records]}))
@@ -104,7 +104,7 @@ def keys_revoke(
     """Revoke an API key: it stops working at once."""
     from recommender.store import keys
 
-    with migrated_session(url) as session:
+    with migrated_session(url=url) as session:
         known = {r.key_id: r for r in keys.list_keys(session)}
         changed = keys.revoke(session, key_id)
     if key_id not in known:

@@ -29,7 +29,7 @@ def serve(
     """Start the recommendation service (FastAPI on uvicorn); OpenAPI docs at /docs."""
     import uvicorn
 
-    clean_dir(None)
+    clean_dir(data=None)
     if demo and settings().env == "production":
         err.print(
             "[red]error:[/red] --demo makes accounts and API keys whose secrets are written "

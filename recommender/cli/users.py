@@ -36,7 +36,7 @@ PasswordOpt = Annotated[
 # fast
 
 
-def check_unit_ids(units: list[str], data: Path | None) -> None:
+def check_unit_ids(*, units: list[str], data: Path | None) -> None:
     """Refuse unit ids missing from the clean ``units`` table (exit 2); warn without one."""
     folder = data or settings().clean_dir
     path = Path(folder) / "units.parquet"
@@ -93,17 +93,17 @@ def users_create(
             raise ValueError(f"--role must be {' or '.join(users.ROLES)}")
         users.check_password(password)
     except ValueError as exc:
-        fail(exc)
+        fail(exc=exc)
     if units and role == "reviewer":
-        check_unit_ids(units, data)
+        check_unit_ids(units=units, data=data)
     try:
-        with upgraded_session(url) as session:
+        with upgraded_session(url=url) as session:
             user = users.create_user(
                 session, username=username, password=password, role=role, units=units or None
             )
             name, scope = user.username, users.units_of(user)
     except (ValueError, LookupError) as exc:
-        fail(exc)
+        fail(exc=exc)
     seen = "all units" if scope is None else "units " + ", ".join(sorted(scope))
     console.print(f"created {role} {escape(name)}: {escape(seen)}", highlight=False)
 
@@ -127,7 +127,7 @@ def users_list(url: UrlOpt = None, as_json: JsonOpt = False) -> None:
     """List accounts (name, role, units, dates, lock); never the password hashes."""
     from recommender.store import users
 
-    with upgraded_session(url) as session:
+    with upgraded_session(url=url) as session:
         rows = [_user_row(u) for u in users.list_users(session)]
     if as_json:
         print(json.dumps({"users": rows}))
@@ -163,10 +163,10 @@ def users_disable(
     from recommender.store import users
 
     try:
-        with upgraded_session(url) as session:
+        with upgraded_session(url=url) as session:
             changed = users.disable_user(session, username)
     except LookupError as exc:
-        fail(exc)
+        fail(exc=exc)
     name = escape(username.strip().lower())
     console.print(f"user {name} " + ("disabled" if changed else "was already disabled"))
 
@@ -183,8 +183,8 @@ def users_password(
 
     try:
         users.check_password(password)
-        with upgraded_session(url) as session:
+        with upgraded_session(url=url) as session:
             users.set_password(session, username, password)
     except (ValueError, LookupError) as exc:
-        fail(exc)
+        fail(exc=exc)
     console.print(f"password of {escape(username.strip().lower())} changed; sessions ended")

@@ -119,7 +119,7 @@ def _bar(transient: bool) -> tuple[Progress, Say]:
     return bar, say
 
 
-def run_batch_command(args: BatchArgs) -> None:
+def run_batch_command(*, args: BatchArgs) -> None:
     """Run one ``jenjang batch`` command: write the partitions (and load them into the
     database with ``to_db``), then print the outcome. Exits 2 (typer.Exit) on bad options,
     a batch, rules, model or file error."""
@@ -127,7 +127,7 @@ def run_batch_command(args: BatchArgs) -> None:
     from training import batch
     from training.batch_db import load_batch
 
-    folder = clean_dir(args.data)
+    folder = clean_dir(data=args.data)
     at = _as_of(args.date)
     _check_dask(args.dask)
     req = batch.Request(
@@ -148,7 +148,7 @@ def run_batch_command(args: BatchArgs) -> None:
             if args.to_db:
                 loaded = load_batch(args.out, settings().database_url, say)
     except (batch.BatchError, RulesError, ModelIntegrityError, OSError) as exc:
-        fail(exc)
+        fail(exc=exc)
     if args.as_json:
         print(json.dumps(_batch_json(args, result, loaded)))
     else:
@@ -223,7 +223,7 @@ def batch_programs(
     """Top-k programmes for every active employee (the service's ranking, scores and reason
     codes), resumable: a rerun finishes what an interrupted one left."""
     run_batch_command(
-        BatchArgs(
+        args=BatchArgs(
             "programs",
             out,
             k,
@@ -255,7 +255,7 @@ def batch_positions(
     """Top-k next positions for every active employee (the service's ranking, eligibility and
     reason codes; standards-only without a careers model), resumable."""
     run_batch_command(
-        BatchArgs(
+        args=BatchArgs(
             "positions",
             out,
             k,

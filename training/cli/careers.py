@@ -19,7 +19,7 @@ from recommender.data.normalize import normalize_nip
 from recommender.pseudonym import PREFIX, pseudonymise
 
 
-def employee_key(identifier: str) -> str:
+def employee_key(*, identifier: str) -> str:
     """A NIP (any spelling) -> its pseudonym; a pseudonym (e_...) as is. Never echoes a NIP;
     exits 2 (typer.Exit) for anything else."""
     if identifier.startswith(PREFIX):
@@ -54,8 +54,8 @@ def next_positions_cmd(
     programmes that close the gap (champion models; standards-only without a careers model)."""
     from training import advice
 
-    key = employee_key(employee)
-    folder = clean_dir(data)
+    key = employee_key(identifier=employee)
+    folder = clean_dir(data=data)
     try:
         at = pd.Timestamp(date) if date else pd.Timestamp.today().normalize()
     except ValueError:
@@ -66,7 +66,7 @@ def next_positions_cmd(
             settings(), folder, key, at, k, eligible_only, jp_limit, budget
         )
     except (RulesError, LookupError) as exc:
-        fail(exc)
+        fail(exc=exc)
     if as_json:
         print(json.dumps(result, default=str))
         return

@@ -41,7 +41,7 @@ def steps() -> tuple[Progress, Callable[[str], None]]:
     return bar, step
 
 
-def print_counts(title: str, rows: dict[str, int], where: Path | str) -> None:
+def print_counts(*, title: str, rows: dict[str, int], where: Path | str) -> None:
     """A table of rows per table, titled "``title``: ``where``"."""
     table = RichTable(title=f"{title}: {where}")
     table.add_column("table")
@@ -51,6 +51,6 @@ def print_counts(title: str, rows: dict[str, int], where: Path | str) -> None:
     console.print(table)
 
 
-def str_or_none(path: Path | None) -> str | None:
+def str_or_none(*, path: Path | None) -> str | None:
     """``str(path)``, or None for None."""
     return str(path) if path is not None else None

@@ -57,7 +57,7 @@ def generate(
             )
 
         rows = run_generate(employees, seed, out, fmt, chunk_size, tick, partitioned=partitioned)
-    print_counts("Generated", rows, out)
+    print_counts(title="Generated", rows=rows, where=out)
 
 
 def _read(source: str) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def validate_cmd(
         problems = [p.__dict__ for p in result.problems]
         print(json.dumps({"ok": result.ok, "rows": counts, "problems": problems}, default=str))
     else:
-        print_counts("Rows per table", counts, source)
+        print_counts(title="Rows per table", rows=counts, where=source)
         _print_problems(result.problems)
         n_err = len(result.errors)
         console.print(

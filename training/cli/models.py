@@ -90,14 +90,14 @@ def train_programs(
     from training.decisions import DecisionsError
     from training.distributed import DaskConnectionError
 
-    folder = clean_dir(data)
+    folder = clean_dir(data=data)
     bar, step = steps()
     cfg = programs.ProgramsConfig(use_decisions=decisions)
     try:
         with bar:
             summary = programs.train(settings(), folder, cfg, step, dask=dask)
     except (DecisionsError, DaskConnectionError) as exc:
-        fail(exc)
+        fail(exc=exc)
     _print_rankers(programs.headline(summary["test"]))
     used = summary.get("decisions", {})
     if used.get("enabled"):
@@ -153,7 +153,7 @@ def evaluate_programs(
     """Score a registered programme ranker and the baselines on the test year."""
     from training import programs
 
-    folder = clean_dir(data)
+    folder = clean_dir(data=data)
     bar, step = steps()
     try:
         with bar:
@@ -193,14 +193,14 @@ def train_careers(data: DataOpt = None) -> None:
     baselines, log to MLflow and register it as jenjang-careers@challenger."""
     from training import careers
 
-    folder = clean_dir(data)
-    cfg = careers.CareersConfig(rules=str_or_none(settings().career_rules))
+    folder = clean_dir(data=data)
+    cfg = careers.CareersConfig(rules=str_or_none(path=settings().career_rules))
     bar, step = steps()
     try:
         with bar:
             summary = careers.train(settings(), folder, cfg, step)
     except RulesError as exc:
-        fail(exc)
+        fail(exc=exc)
     _print_careers(careers.headline(summary["test"]))
     _print_fairness_summary(summary)
     _print_registered(summary)
@@ -233,14 +233,14 @@ def evaluate_careers(
     """Score a registered next-position ranker and the baselines on the test year."""
     from training import careers
 
-    folder = clean_dir(data)
-    cfg = careers.CareersConfig(rules=str_or_none(settings().career_rules))
+    folder = clean_dir(data=data)
+    cfg = careers.CareersConfig(rules=str_or_none(path=settings().career_rules))
     bar, step = steps()
     try:
         with bar:
             results = careers.evaluate(settings(), folder, model, cfg, step)
     except (LookupError, RulesError) as exc:
-        fail(exc)
+        fail(exc=exc)
     head = careers.headline(results)
     if as_json:
         print(json.dumps(head))
@@ -261,7 +261,7 @@ def promote_careers(
     try:
         decision = careers.promote(settings(), cfg, model, accept_fairness_risk)
     except LookupError as exc:
-        fail(exc)
+        fail(exc=exc)
     _print_decision(decision)
 
 
@@ -303,10 +303,10 @@ def _recompute(kind: str, run_id: str, folder: Path) -> tuple[Any, bool]:
     try:
         with bar:
             report, same_data = fairness.recompute(
-                current, kind, run_id, folder, step, str_or_none(current.career_rules)
+                current, kind, run_id, folder, step, str_or_none(path=current.career_rules)
             )
     except (ModelIntegrityError, RulesError, ValueError, FileNotFoundError) as exc:
-        fail(exc)
+        fail(exc=exc)
     fairness.log(current, run_id, report)
     return report, same_data
 
@@ -318,11 +318,11 @@ def _fairness(kind: str, version: str, data: Path | None, as_json: bool) -> None
     try:
         mv = registry.model_version(settings(), name, version, f"jenjang train {kind}")
     except LookupError as exc:
-        fail(exc)
+        fail(exc=exc)
     report, source, same_data = fairness.load(settings(), mv.run_id, kind), "logged", True
     folder = None
     if report is None:
-        folder = clean_dir(data)
+        folder = clean_dir(data=data)
         report, same_data = _recompute(kind, mv.run_id, folder)
         source = "recomputed"
     if as_json:
