@@ -197,7 +197,7 @@ class _Run:
         """The manifest of a new run (or of ``old`` resumed: its finished partitions kept),
         written; BatchError when ``old`` has other partitions."""
         out = Path(req.out)
-        plan = folder.plan(slicer)
+        plan = folder.partition_plan(slicer=slicer)
         manifest = {
             **spec,
             "source": str(Path(req.clean_dir).resolve()),
@@ -207,7 +207,7 @@ class _Run:
         }
         if old is not None:
             _resume(out, plan, old)
-        folder.write_atomic(out / MANIFEST, folder.dump(manifest))
+        folder.write_manifest(out=out, manifest=manifest)
         todo = [e["index"] for e in plan if not e["sha256"]]
         done = sum(e["employees"] for e in plan if e["sha256"])
         return cls(out, manifest, plan, todo, done, len(slicer.eligible), say)
@@ -215,14 +215,14 @@ class _Run:
     def record(self, res: PartitionResult) -> None:
         """Write a scored partition and record it in the manifest."""
         entry = self.plan[res.index]
-        folder.write_atomic(self.out / entry["file"], res.data)
+        folder.write_atomic(path=self.out / entry["file"], data=res.data)
         entry.update(
             rows=res.rows,
             fewer_than_k=res.fewer_than_k,
             without_rows=res.without_rows,
             sha256=hashlib.sha256(res.data).hexdigest(),
         )
-        folder.write_atomic(self.out / MANIFEST, folder.dump(self.manifest))
+        folder.write_manifest(out=self.out, manifest=self.manifest)
 
     def advance(self, n: int, label: str) -> None:
         """``n`` more employees scored: report the progress under ``label``."""
@@ -239,7 +239,7 @@ class _Run:
             "fewer_than_k": sum(int(e["fewer_than_k"]) for e in plan),
             "without_rows": sum(int(e["without_rows"]) for e in plan),
         }
-        folder.write_atomic(self.out / MANIFEST, folder.dump(self.manifest))
+        folder.write_manifest(out=self.out, manifest=self.manifest)
 
 
 def _resume(out: Path, plan: list[dict[str, Any]], old: dict[str, Any]) -> None:
@@ -252,13 +252,15 @@ def _resume(out: Path, plan: list[dict[str, Any]], old: dict[str, Any]) -> None:
     if keep != was:
         raise BatchError(f"{out}: the partitions differ from the recorded run")
     for entry, before in zip(plan, old["partitions"], strict=True):
-        if folder.done(out, before):
+        if folder.partition_done(out=out, entry=before):
             entry.update(before)
 
 
 def _finished(out: Path, old: dict[str, Any]) -> bool:
     """True when the recorded run is complete and every partition file matches its hash."""
-    return bool(old.get("complete")) and all(folder.done(out, e) for e in old["partitions"])
+    return bool(old.get("complete")) and all(
+        folder.partition_done(out=out, entry=e) for e in old["partitions"]
+    )
 
 
 def _stream(
@@ -290,8 +292,8 @@ def run_batch(
     rules = load_rules(settings.career_rules)
     spec = spec_of(req, model, data_identity(directory=req.clean_dir), rules)
     out = Path(req.out)
-    with folder.locked(out), contextlib.ExitStack() as cleanup:
-        old = folder.prepare_folder(out, spec, req.overwrite)
+    with folder.locked(out=out), contextlib.ExitStack() as cleanup:
+        old = folder.prepare_folder(out=out, spec=spec, overwrite=req.overwrite)
         if old is not None and _finished(out, old):
             spent = time.perf_counter() - t0
             timings = {"prepare_s": spent, "score_s": 0.0, "total_s": spent}

@@ -18,13 +18,14 @@ from training.batch_state import Partitions
 from training.fingerprint import file_sha256
 
 
-def part_name(i: int) -> str:
-    """File name of partition ``i``."""
-    return f"part-{i:05d}.parquet"
+def part_name(*, index: int) -> str:
+    """File name of partition ``index``: ``part-00000.parquet``, ..."""
+    return f"part-{index:05d}.parquet"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, synced and renamed."""
+def write_atomic(*, path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, synced and renamed (OSError when it
+    cannot be written)."""
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("wb") as fh:
         fh.write(data)
@@ -33,12 +34,17 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def dump(manifest: dict[str, Any]) -> bytes:
+def write_manifest(*, out: Path, manifest: dict[str, Any]) -> None:
+    """Replace ``out/_manifest.json`` atomically with ``manifest`` (OSError when it cannot)."""
+    write_atomic(path=out / MANIFEST, data=_dump(manifest))
+
+
+def _dump(manifest: dict[str, Any]) -> bytes:
     """The manifest as the file holds it (sorted keys, indented, final newline)."""
     return (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
 
 
-def ours(name: str) -> bool:
+def _ours(name: str) -> bool:
     """True for a file name a batch run writes in its folder."""
     return (
         name in (MANIFEST, LOCK, SPILL_DIR)
@@ -47,7 +53,7 @@ def ours(name: str) -> bool:
     )
 
 
-def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What differs between a recorded specification and a new one, as short phrases."""
     out = []
     labels = {
@@ -75,8 +81,9 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 @contextlib.contextmanager
-def locked(out: Path) -> Iterator[None]:
-    """One writer per folder (the lock goes with the process, also when it is killed)."""
+def locked(*, out: Path) -> Iterator[None]:
+    """One writer per folder (the lock goes with the process, also when it is killed); raises
+    BatchError when another run holds it."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / LOCK).open("a") as fh:
         try:
@@ -86,7 +93,7 @@ def locked(out: Path) -> Iterator[None]:
         yield
 
 
-def prepare_folder(out: Path, spec: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
+def prepare_folder(*, out: Path, spec: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
     """The existing manifest to resume from, or None for a fresh start; refuses a folder with a
     different run (unless ``overwrite``) or with files that are not batch output."""
     path = out / MANIFEST
@@ -97,12 +104,12 @@ def prepare_folder(out: Path, spec: dict[str, Any], overwrite: bool) -> dict[str
             old = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             old = {}
-    foreign = sorted(n for n in names if not ours(n))
+    foreign = sorted(n for n in names if not _ours(n))
     if overwrite:
         for n in names:
             if n == SPILL_DIR:
                 shutil.rmtree(out / n, ignore_errors=True)
-            elif ours(n):
+            elif _ours(n):
                 (out / n).unlink()
         return None
     if foreign and old is None:
@@ -118,7 +125,7 @@ def prepare_folder(out: Path, spec: dict[str, Any], overwrite: bool) -> dict[str
         if any(n.startswith("part-") for n in names):
             raise BatchError(f"{out} holds partitions but no manifest: pass --overwrite")
         return None
-    diff = differences(old, spec)
+    diff = _differences(old, spec)
     if diff:
         raise BatchError(
             f"{out} holds a different batch run ({'; '.join(diff)}): choose another folder, "
@@ -127,15 +134,16 @@ def prepare_folder(out: Path, spec: dict[str, Any], overwrite: bool) -> dict[str
     return old
 
 
-def plan(slicer: Partitions) -> list[dict[str, Any]]:
-    """One manifest entry per partition of ``slicer``, nothing done yet."""
+def partition_plan(*, slicer: Partitions) -> list[dict[str, Any]]:
+    """One manifest entry per partition of ``slicer`` (``index``, ``file``, ``employees``, first
+    and last employee; ``rows``, counts and ``sha256`` None: nothing done yet)."""
     entries = []
     for i in range(slicer.count):
         ids = slicer.employees(i)
         entries.append(
             {
                 "index": i,
-                "file": part_name(i),
+                "file": part_name(index=i),
                 "employees": len(ids),
                 "first_employee": str(ids[0]),
                 "last_employee": str(ids[-1]),
@@ -148,7 +156,7 @@ def plan(slicer: Partitions) -> list[dict[str, Any]]:
     return entries
 
 
-def done(out: Path, entry: dict[str, Any]) -> bool:
+def partition_done(*, out: Path, entry: dict[str, Any]) -> bool:
     """True when the partition of ``entry`` is written and matches its recorded SHA-256."""
     path = out / entry["file"]
     return (
