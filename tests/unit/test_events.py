@@ -467,3 +467,14 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="timezone"):
         ev.parse_batch([], IDS.pseudonymise, datetime(2024, 1, 1), hash_ifi=IDS.hash_ifi)
     assert parse([]) == ev.BatchResult(received=0, events=[], errors=[])
+
+
+def test_one_event_record_for_the_parser_and_the_store() -> None:
+    """The parser's events are the records the store writes (no conversion in between)."""
+    from recommender.store import repo
+
+    assert repo.NewEvent is ev.Event
+    events = parse([simple(), completed()]).events
+    assert [type(e) for e in events] == [ev.Event, ev.Event]
+    for i, event in enumerate(events):
+        repo.check_event(event, f"items[{i}]")  # storable as parsed
