@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from recommender.store.db import normalise_url
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The folder of the interpreter running this file (the project's .venv/bin): jenjang, mlflow, dask.
 BIN = Path(sys.executable).parent
@@ -127,8 +129,6 @@ class StackConfig:
         return cfg
 
     def _database(self, name: str, *, hide_password: bool = False) -> str:
-        from recommender.store.db import normalise_url
-
         url = normalise_url(self.postgres_url).set(database=name)
         return url.render_as_string(hide_password=hide_password)
 

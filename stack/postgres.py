@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from recommender.store.db import display_url, normalise_url
 from stack.config import DB_NAME, StackConfig, StackError
 
 
 # ---------------------------------------------------------------------------- postgresql
 def ensure_databases(cfg: StackConfig) -> dict[str, bool]:
     """Create the application and MLflow databases when missing; name -> created now."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import SQLAlchemyError
-    from sqlalchemy.pool import NullPool
-
-    from recommender.store.db import display_url, normalise_url
-
     engine = create_engine(
         normalise_url(cfg.postgres_url),
         isolation_level="AUTOCOMMIT",
@@ -44,11 +43,6 @@ def ensure_databases(cfg: StackConfig) -> dict[str, bool]:
 
 def drop_databases(postgres_url: str, names: Sequence[str]) -> None:
     """Drop ``names`` (closing their connections). For throw-away stacks (tests, benchmarks)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
-    from recommender.store.db import normalise_url
-
     engine = create_engine(
         normalise_url(postgres_url), isolation_level="AUTOCOMMIT", poolclass=NullPool
     )

@@ -37,6 +37,10 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+import pandas as pd
+
+from recommender.store.db import display_url
+from recommender.store.keys import key_id_of
 from stack.config import (
     ARTIFACT_ROOT,
     DEFAULTS,
@@ -123,8 +127,6 @@ def _preflight(cfg: StackConfig) -> None:
 def _demo_key(sup: Supervisor, env: Mapping[str, str]) -> str:
     """An ``lms`` API key of the stack's database, kept in ``<state>/demo-key.json`` (600) and
     made again when that database no longer knows it."""
-    from recommender.store.keys import key_id_of
-
     path = sup.cfg.state_dir / "demo-key.json"
     with contextlib.suppress(OSError, ValueError, KeyError):
         saved = json.loads(path.read_text())
@@ -206,8 +208,6 @@ def _train_missing(sup: Supervisor, env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _example_employee(cfg: StackConfig) -> str:
-    import pandas as pd
-
     emp = pd.read_parquet(
         cfg.data_dir / "clean" / "employees.parquet", columns=["employee_id", "status"]
     )
@@ -216,8 +216,6 @@ def _example_employee(cfg: StackConfig) -> str:
 
 
 def _banner(cfg: StackConfig, info: dict[str, Any]) -> str:
-    from recommender.store.db import display_url
-
     url, key = cfg.service_url, info["api_key"]
     who = info["example_employee"]
     lines = [
