@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from recommender.cli import ENTRY_POINT_GROUP, build_app, runtime_app
 from tests.api.servers import free_port, tiny_env, wait_until
+from training.cli import ORDER
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = {"serve", "db", "keys", "users"}
@@ -124,3 +125,10 @@ def test_serve_starts_without_training(tmp_path: Path, tiny_clean: Path) -> None
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_full_help_lists_the_commands_in_the_documented_order() -> None:
+    """``jenjang --help`` keeps one order whatever registers first (runtime or plug-in)."""
+    group = typer.main.get_command(build_app())
+    assert isinstance(group, TyperGroup)
+    assert list(group.commands) == list(ORDER)
