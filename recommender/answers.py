@@ -34,6 +34,9 @@ SCORE_DIGITS: Final = 6
 REASON_CODES_SHOWN: Final = 3
 #: Language of the answers when none is asked for (reason codes do not depend on it).
 DEFAULT_LANGUAGE: Final = "id"
+#: Most programmes and next positions one answer (or one batch row set) may hold.
+MAX_PROGRAMS: Final = 50
+MAX_POSITIONS: Final = 20
 
 
 class ModelRef(TypedDict):

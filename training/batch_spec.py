@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from recommender import answers
 from recommender.careers.rules import RuleSet
 from recommender.state import Models
 from training.fingerprint import data_fingerprint, file_sha256, table_count
@@ -26,7 +27,7 @@ MODEL_OF = {name: kind.model_name for name, kind in MODEL_KIND.items()}
 #: The column naming a row's item, per model kind.
 ITEM_COLUMN: dict[Kind, str] = {Kind.PROGRAMS: "program_id", Kind.CAREERS: "position_id"}
 DEFAULT_K = {"programs": 50, "positions": 5}
-MAX_K = {"programs": 50, "positions": 20}  # the service's limits
+MAX_K = {"programs": answers.MAX_PROGRAMS, "positions": answers.MAX_POSITIONS}
 DEFAULT_PARTITION = 10_000
 
 
