@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from recommender.careers.recommend import Suggestion, as_dict
+from recommender.domain import SCORE_DIGITS
 from recommender.programs import reasons
 from recommender.programs.catalog import Catalog
 from recommender.programs.features import FEATURES
@@ -29,7 +30,6 @@ from recommender.snapshot import Snapshot
 from recommender.state import World
 
 #: Decimals of a served score.
-SCORE_DIGITS: Final = 6
 #: Reason codes shown per programme.
 REASON_CODES_SHOWN: Final = 3
 #: Language of the answers when none is asked for (reason codes do not depend on it).

@@ -97,3 +97,7 @@ JAVA_PROVINCE_CODES: Final = frozenset({"31", "32", "33", "34", "35", "36"})
 def is_java(province_code: str) -> bool:
     """Return True when a BPS province code (two digits, e.g. ``"31"``) lies on Java."""
     return province_code in JAVA_PROVINCE_CODES
+
+
+#: Decimals of every served score (programmes and positions, service and batch alike).
+SCORE_DIGITS: Final = 6

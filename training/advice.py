@@ -1,7 +1,7 @@
 """Next-position advice for one person from the registered champions (CLI ``next-positions``).
 
 Builds the organisation for a date with the service's own code
-(:func:`recommender.service.build_world`: snapshot, catalogue, career rules and context, career
+(:func:`recommender.state.build_world`: snapshot, catalogue, career rules and context, career
 patterns), loads the careers champion (none -> standards-only ranking) and the programmes
 champion's list for the person (for the path to eligible).
 """
@@ -17,7 +17,7 @@ from recommender.careers.recommend import PathOptions, Scorer, as_dict
 from recommender.careers.recommend import next_positions as rank_positions
 from recommender.config import Settings
 from recommender.programs.recommend import recommend
-from recommender.service import World, build_world
+from recommender.state import World, build_world
 from training.kinds import Kind
 from training.registry import load_booster
 from training.tracking import CHAMPION

@@ -30,6 +30,7 @@ from recommender.careers.features import FEATURES, CareerContext, candidate_fram
 from recommender.careers.path import Path, path_to_eligible
 from recommender.careers.patterns import PatternTable, reasons_for
 from recommender.careers.readiness import MS, Readiness, readiness
+from recommender.domain import SCORE_DIGITS
 
 Mode = Literal["learned", "standards"]
 
@@ -233,7 +234,7 @@ def as_dict(s: Suggestion) -> dict[str, object]:
         "title": s.title,
         "tier": s.tier,
         "unit_id": s.unit_id,
-        "score": round(s.score, 6),
+        "score": round(s.score, SCORE_DIGITS),
         "mode": s.mode,
         "eligible": s.verdict.eligible,
         "rule": s.verdict.rule_id,
