@@ -205,9 +205,11 @@ def _heat(value: float, top: float) -> str:
 
 
 def _write_table(ws: Any, start: int, table: Sequence[Sequence[Any]], bold: Any) -> None:
+    """``table`` from row ``start``, every value through :func:`_plain` (the formula guard);
+    the first row bold."""
     for r, row in enumerate(table, start=start):
         for c, value in enumerate(row, start=1):
-            ws.cell(row=r, column=c, value=value)
+            ws.cell(row=r, column=c, value=_plain(value))
     for cell in ws[start]:
         cell.font = bold
 
@@ -230,7 +232,7 @@ def _gap_block(
     from openpyxl.styles import Font, PatternFill
 
     bold = Font(bold=True)
-    ws.cell(row=start, column=1, value=title).font = bold
+    ws.cell(row=start, column=1, value=_plain(title)).font = bold
     header = [words["position_id"], words["position_title"], words["people"]]
     header += [cid for cid, _ in report.competencies]
     names = ["", words["competency_name"], None] + [name for _, name in report.competencies]
@@ -239,7 +241,7 @@ def _gap_block(
     for i, (pid, ptitle, people) in enumerate(report.rows):
         r = start + 3 + i
         for c, value in enumerate([pid, ptitle, people], start=1):
-            ws.cell(row=r, column=c, value=value)
+            ws.cell(row=r, column=c, value=_plain(value))
         for k in range(len(report.competencies)):
             cell = ws.cell(row=r, column=4 + k, value=_plain(values[i, k]))
             if values.dtype.kind == "f":

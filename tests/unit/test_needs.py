@@ -539,6 +539,23 @@ def test_xlsx_english(report: NeedsReport) -> None:
     assert summary["Total cost (IDR)"] == report.total_cost
 
 
+def test_xlsx_gaps_sheet_guards_formulas(report: NeedsReport) -> None:
+    """Position and competency texts starting with = + - @ are written as text in the gaps
+    sheet, as in the other sheets (issue 22: a spreadsheet must not run them)."""
+    formulas = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"]
+    k = len(report.competencies)
+    competencies = [(formulas[i % 4], formulas[(i + 1) % 4]) for i in range(k)]
+    rows = [(formulas[i % 4], formulas[(i + 2) % 4], n) for i, (_, _, n) in enumerate(report.rows)]
+    hostile = replace(report, competencies=competencies, rows=rows)
+    wb = load_workbook(io.BytesIO(to_xlsx(hostile)))
+    ws = wb["Kesenjangan"]
+    texts = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    written = {c.value for c in texts}
+    assert all(c.data_type != "f" for c in texts), "no cell is a formula"
+    assert {"'" + f for f in formulas} <= written
+    assert not written & set(formulas), "every formula-like text carries the apostrophe"
+
+
 def test_no_names_or_nips_in_exports(
     report: NeedsReport, case: dict[str, Any], tiny_raw: Path
 ) -> None:
