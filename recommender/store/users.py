@@ -5,10 +5,12 @@ N=2**14, r=8, p=1, a 16-byte random salt, a 64-byte key), stored as the self-des
 ``scrypt$16384$8$1$<salt base64>$<key base64>``; never the password.
 
 Sign-in (:func:`authenticate`) fails with one generic :class:`LoginFailed` whether the user is
-unknown, disabled or the password wrong (an unknown user still costs one scrypt, so the time
-does not tell either). After ``max_failures`` consecutive failures the account is locked for
-``lock_seconds`` (:class:`LockedOut`, with the seconds to wait); every further failure while
-the count is at the limit locks it again; a successful sign-in resets the count.
+unknown, disabled or the password wrong (an unknown user, and a locked account, still cost one
+scrypt, so the time does not tell either). After ``max_failures`` consecutive failures the
+account is locked for ``lock_seconds`` (:class:`LockedOut`, with the seconds to wait). The lock
+ends: when it has expired the failure count starts again from zero (issue 22), so a trickle of
+one wrong password per lock period, from any address, cannot keep an account locked; only a new
+burst of ``max_failures`` failures locks it again. A successful sign-in resets the count.
 
 A session token (``secrets.token_urlsafe(32)``, 256 random bits) is given to the browser; the
 database keeps its SHA-256 (hex) with the user, a CSRF token and the expiry.
@@ -311,6 +313,21 @@ def _now(now: datetime | None) -> datetime:
     return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
 
 
+def _end_lock(session: Session, user: User, when: datetime) -> None:
+    """Reset the failure count of an account whose lock has expired (at ``when``); only if the
+    lock is still the expired one (a concurrent sign-in may have reset or renewed it)."""
+    session.execute(
+        update(User)
+        .where(
+            User.user_id == user.user_id,
+            User.locked_until.is_not(None),
+            User.locked_until <= when,
+        )
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def authenticate(
     session: Session,
     username: str,
@@ -325,8 +342,11 @@ def authenticate(
     Raises :class:`LoginFailed` (one message) for an unknown user, a wrong password or a
     disabled account, and :class:`LockedOut` (a ``LoginFailed``) while the account is locked,
     and for the failure that locks it: after ``max_failures`` consecutive failures the account
-    is locked for ``lock_seconds``, and each further failure while the count is at the limit
-    locks it again. ``now`` (default: the current time) is for tests.
+    is locked for ``lock_seconds``. Once the lock has expired the count starts again from zero
+    (the first failure after it is a plain :class:`LoginFailed`), so one wrong password per
+    lock period cannot keep the account locked. A locked account still costs one scrypt (the
+    answer takes as long as for an unknown name). ``now`` (default: the current time) is for
+    tests.
 
     The failure count is written in the session: catch the exception *inside* the
     transaction (``with factory.begin() as s: try: authenticate(s, ...) except LoginFailed:``),
@@ -342,7 +362,10 @@ def authenticate(
         verify_password(password, _DUMMY_HASH)  # same cost as for a real account
         raise LoginFailed()
     if user.locked_until is not None and user.locked_until > when:
+        verify_password(password, _DUMMY_HASH)  # same cost as any other refusal
         raise LockedOut(math.ceil((user.locked_until - when).total_seconds()))
+    if user.locked_until is not None:  # the lock is over: a fresh count
+        _end_lock(session, user, when)
     ok = verify_password(password, user.password_hash)
     if ok and user.disabled_at is None:
         user.failed_logins = 0

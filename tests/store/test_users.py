@@ -243,7 +243,10 @@ def test_lockout_after_five_failures_and_unlock_after_the_time(
         assert user.last_login_at == T0 + timedelta(seconds=304)
 
 
-def test_a_failure_after_the_lock_locks_again(factory: sessionmaker[Session]) -> None:
+def test_failures_after_the_lock_start_a_new_count(factory: sessionmaker[Session]) -> None:
+    """Was ``test_a_failure_after_the_lock_locks_again``: one failure after an expired lock
+    locked the account again at once, which let one wrong password per lock period keep it
+    locked for ever (issue 22, finding 4). Now the count starts again when the lock ends."""
     with factory.begin() as s:
         _reviewer(s)
     first = _attempt(factory, "wrong password", T0, max_failures=2, lock_seconds=60)
@@ -252,7 +255,9 @@ def test_a_failure_after_the_lock_locks_again(factory: sessionmaker[Session]) ->
     assert isinstance(locking, LockedOut) and locking.retry_after_seconds == 60
     later = T0 + timedelta(seconds=61)
     again = _attempt(factory, "wrong password", later, max_failures=2, lock_seconds=60)
-    assert isinstance(again, LockedOut) and again.retry_after_seconds == 60
+    assert type(again) is LoginFailed, "the first failure after the lock is counted afresh"
+    relock = _attempt(factory, "wrong password", later, max_failures=2, lock_seconds=60)
+    assert isinstance(relock, LockedOut) and relock.retry_after_seconds == 60
 
 
 def test_success_resets_the_failure_count(factory: sessionmaker[Session]) -> None:
@@ -411,3 +416,52 @@ def test_migration_0002_keeps_reviews(empty_url: str) -> None:
             assert conn.execute(text("SELECT review_id FROM reviews")).all() == [("r1",)]
     finally:
         engine.dispose()
+
+
+def test_a_locked_account_signs_in_after_the_window_with_the_right_password(
+    factory: sessionmaker[Session],
+) -> None:
+    """Issue 22, finding 4: the lock ends; a failure after it starts a new count (it does not
+    lock again at once), so the right password sent just after that is accepted."""
+    with factory.begin() as s:
+        _reviewer(s)
+    for i in range(5):
+        _attempt(factory, "wrong password", T0 + timedelta(seconds=i))
+    assert isinstance(_attempt(factory, PASSWORD, T0 + timedelta(seconds=100)), LockedOut)
+    # someone sends a wrong password the moment the lock ends: one failure, no new lock
+    assert type(_attempt(factory, "wrong password", T0 + timedelta(seconds=304))) is LoginFailed
+    after = _attempt(factory, PASSWORD, T0 + timedelta(seconds=305))
+    assert isinstance(after, User), "the right password works once the lock is over"
+
+
+def test_one_wrong_password_every_lock_period_cannot_keep_an_account_locked(
+    factory: sessionmaker[Session],
+) -> None:
+    """Issue 22, finding 4: the failure count starts again when a lock expires, so a trickle
+    of one wrong password per lock period (from any address) no longer relocks the account at
+    every attempt: it needs ``max_failures`` of them again, and in between the owner's right
+    password is accepted."""
+    with factory.begin() as s:
+        _reviewer(s)
+    for i in range(5):  # a burst locks it (T0+4 .. T0+304)
+        _attempt(factory, "wrong password", T0 + timedelta(seconds=i))
+    answers = []
+    for period in range(1, 21):
+        got = _attempt(factory, "wrong password", T0 + timedelta(seconds=4 + 300 * period))
+        answers.append("locked" if isinstance(got, LockedOut) else "failed")
+    assert answers == (["failed"] * 4 + ["locked"]) * 4, "at most one period in five is locked"
+    owner = _attempt(factory, PASSWORD, T0 + timedelta(seconds=4 + 300 * 21 + 1))
+    assert isinstance(owner, User), "the owner signs in between two wrong passwords"
+
+
+def test_a_locked_account_costs_one_hash_like_an_unknown_name(
+    factory: sessionmaker[Session], scrypt_calls: list[int]
+) -> None:
+    """Issue 22, finding 5: a locked account answers after the same work as an unknown name."""
+    with factory.begin() as s:
+        _reviewer(s)
+    for _ in range(5):
+        _attempt(factory, "wrong password", T0)
+    scrypt_calls.clear()
+    assert isinstance(_attempt(factory, PASSWORD, T0 + timedelta(seconds=1)), LockedOut)
+    assert len(scrypt_calls) == 1
