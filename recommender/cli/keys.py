@@ -28,7 +28,11 @@ def keys_create(
     ],
     unit: Annotated[
         list[str] | None,
-        typer.Option("--unit", help="Limit the key to this unit (repeatable; default: all)."),
+        typer.Option(
+            "--unit",
+            help="Limit an lms key to this unit (repeatable; default: all). Admin keys are "
+            "organisation-wide: refused with --unit.",
+        ),
     ] = None,
     label: Annotated[str, typer.Option(help="What the key is for (shown in the list).")] = "",
     url: UrlOpt = None,
@@ -40,6 +44,11 @@ def keys_create(
         scopes = keys.check_scopes(scope)
     except ValueError as exc:
         err.print(f"[red]error:[/red] --scope: {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from exc
+    try:
+        keys.check_units(scopes, unit)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] --unit: {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from exc
     with migrated_session(url=url) as session:
         key = keys.create_key(session, scopes, unit, label)

@@ -86,6 +86,20 @@ def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
     return chosen
 
 
+def check_units(scopes: Iterable[str], units: Iterable[str] | None) -> list[str] | None:
+    """The units of a key, stripped, sorted and without repeats; None (every unit) when there
+    are none. ValueError (never repeating a unit) when the ``admin`` scope is given units: an
+    admin key reloads and rolls back the whole service, so a unit limit would be a promise it
+    does not keep (issue 22)."""
+    unit_list = sorted({u.strip() for u in units or () if u.strip()}) or None
+    if unit_list is not None and "admin" in set(scopes):
+        raise ValueError(
+            "admin keys are organisation-wide: give no --unit with --scope admin "
+            "(limit an lms key to units instead)"
+        )
+    return unit_list
+
+
 def create_key(
     session: Session,
     scopes: Iterable[str],
@@ -96,10 +110,11 @@ def create_key(
 
     Its id (for listing and revoking) is :func:`key_id_of` the key.
 
-    ``units`` None (or empty) = every unit. ValueError on an unknown or missing scope.
+    ``units`` None (or empty) = every unit. ValueError on an unknown or missing scope, and
+    for the ``admin`` scope with units (:func:`check_units`: admin keys are organisation-wide).
     """
     chosen = check_scopes(scopes)
-    unit_list = sorted({u.strip() for u in units or () if u.strip()}) or None
+    unit_list = check_units(chosen, units)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiKey(
