@@ -653,7 +653,7 @@ def bench(opts: argparse.Namespace) -> dict[str, Any]:
             load.settle()
             over = overload(work, server, key, employees, sat["rps"], soaked["all"]["p99_ms"], opts)
             _say("overload: " + json.dumps(over))
-            _status, metrics = _get(f"{server.base}/metrics")
+            _status, metrics = _get(f"{server.base}/metrics", key)
             refused = [
                 line
                 for line in metrics.decode().splitlines()

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     max_url_bytes: int = Field(8 * 1024, ge=0)
     #: Largest total of the request's header fields in bytes (431 beyond; 0 = no limit).
     max_header_bytes: int = Field(16 * 1024, ge=0)
+    #: Serve the interactive API documentation ``/docs`` (Swagger UI from packaged files, never
+    #: a CDN); None = on, except in production (``env=production``) where it must be turned on.
+    api_docs: bool | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

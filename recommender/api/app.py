@@ -14,7 +14,9 @@ The app is composed here from parts that each do one job:
   "request_id"}`` and every status a route can answer is declared in the OpenAPI document,
   with the answer models of :mod:`recommender.api.schemas`;
 * size, rate and concurrency limits (:mod:`recommender.api.limits`), the request id and
-  metrics (:mod:`recommender.api.observe`), API keys (:mod:`recommender.api.auth`).
+  metrics (:mod:`recommender.api.observe`), API keys (:mod:`recommender.api.auth`);
+* the OpenAPI document's keys and its ``/docs`` page from packaged files
+  (:mod:`recommender.api.openapi`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from recommender.api.errors import install_errors
 from recommender.api.limits import LimitConfig, Limits
 from recommender.api.memory import limit_arenas
 from recommender.api.observe import Metrics, Observe
-from recommender.api.openapi import declare_keys
+from recommender.api.openapi import declare_keys, install_docs
 from recommender.api.routers import bench as bench_routes
 from recommender.api.routers import feedback, models, ops, plans, positions, programs
 from recommender.config import Settings, get_settings
@@ -95,6 +97,8 @@ def create_app(
         version="1",
         summary="Training and career-path recommendations for civil servants (ASN)",
         lifespan=_lifespan(settings, service, metrics),
+        docs_url=None,  # served from packaged files by install_docs (the default uses a CDN)
+        redoc_url=None,
     )
     app.state.compute_threads = settings.compute_threads
     app.state.metrics = metrics
@@ -110,6 +114,7 @@ def create_app(
         app.include_router(router)
     install_pages(app, settings)
     declare_keys(app)
+    install_docs(app, settings)
     if bench if bench is not None else os.environ.get("JENJANG_BENCH") == "1":
         app.include_router(bench_routes.router)
     return app

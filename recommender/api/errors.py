@@ -9,9 +9,11 @@ exception                     status  answer
 ============================  ======  =============================================
 ``HTTPException``             its     ``detail`` as raised (headers kept)
 ``RequestValidationError``    422     the problems (``loc``, ``msg``, ``type``), never
-                                      the values sent; a page: the field names
+                                      the values or keys sent (:func:`issues`); a page:
+                                      the field names
 ``UnknownEmployeeError``      404     :data:`NOT_FOUND` (the identifier never echoed)
-``ProfileError``              422     what does not fit in the cold-start profile
+``ProfileError``              422     the profile field and the rule it breaks
+                                      (:data:`PROFILE_RULES`), never the value
 ``BatchTooLargeError``        413     the batch's size limit
 ``ModelUnavailableError``     503     which model is missing
 ``StoreUnavailableError``     503     with ``Retry-After``; a page: the 503 page
@@ -25,6 +27,7 @@ exception                     status  answer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -34,8 +37,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from recommender.domain import MAX_LEVEL
 from recommender.events import BatchTooLargeError
-from recommender.programs.coldstart import ProfileError
+from recommender.programs.coldstart import MIN_AGE, ProfileError
 from recommender.reports.needs import UnknownUnitError
 from recommender.service import ModelUnavailableError, UnknownEmployeeError
 from recommender.store.db import StoreUnavailableError
@@ -47,6 +51,28 @@ from recommender.web.views import NotVisibleError
 NOT_FOUND = "no active employee with this identifier"
 #: Paths answered in JSON; everything else is an HTML page of the HR site.
 API_PREFIXES = ("/v1/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/redoc")
+#: The first element of a ``loc``: where in the request the problem is.
+LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+#: Stands in a ``loc`` for an element that is not a declared name (a key of the JSON sent).
+KEY_PLACEHOLDER = "<key>"
+#: Stands in a message for a value quoted from the request.
+VALUE_PLACEHOLDER = "<value>"
+#: Error types whose message is a validator's own text (it may quote what was sent).
+_OWN_TEXT = frozenset({"value_error", "assertion_error"})
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+#: Runs of 8 or more digits, with optional single separators (a NIP is 18): masked.
+_DIGITS = re.compile(r"\d(?:[ .\-']?\d){7,}")
+#: What each field of a cold-start profile must satisfy (the answer to a ProfileError).
+PROFILE_RULES = {
+    "position_id": "unknown position id",
+    "unit_id": "unknown unit id",
+    "levels": f"unknown competency id, or a level outside 1-{MAX_LEVEL}",
+    "completed": "unknown programme id",
+    "taken": "unknown programme id",
+    "birth_year": f"gives an age under {MIN_AGE} at the date of the request",
+    "hire_year": f"after the date of the request, or less than {MIN_AGE} years after birth_year",
+    "years_in_position": "more than the years since the start of hire_year",
+}
 
 
 class ValidationIssue(BaseModel):
@@ -89,6 +115,12 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     503: _retry("the service is busy, or a model it needs is not loaded"),
 }
 SCOPE_ERROR: dict[int | str, dict[str, Any]] = {403: _error("the API key lacks the scope")}
+#: Answers of a route outside ``/v1`` that needs a key.
+KEY_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: COMMON_ERRORS[401],
+    503: COMMON_ERRORS[503],
+    **SCOPE_ERROR,
+}
 EMPLOYEE_ERRORS: dict[int | str, dict[str, Any]] = {
     **SCOPE_ERROR,
     404: _error("unknown or malformed identifier, or an employee outside the key's units"),
@@ -114,15 +146,69 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     )
 
 
+def declared_names(app: FastAPI) -> frozenset[str]:
+    """Every name the OpenAPI document declares (properties of its schemas, parameters) and
+    :data:`LOCATIONS`; computed once per app."""
+    names: frozenset[str] | None = getattr(app.state, "declared_names", None)
+    if names is None:
+        found: set[str] = set(LOCATIONS)
+        _collect_names(app.openapi(), found)
+        names = app.state.declared_names = frozenset(found)
+    return names
+
+
+def _collect_names(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            found.update(name for name in properties if isinstance(name, str))
+        if node.get("in") in LOCATIONS and isinstance(node.get("name"), str):
+            found.add(node["name"])
+        for child in node.values():
+            _collect_names(child, found)
+    elif isinstance(node, list):
+        for child in node:
+            _collect_names(child, found)
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """The rule of one problem: a validator's own text without the quoted values (or the
+    input) it may carry; long digit runs (a NIP) masked in any message."""
+    msg = str(error.get("msg", ""))
+    if error.get("type") in _OWN_TEXT:
+        msg = _QUOTED.sub(VALUE_PLACEHOLDER, msg)
+        sent = error.get("input")
+        if isinstance(sent, str) and len(sent) >= 3 and sent in msg:
+            msg = msg.replace(sent, VALUE_PLACEHOLDER)
+    return _DIGITS.sub("<NIP>", msg)
+
+
+def issues(errors: Any, declared: frozenset[str]) -> list[dict[str, Any]]:
+    """Pydantic's errors as :class:`ValidationIssue` dicts that name the field and the rule,
+    never a value or key sent: ``input`` and ``ctx`` dropped, a ``loc`` element that is not
+    in ``declared`` (a key of the JSON body) replaced by :data:`KEY_PLACEHOLDER`, messages
+    through :func:`_message`."""
+    out = []
+    for error in errors:
+        loc = [
+            part if isinstance(part, int) or part in declared else KEY_PLACEHOLDER
+            for part in error.get("loc", ())
+        ]
+        out.append({"loc": loc, "msg": _message(error), "type": error.get("type")})
+    return out
+
+
 async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-    # the submitted values are not echoed: they may carry personal data
+    # the submitted values and keys are not echoed: they may carry personal data
     if not is_api(request):
         return invalid_page(request, exc)
-    errors = [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
-        for e in exc.errors()
-    ]
-    return error_json(request=request, detail=errors, status_code=422)
+    detail = issues(exc.errors(), declared_names(request.app))
+    return error_json(request=request, detail=detail, status_code=422)
+
+
+async def _profile(request: Request, exc: ProfileError) -> Response:
+    rule = PROFILE_RULES.get(exc.field, "does not fit the organisation")
+    return error_json(request=request, detail=f"{exc.field}: {rule}", status_code=422)
 
 
 async def _store_down(request: Request, exc: StoreUnavailableError) -> Response:
@@ -162,7 +248,7 @@ HANDLERS: dict[type[Exception], Callable[..., Awaitable[Response]]] = {
     StarletteHTTPException: _http_error,
     RequestValidationError: _invalid,
     UnknownEmployeeError: _answer(404, NOT_FOUND),
-    ProfileError: _answer(422),
+    ProfileError: _profile,
     BatchTooLargeError: _answer(413),
     ModelUnavailableError: _answer(503),
     StoreUnavailableError: _store_down,

@@ -157,7 +157,7 @@ def test_database_down_reads_continue_events_503_nothing_accepted_is_lost(
     api_settings: Settings, service: Service, pg_url: str, nips: list[str]
 ) -> None:
     settings = api_settings.model_copy(update={"database_url": pg_url})
-    keys = _keys(pg_url, "lms")
+    keys = _keys(pg_url, "lms", "admin")
     with make_sessionmaker(make_engine(pg_url)).begin() as session:
         unseen = create_key(session, ["lms"])  # never used before the outage
     store = make_sessionmaker(make_engine(pg_url))
@@ -193,7 +193,7 @@ def test_database_down_reads_continue_events_503_nothing_accepted_is_lost(
         r = c.get("/units", cookies={"jenjang_session": "s" * 43}, follow_redirects=False)
         assert r.status_code == 503 and "text/html" in r.headers["content-type"]
         assert r.headers["retry-after"] and r.headers["x-frame-options"] == "DENY"
-        metrics = c.get("/metrics").text
+        metrics = c.get("/metrics", headers={"X-API-Key": keys["admin"]}).text
         queued = _metric(metrics, "jenjang_audit_queue")
         failures = _metric(metrics, "jenjang_audit_write_failures_total")
         assert queued >= len(served) and failures >= 1
@@ -206,7 +206,7 @@ def test_database_down_reads_continue_events_503_nothing_accepted_is_lost(
         lms.join(30)
         first = c.post("/v1/events", json=replayed).json()
         again = c.post("/v1/events", json={"events": replayed}).json()
-        metrics = c.get("/metrics").text
+        metrics = c.get("/metrics", headers={"X-API-Key": keys["admin"]}).text
 
     assert lms.unexpected == [], "no other answer than 200 or 503"
     assert first["inserted"] == len(replayed) and again["duplicates"] == len(replayed)

@@ -174,7 +174,7 @@ def test_rate_limit_per_key_429_with_retry_after(limited: TestClient, keys: dict
     bearer = {"Authorization": f"Bearer {keys['lms']}"}
     assert limited.get("/v1/models", headers=bearer).status_code == 429  # same key, other header
     assert limited.get("/healthz").status_code == 200  # probes are not limited
-    metrics = limited.get("/metrics").text
+    metrics = limited.get("/metrics", headers=admin).text  # metrics need an admin key
     assert 'jenjang_refused_total{reason="rate"}' in metrics
 
 

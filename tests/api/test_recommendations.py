@@ -92,14 +92,14 @@ def test_completion_is_not_recommended_again(
     assert first not in again
 
 
-def test_operations(client: TestClient) -> None:
+def test_operations(client: TestClient, keys: dict[str, str]) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["ready"]
     names = {m["name"] for m in client.get("/v1/models").json()["models"]}
     assert names == {"jenjang-programs", "jenjang-careers"}
     client.get("/healthz")
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers={"X-API-Key": keys["admin"]}).text
     assert "jenjang_requests_total" in text and 'route="/healthz"' in text
     assert client.get("/openapi.json").json()["paths"]
 

@@ -526,7 +526,7 @@ def _exercise(c: TestClient, out: Collected, nips: list[str], settings: Settings
     out.api.append(("", c.post("/v1/events", json=events, headers=lms).text))
     out.api.append(("", c.get("/v1/models", headers=lms).text))
     out.api.append(("", c.post("/v1/admin/reload", headers=admin, timeout=120).text))
-    out.api.append(("", c.get("/metrics").text))
+    out.api.append(("", c.get("/metrics", headers=admin).text))
     # the HR pages, as an HR admin
     sign_in(c, keys["hr_admin"], ADMIN_PASSWORD)
     service: Service = c.app.state.service  # type: ignore[attr-defined]
