@@ -92,6 +92,7 @@ class Progression(SimulationState):
         )
         ok = act & self.good_record(y) & (p.grade < self.pos_max_g[p.pos])
         ok &= (when - p.grade_date).astype(int) >= need
+        ok &= when < self._retirement_date()  # never promoted after retiring this year
         ok &= rng.random(p.n) < 0.85
         idx = np.flatnonzero(ok)
         self._set_grade(idx, p.grade[idx] + 1, when[idx])
@@ -135,14 +136,17 @@ class Progression(SimulationState):
         # from 2 October, so a move never shares a date with a regular grade promotion (1 Oct)
         return random_dates(self.rng, ymd(year, 10, 2), ymd(year, 12, 20), n)
 
+    def _retirement_date(self) -> np.ndarray:
+        """Per person: the first of the month after reaching the position's BUP."""
+        p = self.p
+        months = (self.pos_bup[p.pos] * 12 + 1).astype("timedelta64[M]")
+        return (p.birth.astype("datetime64[M]") + months).astype("datetime64[D]")
+
     def retire(self, year: int) -> None:
         """Retirement at the position's age limit (BUP), and a few resignations."""
         p, rng = self.p, self.rng
         act = self.active(ymd(year, 12, 31)) & (p.status == "active")
-        bup = self.pos_bup[p.pos]
-        at = (p.birth.astype("datetime64[M]") + (bup * 12 + 1).astype("timedelta64[M]")).astype(
-            "datetime64[D]"
-        )
+        at = self._retirement_date()
         out = act & (at <= ymd(year, 12, 31))
         p.status[out], p.end[out] = "retired", at[out]
         quit_ = act & ~out & (rng.random(p.n) < 0.003)
@@ -178,11 +182,14 @@ class Progression(SimulationState):
         tier = self.pos_tier[p.pos]
         ok = act & np.isin(tier, list(NEXT_JF_TIER)) & self.good_record(y)
         ok &= (p.pos_start <= ymd(year - 3, 12, 31)) & (p.grade >= self.pos_max_g[p.pos])
-        for pos in np.unique(p.pos[ok]):
+        # positions at the start of the step: someone promoted from one tier is not a candidate
+        # again in the next tier the same year (three years in a tier; one rank change a date)
+        start = p.pos.copy()
+        for pos in np.unique(start[ok]):
             nxt = self.pos_index.get(f"JF-{self.pos_jf[pos]}-{NEXT_JF_TIER[self.pos_tier[pos]]}")
             if nxt is None:
                 continue
-            idx = np.flatnonzero(ok & (p.pos == pos))
+            idx = np.flatnonzero(ok & (start == pos))
             ready = self.readiness(idx, nxt)
             trained = self.completed[idx].any(axis=1) & self._tier_training(idx, pos)
             logit = -1.6 + 7 * (ready - 0.8) + 0.5 * self.z[idx] + 0.8 * trained
