@@ -6,6 +6,12 @@ The order of the checks is part of the defence (:mod:`recommender.web.auth`): th
 double-submit CSRF token first, then the per-address and per-name throttles, then the password
 against the database (off the event loop), where repeated failures lock the account. Every
 failed attempt costs :data:`recommender.web.auth.FAILURE_DELAY` seconds.
+
+No answer tells whether a name exists (issue 22): the lock-out that is shown (429 ``locked``)
+is the per-name throttle's, which counts the failures of any name, known or not. The
+database's lock of an existing account (:class:`recommender.store.users.LockedOut`, which also
+covers several worker processes and restarts) answers like a wrong password (401), and costs the
+same time; a locked owner is told "wrong username or password" until the lock ends.
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from recommender.web import auth
 class SignInResult:
     """The outcome of a sign-in: ``session`` the new session token (None when refused);
     otherwise ``error`` the words to show (a key of :mod:`recommender.web.i18n`, formatted with
-    ``values``), the HTTP ``status`` (403 bad form token, 429 throttled or locked, 401 wrong
-    name or password, 503 no database) and ``retry_after`` seconds (0 = no header)."""
+    ``values``), the HTTP ``status`` (403 bad form token, 429 throttled or locked by the
+    throttles, 401 wrong name or password or an account locked in the database, 503 no
+    database) and ``retry_after`` seconds (0 = no header)."""
 
     session: str | None = None
     error: str = ""
@@ -42,15 +49,14 @@ def _refused(error: str, status: int, retry_after: int = 0) -> SignInResult:
 
 def _attempt(
     store: sessionmaker[Session], username: str, password: str, previous: str | None
-) -> str | int | None:
-    """The new session token; the seconds of a lock-out (int); None for a wrong name or
-    password. Raises StoreUnavailableError when the database cannot be reached."""
+) -> str | None:
+    """The new session token; None for a wrong name or password and for an account locked in
+    the database (the same answer: it must not tell that the name exists). Raises
+    StoreUnavailableError when the database cannot be reached."""
     with reachable("sign-in is not possible"), store.begin() as session:
         try:
             user = users.authenticate(session, username, password)
-        except users.LockedOut as exc:
-            return int(exc.retry_after_seconds)
-        except (users.LoginFailed, ValueError):
+        except (users.LoginFailed, ValueError):  # LockedOut included
             return None
         if previous:  # signing in again replaces the session the browser had
             users.end_session(session, previous)
@@ -90,12 +96,10 @@ async def sign_in(
     if store is None:
         return _refused("login_failed", 503)
     outcome = await run_in_threadpool(_attempt, store, username.strip().lower(), password, previous)
-    if outcome is None or isinstance(outcome, int):
+    if outcome is None:
         by_client.failed(client)
         by_name.failed(name)
         await asyncio.sleep(auth.FAILURE_DELAY)
-        if isinstance(outcome, int):
-            return _refused("locked", 429, outcome)
         return _refused("login_failed", 401)
     by_name.reset(name)
     return SignInResult(session=outcome)

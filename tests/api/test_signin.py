@@ -64,3 +64,39 @@ def test_a_name_with_too_many_failures_is_locked(store: Any) -> None:
     locked = _sign_in(store, "ghost.user", "wrong", by_name=by_name, by_client=auth.Throttle())
     assert (locked.error, locked.status) == ("locked", 429)
     assert locked.values == {"seconds": locked.retry_after} and locked.retry_after >= 1
+
+
+class FrozenThrottle(auth.Throttle):
+    """A throttle whose clock stands still (the same ``Retry-After`` in every run)."""
+
+    def blocked(self, client: str, now: float | None = None) -> bool:
+        return super().blocked(client, 1000.0)
+
+    def retry_after(self, client: str, now: float | None = None) -> int:
+        return super().retry_after(client, 1000.0)
+
+    def failed(self, client: str, now: float | None = None) -> None:
+        super().failed(client, 1000.0)
+
+
+def _failures(store: Any, username: str, count: int) -> list[tuple[Any, ...]]:
+    """``count`` failed sign-ins of ``username`` with fresh throttles: what each answered."""
+    by_client, by_name = FrozenThrottle(), FrozenThrottle(limit=auth.NAME_MAX)
+    answers = []
+    for _ in range(count):
+        r = _sign_in(store, username, "wrong-guess", by_client=by_client, by_name=by_name)
+        answers.append((r.session, r.error, r.status, r.retry_after, r.values))
+    return answers
+
+
+def test_failed_sign_ins_answer_the_same_for_known_and_unknown_names(store: Any) -> None:
+    """Issue 22, finding 5: the fifth failure locked a known account (429) while an unknown
+    name still got 401, which told which names exist. Every answer is now the same."""
+    with store.begin() as session:
+        users.create_user(
+            session, username="enum.victim", password="right-password", role="admin", units=None
+        )
+    known = _failures(store, "enum.victim", 8)
+    unknown = _failures(store, "enum.nobody", 8)
+    assert known == unknown
+    assert [a[2] for a in known] == [401] * auth.NAME_MAX + [429] * 3
