@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recommender.config import Settings
 from recommender.store import users
 from recommender.store.db import make_engine, make_sessionmaker, upgrade
-from recommender.store.keys import create_key
+from recommender.store.keys import create_key, verify
 from recommender.store.models import ApiKey, User
 
 #: Accounts of the HR pages that the demo makes (names as stored, lower-case).
@@ -101,11 +101,18 @@ def provision_demo(*, settings: Settings) -> DemoSetup:
 
 
 def demo_keys(*, factory: sessionmaker[Session], path: Path) -> dict[str, str]:
-    """The demo API keys kept at ``path`` ({"lms": key, "admin": key}); made and written
-    (mode 600) when the file is missing."""
-    if path.exists():
-        found: dict[str, str] = json.loads(path.read_text())
-        return found
+    """The demo API keys kept at ``path`` ({"lms": key, "admin": key}), such that the database
+    of ``factory`` holds them (active, by hash, with their scope).
+
+    The file's keys are used when the database holds both; otherwise (a new database with an
+    old demo folder, a revoked key, a missing or unreadable file) two keys are made and the
+    file is rewritten (mode 600): the keys ``serve --demo`` prints always work (issue 22).
+    """
+    found = _read_keys(path)
+    if found is not None:
+        with factory() as session:
+            if all(_holds(session, scope, found[scope]) for scope in ("lms", "admin")):
+                return found
     with factory.begin() as session:
         made = {
             "lms": create_key(session, ["lms"], label="demo lms"),
@@ -116,17 +123,47 @@ def demo_keys(*, factory: sessionmaker[Session], path: Path) -> dict[str, str]:
     return made
 
 
+def _read_json(path: Path) -> dict[str, object] | None:
+    """The JSON object of a demo file; None when it is missing, damaged or not an object (the
+    caller makes the secrets again)."""
+    try:
+        found = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _read_keys(path: Path) -> dict[str, str] | None:
+    """The keys of a demo keys file; None when it is missing or not {"lms": .., "admin": ..}."""
+    found = _read_json(path)
+    if found is None or not all(isinstance(found.get(s), str) for s in ("lms", "admin")):
+        return None
+    return {scope: str(found[scope]) for scope in ("lms", "admin")}
+
+
+def _holds(session: Session, scope: str, key: str) -> bool:
+    """True if the database holds ``key`` (by hash), active and with ``scope``."""
+    info = verify(session, key)
+    return info is not None and info.has_scope(scope)
+
+
 def demo_users(
     *, factory: sessionmaker[Session], path: Path, employees: pd.DataFrame
 ) -> dict[str, str]:
     """Make (once) a demo HR admin and a demo reviewer bound to the unit with most active
     staff (``employees``: employee_id, unit_id, status); passwords are random and kept at
-    ``path`` (mode 600). Returns the logins (see :class:`DemoSetup`)."""
-    if path.exists():
-        found: dict[str, str] = json.loads(path.read_text())
+    ``path`` (mode 600). Returns the logins (see :class:`DemoSetup`).
+
+    The file's logins are used when both accounts exist in the database of ``factory`` with
+    those passwords; otherwise (a new database, or demo accounts made there from another demo
+    folder) the accounts are made or given new passwords and the file is rewritten."""
+    found = _read_json(path)
+    if found is not None:
         with factory() as session:
-            if users.get_user(session, found["admin"]) is not None:
-                return found
+            if _signs_in(session, found):
+                return {k: str(v) for k, v in found.items()}
     active = employees[employees["status"] == "active"]
     unit = str(active["unit_id"].value_counts().index[0])
     logins = {
@@ -141,6 +178,21 @@ def demo_users(
     path.write_text(json.dumps(logins))
     path.chmod(0o600)
     return logins
+
+
+def _signs_in(session: Session, logins: dict[str, object]) -> bool:
+    """True if both demo accounts exist with the passwords of ``logins`` (checked without
+    signing in: no failure is counted) and the file names the reviewer's unit."""
+    if not isinstance(logins.get("unit"), str):
+        return False
+    for role in ("admin", "reviewer"):
+        name, password = logins.get(role), logins.get(f"{role}_password")
+        if not isinstance(name, str) or not isinstance(password, str):
+            return False
+        user = users.get_user(session, name)
+        if user is None or not users.verify_password(password, user.password_hash):
+            return False
+    return True
 
 
 def _save_demo_users(session: Session, logins: dict[str, str]) -> None:
