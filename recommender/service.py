@@ -34,7 +34,7 @@ from recommender.store import db, repo
 from recommender.store.audit import FLUSH_TIMEOUT, AuditMetrics, LogWriter
 from recommender.store.demo import production_refusal
 from recommender.store.ingest import NOT_VISIBLE, ingest_events
-from recommender.store.models import utcnow
+from recommender.store.models import LEGACY_SENDER, utcnow
 from recommender.units import unit_ancestors, unit_visible
 
 __all__ = [
@@ -240,7 +240,9 @@ class Service:
             raise ModelUnavailableError(f"model {name} is not loaded: train and promote it first")
         return models.rankers[name], models.bundles[name].version
 
-    def ingest_events(self, items: list[Any], units: frozenset[str] | None) -> dict[str, Any]:
+    def ingest_events(
+        self, items: list[Any], units: frozenset[str] | None, sender: str = LEGACY_SENDER
+    ) -> dict[str, Any]:
         """Store a batch of simple events / xAPI statements (see
         :func:`recommender.store.ingest.ingest_events`); completions show in the person's next
         answers. Raises ModelUnavailableError without a store, BatchTooLargeError (a
@@ -251,6 +253,7 @@ class Service:
             store=self.store,
             key=self.settings.pseudonym_key.get_secret_value(),
             items=items,
+            sender=sender,
             visible=None if units is None else lambda e: self._sees(e, units),
         )
         for event in done.inserted:

@@ -39,7 +39,8 @@ Other objects: StatementRef -> ``"statement"`` (its UUID), SubStatement -> ``"su
 
 **Verbs.** ADL verbs ``completed``, ``passed``, ``failed``, ``scored``, ``registered`` map to
 ``complete``, ``pass``, ``fail``, ``score``, ``enrol``; ``voided`` (object must be a StatementRef)
-is ``void`` with ``voids`` = the named statement id; every other verb (``attempted``,
+is ``void`` with ``voids`` = the named statement id (the store takes a void only when that
+statement is stored and the sender may see it, see :func:`recommender.store.ingest.void_problem`); every other verb (``attempted``,
 ``experienced``, ``attended``, any non-ADL IRI) is ``other``: stored and acknowledged, never
 rejected. The type follows the verb only: ``attempted`` with ``result.completion = true`` stays
 ``other`` (``Event.completion`` carries the flag).
@@ -47,13 +48,20 @@ rejected. The type follows the verb only: ``attempted`` with ``result.completion
 **Ids.** Simple events carry ``event_id`` (1-128 characters, surrounding blanks stripped). An xAPI
 statement uses its ``id`` (a UUID, written in canonical lower-case form) or, without one,
 ``uuid5(XAPI_NAMESPACE, canonical JSON of the statement as received)`` (sorted keys, no blanks,
-UTF-8), so a replayed statement keeps its id. Simple events and statements share one id space;
-the store keeps the first event of an id (replays change nothing). ``parse_batch`` does not
-de-duplicate: two items with one id both come back as events.
+UTF-8), so a replayed statement keeps its id. Simple events and statements share one id space
+per sender (the API key that sent them, :func:`recommender.store.ingest.ingest_events`): the
+store keeps a sender's first event of an id (replays change nothing); the same id from another
+sender is another event. ``parse_batch`` does not de-duplicate: two items with one id both come
+back as events. An id (or request id) holding a valid NIP, in any spelling, is refused.
 
 **Times.** ISO 8601 text with a date and a time; without an offset it is taken as UTC. Every
 ``occurred_at`` is timezone-aware UTC. A statement without ``timestamp`` takes ``stored``, else
-``now``. Times more than :data:`MAX_CLOCK_SKEW` after ``now`` are rejected.
+``now``. Times more than :data:`MAX_CLOCK_SKEW` after ``now``, before 1970, or that leave the
+calendar once converted to UTC (``0001-01-01T00:00:00+14:00``) are rejected.
+
+**Input limits.** An item nesting arrays or objects deeper than 32 levels, holding text that is
+not valid Unicode (a lone surrogate) or a NUL character, or a number that is not finite, is
+rejected before it is parsed (checked without recursion); such an item is named by index only.
 
 **Request id.** Simple events: ``request_id``. xAPI: the value of a ``context.extensions`` entry
 whose IRI's last path segment is ``request_id`` (e.g.

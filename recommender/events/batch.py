@@ -9,7 +9,7 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from recommender.events.common import Context, StatementError
+from recommender.events.common import Context, StatementError, holds_nip, shape_problem
 from recommender.events.record import Event
 from recommender.events.simple import parse_simple
 from recommender.events.xapi import parse_statement, statement_id_or_none
@@ -84,21 +84,37 @@ def parse_batch(
     events: list[Event] = []
     errors: list[ItemError] = []
     for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors.append(_error(index, None, "", "an event must be a JSON object"))
-        elif "type" not in item and any(k in item for k in ("actor", "verb", "object")):
-            event_id = statement_id_or_none(item)
-            try:
-                events.append(parse_statement(item, ctx))
-            except StatementError as p:
-                errors.append(_error(index, event_id, p.field, p.message))
-        else:
-            event, problems = parse_simple(item, ctx)
-            if event is not None:
-                events.append(event)
-            event_id = item.get("event_id") if isinstance(item.get("event_id"), str) else None
-            errors.extend(_error(index, event_id, f, m) for f, m in problems)
+        event, problems = _parse_item(item, ctx)
+        if event is not None:
+            events.append(event)
+        event_id = _event_id(item) if problems else None
+        errors.extend(_error(index, event_id, f, m) for f, m in problems)
     return BatchResult(received=len(items), events=events, errors=errors)
+
+
+def _parse_item(item: Any, ctx: Context) -> tuple[Event | None, list[tuple[str, str]]]:
+    """One item -> its event, or None and its problems ``(field, message)``."""
+    if not isinstance(item, dict):
+        return None, [("", "an event must be a JSON object")]
+    shape = shape_problem(item)  # before anything walks the item recursively
+    if shape is not None:
+        return None, [shape]
+    if "type" not in item and any(k in item for k in ("actor", "verb", "object")):
+        try:
+            return parse_statement(item, ctx), []
+        except StatementError as p:
+            return None, [(p.field, p.message)]
+    return parse_simple(item, ctx)
+
+
+def _event_id(item: Any) -> str | None:
+    """The id to name a bad item by: its ``event_id`` or statement id when it can be shown."""
+    if not isinstance(item, dict) or shape_problem(item) is not None:
+        return None
+    if "type" not in item and any(k in item for k in ("actor", "verb", "object")):
+        return statement_id_or_none(item)
+    event_id = item.get("event_id")
+    return event_id if isinstance(event_id, str) else None
 
 
 def _memo(func: Callable[[str], _T]) -> Callable[[str], _T]:
@@ -118,5 +134,5 @@ def _redact(text: str) -> str:
 
 
 def _error(index: int, event_id: str | None, field: str, message: str) -> ItemError:
-    eid = _redact(event_id.strip())[:128] if event_id else None
+    eid = _redact(event_id.strip())[:128] if event_id and not holds_nip(event_id) else None
     return ItemError(index=index, event_id=eid, field=_redact(field), message=_redact(message))

@@ -18,10 +18,11 @@ from pydantic import (
 
 from recommender.events.common import (
     IRI,
-    MAX_CLOCK_SKEW,
     Context,
+    holds_nip,
     parse_time,
     program_from_iri,
+    time_problem,
 )
 from recommender.events.record import Event, SimpleType
 
@@ -73,6 +74,8 @@ def parse_simple(item: dict[str, Any], ctx: Context) -> tuple[Event | None, list
         value = getattr(ev, name)
         if len(nip) == _NIP_DIGITS and value is not None and nip in re.sub(r"\D", "", value):
             problems.append((name, "must not contain the employee's NIP"))
+        elif value is not None and holds_nip(value):
+            problems.append((name, "must not contain a NIP"))
     program_id: str | None = ev.program_id
     if "/" in ev.program_id:
         program_id = program_from_iri(ev.program_id) if IRI.match(ev.program_id) else None
@@ -83,8 +86,9 @@ def parse_simple(item: dict[str, Any], ctx: Context) -> tuple[Event | None, list
                     "must be a programme id or an IRI ending with /programs/<program_id>",
                 )
             )
-    if ev.time > ctx.now + MAX_CLOCK_SKEW:
-        problems.append(("time", "lies in the future"))
+    when = time_problem(ev.time, ctx.now)
+    if when is not None:
+        problems.append(("time", when))
     if problems or employee_id is None or program_id is None:
         return None, problems
     event = Event(

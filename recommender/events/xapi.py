@@ -17,6 +17,7 @@ from recommender.events.common import (
     Context,
     StatementError,
     check_time,
+    holds_nip,
     parse_time,
     program_from_iri,
 )
@@ -172,13 +173,15 @@ def _score(result: Mapping[str, Any]) -> float | None:
         value = score.get(name)
         if value is None:
             continue
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise StatementError(f"result.score.{name}", "must be a number")
-        numbers[name] = float(value)
+        try:  # an integer of 400 digits is a JSON number, but no float
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise StatementError(f"result.score.{name}", "must be a finite number")
+        numbers[name] = number
     if "scaled" in numbers and not -1.0 <= numbers["scaled"] <= 1.0:
         raise StatementError("result.score.scaled", "must lie between -1 and 1")
     low, high, raw = numbers.get("min"), numbers.get("max"), numbers.get("raw")
@@ -210,9 +213,15 @@ def _request_id(stmt: Mapping[str, Any]) -> str | None:
     if not isinstance(extensions, dict):
         return None
     for iri, value in extensions.items():
-        if urlsplit(str(iri)).path.rstrip("/").rsplit("/", 1)[-1] == "request_id":
+        try:
+            path = urlsplit(str(iri)).path
+        except ValueError:  # e.g. "http://[::1": an unclosed IPv6 host
+            raise StatementError("context.extensions", "every key must be an IRI") from None
+        if path.rstrip("/").rsplit("/", 1)[-1] == "request_id":
             if not isinstance(value, str) or not 1 <= len(value.strip()) <= 128:
                 raise StatementError("context.extensions.request_id", "must be 1-128 characters")
+            if holds_nip(value):
+                raise StatementError("context.extensions.request_id", "must not contain a NIP")
             return value.strip()
     return None
 

@@ -106,8 +106,16 @@ class RecommendationLog(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+#: The sender of events stored before senders were recorded (migration 0004), and of events
+#: written by tools that name no sender.
+LEGACY_SENDER = "legacy"
+
+
 class Event(Base):
-    """One interaction (simple event or xAPI statement). ``event_id`` is the idempotency key.
+    """One interaction (simple event or xAPI statement). ``(event_id, sender)`` is the
+    idempotency key: ``sender`` is the API key id that sent the event (``legacy`` for rows from
+    before migration 0004 and for tools), so each sender has its own id space and no sender can
+    take, shadow or probe another's ids.
 
     ``type`` is the normalised type (impression, click, enrol, complete, dismiss, and for xAPI
     pass, fail, score, void, other) with the xAPI verb IRI in ``verb``. ``employee_id`` is the
@@ -121,6 +129,9 @@ class Event(Base):
     __tablename__ = "events"
 
     event_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    sender: Mapped[str] = mapped_column(
+        String(64), primary_key=True, default=LEGACY_SENDER, server_default=LEGACY_SENDER
+    )
     request_id: Mapped[str | None] = mapped_column(String(ID), index=True)
     employee_id: Mapped[str | None] = mapped_column(String(PSEUDONYM))
     actor_key: Mapped[str] = mapped_column(String(PSEUDONYM))

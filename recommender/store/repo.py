@@ -33,7 +33,7 @@ from recommender.events.record import (
     SOURCES,
 )
 from recommender.events.record import Event as EventRecord
-from recommender.store.models import Event, RecommendationLog, Review, utcnow
+from recommender.store.models import LEGACY_SENDER, Event, RecommendationLog, Review, utcnow
 
 #: The event record the store writes: :class:`recommender.events.Event`, which the LMS parser
 #: produces (one record; the old name is kept for callers).
@@ -284,9 +284,10 @@ def _mask_text(text: str) -> str:
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert rows, skipping event ids already stored (also by a concurrent transaction);
-    return the ids actually inserted. Rows go in event-id order, so that two transactions
-    replaying overlapping batches take their row locks in the same order (no deadlock)."""
+    """Insert rows (all of one sender), skipping event ids the sender has already stored (also
+    by a concurrent transaction); return the ids actually inserted. Rows go in event-id order,
+    so that two transactions replaying overlapping batches take their row locks in the same
+    order (no deadlock)."""
     rows = sorted(rows, key=lambda row: str(row["event_id"]))
     dialect = session.get_bind().dialect.name
     inserted: set[str] = set()
@@ -296,7 +297,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
             stmt: Insert = (
                 make(Event)
                 .values(rows[start : start + _CHUNK])
-                .on_conflict_do_nothing(index_elements=[Event.event_id])
+                .on_conflict_do_nothing(index_elements=[Event.event_id, Event.sender])
                 .returning(Event.event_id)
             )
             inserted.update(session.scalars(stmt))
@@ -311,18 +312,51 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     return inserted
 
 
-def add_events(session: Session, events: Iterable[NewEvent]) -> list[EventResult]:
-    """Store a batch; one result per event, in order: ``inserted`` or ``duplicate``.
+def _event_row(e: NewEvent, sender: str, now: datetime) -> dict[str, Any]:
+    """The ``events`` row of a checked event sent by ``sender``, received at ``now``."""
+    return {
+        "event_id": e.event_id,
+        "sender": sender,
+        "request_id": e.request_id,
+        "employee_id": e.employee_id,
+        "actor_key": e.actor_key if e.actor_key is not None else e.employee_id,
+        "item_kind": e.item_kind,
+        "item_id": e.item_id,
+        "position_id": e.position_id,
+        "type": e.type,
+        "occurred_at": e.occurred_at,
+        "received_at": now,
+        "source": e.source,
+        "verb": e.verb,
+        "score": e.score,
+        "success": e.success,
+        "completion": e.completion,
+        "raw": None if e.raw is None else _mask_json(e.raw),
+        "voids": e.voids,
+        "voided": False,
+        "voided_by": None,
+    }
 
-    Idempotent on ``event_id``: replaying a batch (even concurrently, from another process)
-    changes nothing and reports every event as a duplicate; a repeat inside one batch is a
-    duplicate too. A newly stored voiding statement voids its target; a target that arrives
-    after its voiding statement is stored voided. ValueError (nothing written) if any event
-    is invalid (see :func:`check_event`, which a caller can run per item first);
-    :class:`PersonalDataError` if an id holds a NIP-looking value. In ``raw``, NIP-looking
-    numbers (free text as sent by the LMS) are stored as ``[masked]``.
+
+def add_events(
+    session: Session, events: Iterable[NewEvent], *, sender: str = LEGACY_SENDER
+) -> list[EventResult]:
+    """Store a batch sent by ``sender`` (an API key id; tools: ``legacy``); one result per
+    event, in order: ``inserted`` or ``duplicate``.
+
+    Idempotent on ``(event_id, sender)``: replaying a batch (even concurrently, from another
+    process) changes nothing and reports every event as a duplicate; a repeat inside one batch
+    is a duplicate too; the same id from another sender is another event. A newly stored
+    voiding statement voids its target (see :func:`void_targets`); a target that arrives after
+    its voiding statement from the same sender is stored voided. This function trusts its
+    caller: the LMS path (:mod:`recommender.store.ingest`) refuses voids of events that do not
+    exist or that the key may not see before calling it. ValueError (nothing written) if any
+    event or ``sender`` is invalid (see :func:`check_event`, which a caller can run per item
+    first); :class:`PersonalDataError` if an id holds a NIP-looking value. In ``raw``,
+    NIP-looking numbers (free text as sent by the LMS) are stored as ``[masked]``.
     """
     batch = list(events)
+    _check_id(sender, "sender", max_length=64)
     for i, e in enumerate(batch):
         check_event(e, f"events[{i}]")
     now = utcnow()
@@ -332,31 +366,9 @@ def add_events(session: Session, events: Iterable[NewEvent]) -> list[EventResult
         if e.event_id in seen:
             continue
         seen.add(e.event_id)
-        rows.append(
-            {
-                "event_id": e.event_id,
-                "request_id": e.request_id,
-                "employee_id": e.employee_id,
-                "actor_key": e.actor_key if e.actor_key is not None else e.employee_id,
-                "item_kind": e.item_kind,
-                "item_id": e.item_id,
-                "position_id": e.position_id,
-                "type": e.type,
-                "occurred_at": e.occurred_at,
-                "received_at": now,
-                "source": e.source,
-                "verb": e.verb,
-                "score": e.score,
-                "success": e.success,
-                "completion": e.completion,
-                "raw": None if e.raw is None else _mask_json(e.raw),
-                "voids": e.voids,
-                "voided": False,
-                "voided_by": None,
-            }
-        )
+        rows.append(_event_row(e, sender, now))
     inserted = _insert_ignoring_duplicates(session, rows) if rows else set()
-    _apply_voiding(session, [e for e in batch if e.event_id in inserted])
+    _apply_voiding(session, [e for e in batch if e.event_id in inserted], sender)
     results: list[EventResult] = []
     reported: set[str] = set()
     for e in batch:
@@ -366,29 +378,57 @@ def add_events(session: Session, events: Iterable[NewEvent]) -> list[EventResult
     return results
 
 
-def _apply_voiding(session: Session, new: list[NewEvent]) -> None:
+def _apply_voiding(session: Session, new: list[NewEvent], sender: str) -> None:
     for e in new:
         if e.voids is not None:
-            void_event(session, event_id=e.voids, voided_by=e.event_id)
+            targets = void_targets(session, event_id=e.voids, sender=sender)
+            if len(targets) == 1:
+                void_event(
+                    session, event_id=e.voids, sender=targets[0].sender, voided_by=e.event_id
+                )
     plain = [e.event_id for e in new if e.voids is None]
     for start in range(0, len(plain), _CHUNK):
         chunk = plain[start : start + _CHUNK]
-        late = session.execute(
+        late = session.execute(  # the sender's own voids that named these ids and voided none
             select(Event.voids, Event.event_id)
-            .where(Event.voids.in_(chunk))
+            .where(Event.sender == sender, Event.voids.in_(chunk))
             .order_by(Event.received_at, Event.event_id)
         ).all()
         for target, voiding in late:
-            if target is not None:
-                void_event(session, event_id=target, voided_by=voiding)
+            if target is not None and not _has_voided(session, voiding):
+                void_event(session, event_id=target, sender=sender, voided_by=voiding)
 
 
-def void_event(session: Session, *, event_id: str, voided_by: str) -> bool:
-    """Mark an event voided by another (an xAPI ``voided`` statement). True if it changed;
-    False if the event is unknown, already voided, or is itself a voiding statement."""
+def _has_voided(session: Session, voiding: str) -> bool:
+    found = session.scalars(select(Event.event_id).where(Event.voided_by == voiding).limit(1))
+    return found.first() is not None
+
+
+def void_targets(session: Session, *, event_id: str, sender: str) -> list[Event]:
+    """The stored events a void from ``sender`` naming ``event_id`` may mean: the sender's own
+    event with that id when there is one, else every other sender's event with that id (none,
+    one, or several when several senders use the id; voiding statements included)."""
+    rows = list(
+        session.scalars(select(Event).where(Event.event_id == event_id).order_by(Event.sender))
+    )
+    own = [r for r in rows if r.sender == sender]
+    return own or rows
+
+
+def void_event(
+    session: Session, *, event_id: str, voided_by: str, sender: str = LEGACY_SENDER
+) -> bool:
+    """Mark the event ``(event_id, sender)`` voided by another (an xAPI ``voided`` statement).
+    True if it changed; False if the event is unknown, already voided, or is itself a voiding
+    statement."""
     result = session.execute(
         update(Event)
-        .where(Event.event_id == event_id, Event.voided.is_(False), Event.voids.is_(None))
+        .where(
+            Event.event_id == event_id,
+            Event.sender == sender,
+            Event.voided.is_(False),
+            Event.voids.is_(None),
+        )
         .values(voided=True, voided_by=voided_by)
     )
     return bool(getattr(result, "rowcount", 0))

@@ -82,6 +82,38 @@ def test_upgrade_from_empty_creates_every_table_and_downgrades(empty_url: str) -
         engine.dispose()
 
 
+def test_migration_0004_keeps_every_event_as_legacy(empty_url: str) -> None:
+    db.upgrade(empty_url, "0003")
+    engine = db.make_engine(empty_url)
+    try:
+        columns = [
+            "event_id", "actor_key", "employee_id", "type", "occurred_at", "received_at",
+            "source", "voided", "item_kind", "item_id",
+        ]  # fmt: skip
+        with engine.begin() as conn:
+            for i in range(3):
+                conn.exec_driver_sql(
+                    f"INSERT INTO events ({', '.join(columns)}) VALUES "
+                    f"('old-{i}', '{EMP}', '{EMP}', 'complete', '2025-03-01 08:00:00+00:00', "
+                    "'2025-03-01 08:00:00+00:00', 'simple', false, 'program', 'P001')"
+                )
+        db.upgrade(engine)
+        factory = db.make_sessionmaker(engine)
+        with factory() as s:
+            rows = s.scalars(select(Event).order_by(Event.event_id)).all()
+            assert [(r.event_id, r.sender) for r in rows] == [
+                (f"old-{i}", "legacy") for i in range(3)
+            ]
+            assert repo.completed_programs(s, EMP) == {"P001"}
+        with factory.begin() as s:  # a replay from tools (legacy) is still a duplicate
+            assert [r.status for r in repo.add_events(s, [_simple("old-0", "complete")])] == [
+                "duplicate"
+            ]
+            assert repo.add_events(s, [_simple("old-0")], sender="k_other")[0].status == "inserted"
+    finally:
+        engine.dispose()
+
+
 def test_models_match_the_migrations(engine: Engine) -> None:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
@@ -262,6 +294,35 @@ def test_voiding_in_either_order_and_completed_programs(factory: sessionmaker[Se
         assert set(repo.program_completions(s, since=T0, until=T0 + timedelta(days=1))) == (
             every_completion
         )
+
+
+def test_event_ids_are_per_sender_and_voids_stay_with_their_sender(
+    factory: sessionmaker[Session],
+) -> None:
+    with factory.begin() as s:
+        a = repo.add_events(s, [_xapi("same", "complete", item="P001")], sender="k_a")
+        b = repo.add_events(s, [_simple("same", "click", employee=OTHER)], sender="k_b")
+        assert [r.status for r in a + b] == ["inserted", "inserted"]
+        again = repo.add_events(s, [_simple("same", "click", employee=OTHER)], sender="k_b")
+        assert [r.status for r in again] == ["duplicate"]
+        # a void names the sender's own event first: k_b's void leaves k_a's completion alone
+        repo.add_events(s, [_void("v-b", "same")], sender="k_b")
+        rows = {r.sender: r for r in s.scalars(select(Event).where(Event.event_id == "same"))}
+        assert rows["k_b"].voided and not rows["k_a"].voided
+        assert [r.sender for r in repo.void_targets(s, event_id="same", sender="k_c")] == [
+            "k_a",
+            "k_b",
+        ]
+        # a void stored ahead of its target voids only the same sender's later event
+        repo.add_events(s, [_void("v-a", "later")], sender="k_a")
+        repo.add_events(s, [_xapi("later", "complete", item="P002")], sender="k_b")
+        repo.add_events(s, [_xapi("later", "complete", item="P002")], sender="k_a")
+        late = {
+            r.sender: r.voided for r in s.scalars(select(Event).where(Event.event_id == "later"))
+        }
+        assert late == {"k_a": True, "k_b": False}
+        with pytest.raises(ValueError, match="sender"):
+            repo.add_events(s, [_simple("x")], sender="")
 
 
 @pytest.mark.parametrize(

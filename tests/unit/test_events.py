@@ -478,3 +478,89 @@ def test_one_event_record_for_the_parser_and_the_store() -> None:
     assert [type(e) for e in events] == [ev.Event, ev.Event]
     for i, event in enumerate(events):
         repo.check_event(event, f"items[{i}]")  # storable as parsed
+
+
+# --------------------------------------------------------------------------------------------
+# Malformed items found by the probe (issue 22): each is one item error, never an exception
+# --------------------------------------------------------------------------------------------
+
+
+def _nested(levels: int) -> Any:
+    value: Any = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+EDGE_TIMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+
+
+@pytest.mark.parametrize("when", EDGE_TIMES)
+def test_times_at_the_edge_of_the_calendar_are_item_errors(when: str) -> None:
+    items = [simple(time=when), completed(timestamp=when), completed(timestamp=None, stored=when)]
+    result = parse([*items, simple()])
+    fields = [(e.index, e.field) for e in result.errors]
+    assert fields == [(0, "time"), (1, "timestamp"), (2, "stored")]
+    assert "calendar" in result.errors[0].message and len(result.events) == 1
+    with pytest.raises(ValueError, match="calendar"):
+        ev.parse_time(when)
+
+
+def test_times_before_1970_are_refused() -> None:
+    result = parse([simple(time="1969-12-31T23:59:59Z"), completed(timestamp="0001-01-02T00:00Z")])
+    assert [(e.field, e.message) for e in result.errors] == [
+        ("time", "lies before 1970-01-01"),
+        ("timestamp", "lies before 1970-01-01"),
+    ]
+
+
+def test_a_malformed_extension_iri_is_an_item_error() -> None:
+    stmt = completed(context={"extensions": {"http://[::1": "x"}})
+    result = parse([stmt, simple()])
+    assert [(e.index, e.field) for e in result.errors] == [(0, "context.extensions")]
+    assert len(result.events) == 1
+
+
+@pytest.mark.parametrize("levels", [33, 600, 900, 50_000])
+def test_deep_nesting_is_refused_without_recursion(levels: int) -> None:
+    stmt = completed(result={"extensions": {"https://x.example/e": _nested(levels)}})
+    result = parse([stmt, simple()])
+    assert [(e.index, e.field) for e in result.errors] == [(0, "result")]
+    assert "32 levels" in result.errors[0].message and len(result.events) == 1
+    ok = completed(result={"extensions": {"https://x.example/e": _nested(28)}})
+    assert not parse([ok]).errors
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"event_id": "ev-\ud800"}, "event_id"),
+        ({"program_id": "PL\udfff"}, "program_id"),
+        ({"\ud800": 1}, ""),
+        ({"event_id": "ev-\x00"}, "event_id"),
+        ({"score": float("nan")}, "score"),
+    ],
+)
+def test_text_that_cannot_be_stored_or_answered_is_an_item_error(
+    change: dict[str, Any], field: str
+) -> None:
+    result = parse([simple(**change), simple(event_id="evt-2")])
+    assert [(e.index, e.field, e.event_id) for e in result.errors] == [(0, field, None)]
+    json.dumps([e.model_dump() for e in result.errors]).encode()  # the answer can be encoded
+    stmt = completed(result={"response": "\ud800", "extensions": {"https://x/e": float("inf")}})
+    assert [e.field for e in parse([stmt]).errors] == ["result"]
+
+
+def test_a_huge_integer_score_is_an_item_error() -> None:
+    stmt = completed(result={"score": {"raw": 10**400, "min": 0, "max": 100}})
+    assert [e.field for e in parse([stmt]).errors] == ["result.score.raw"]
+
+
+@pytest.mark.parametrize(
+    "event_id", [f"evt{OTHER_NIP}", "evt_19900315_201503_2_002", "x/1990.0315.2015.0320.02"]
+)
+def test_an_event_id_holding_any_nip_is_refused(event_id: str) -> None:
+    result = parse([simple(event_id=event_id), simple(event_id="evt-20240501-093000-1234")])
+    assert [(e.index, e.field, e.event_id) for e in result.errors] == [(0, "event_id", None)]
+    assert_no_nip(json.dumps([e.model_dump() for e in result.errors]), OTHER_NIP)
+    assert [e.event_id for e in result.events] == ["evt-20240501-093000-1234"]

@@ -21,9 +21,11 @@ def events(
     batch: Annotated[list[Any] | dict[str, Any], Body()],
 ) -> Response:
     """A batch of simple events or xAPI statements (a JSON array, or ``{"events": [...]}``);
-    bad items are reported one by one, the good ones kept; replays change nothing. A batch
-    over the size limit is 413."""
+    bad items are reported one by one, the good ones kept; replays change nothing. Event and
+    statement ids are the sending key's own: the same id from another key is another event. A
+    void is refused unless the statement it names is stored and was sent by this key or is
+    about a person of its units. A batch over the size limit is 413."""
     items = batch.get("events") if isinstance(batch, dict) else batch
     if not isinstance(items, list):
         raise HTTPException(422, 'send a JSON array of events, or {"events": [...]}')
-    return as_json(service.ingest_events(items, key.units))
+    return as_json(service.ingest_events(items, key.units, key.key_id))
