@@ -182,19 +182,20 @@ class Progression(SimulationState):
         tier = self.pos_tier[p.pos]
         ok = act & np.isin(tier, list(NEXT_JF_TIER)) & self.good_record(y)
         ok &= (p.pos_start <= ymd(year - 3, 12, 31)) & (p.grade >= self.pos_max_g[p.pos])
-        # positions at the start of the step: someone promoted from one tier is not a candidate
-        # again in the next tier the same year (three years in a tier; one rank change a date)
+        # Someone promoted from one tier is never a candidate again in the next tier the same
+        # year (three years in a tier; two rank changes could share a date). They still take
+        # their random draw, so organisations where this never happened keep their files.
         start = p.pos.copy()
         for pos in np.unique(start[ok]):
             nxt = self.pos_index.get(f"JF-{self.pos_jf[pos]}-{NEXT_JF_TIER[self.pos_tier[pos]]}")
             if nxt is None:
                 continue
-            idx = np.flatnonzero(ok & (start == pos))
+            idx = np.flatnonzero(ok & (p.pos == pos))
             ready = self.readiness(idx, nxt)
             trained = self.completed[idx].any(axis=1) & self._tier_training(idx, pos)
             logit = -1.6 + 7 * (ready - 0.8) + 0.5 * self.z[idx] + 0.8 * trained
             prob = sigmoid(logit) * min(1.0, 0.3 + 2 * self._vacancy(nxt))
-            go = idx[rng.random(len(idx)) < prob]
+            go = idx[(rng.random(len(idx)) < prob) & (start[idx] == pos)]
             self._move(go, np.full(len(go), nxt), p.unit[go], self._q4(year, len(go)), "jf_tier")
 
     def _tier_training(self, idx: np.ndarray, pos: int) -> np.ndarray:
