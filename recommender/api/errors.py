@@ -115,12 +115,15 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     503: _retry("the service is busy, or a model it needs is not loaded"),
 }
 SCOPE_ERROR: dict[int | str, dict[str, Any]] = {403: _error("the API key lacks the scope")}
-#: Answers of a route outside ``/v1`` that needs a key.
+_ERROR_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+#: Answers of a route outside ``/v1`` that needs a key, declared as JSON whatever the route's
+#: own media type (``/metrics`` answers text).
 KEY_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: COMMON_ERRORS[401],
-    503: COMMON_ERRORS[503],
-    **SCOPE_ERROR,
+    status: {"description": COMMON_ERRORS[status]["description"], "content": _ERROR_JSON}
+    for status in (401, 503)
 }
+KEY_ERRORS[403] = {"description": SCOPE_ERROR[403]["description"], "content": _ERROR_JSON}
+KEY_ERRORS[503]["headers"] = COMMON_ERRORS[503]["headers"]
 EMPLOYEE_ERRORS: dict[int | str, dict[str, Any]] = {
     **SCOPE_ERROR,
     404: _error("unknown or malformed identifier, or an employee outside the key's units"),
