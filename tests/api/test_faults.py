@@ -171,6 +171,7 @@ def test_database_down_reads_continue_events_503_nothing_accepted_is_lost(
     with TestClient(create_app(settings, svc), headers={"X-API-Key": keys["lms"]}) as c:
         for path in READS:  # the key is checked once while the database is there
             assert c.get(f"/v1/employees/{nips[0]}/{path}").status_code == 200
+        assert c.get("/metrics", headers={"X-API-Key": keys["admin"]}).status_code == 200
         lms = Lms(c, nips, program)
         lms.start()
         wait_until(lambda: len(lms.accepted) >= 20, 30)
