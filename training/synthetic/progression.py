@@ -140,7 +140,8 @@ class Progression(SimulationState):
         """Per person: the first of the month after reaching the position's BUP."""
         p = self.p
         months = (self.pos_bup[p.pos] * 12 + 1).astype("timedelta64[M]")
-        return (p.birth.astype("datetime64[M]") + months).astype("datetime64[D]")
+        at: np.ndarray = (p.birth.astype("datetime64[M]") + months).astype("datetime64[D]")
+        return at
 
     def retire(self, year: int) -> None:
         """Retirement at the position's age limit (BUP), and a few resignations."""
