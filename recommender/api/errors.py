@@ -60,8 +60,9 @@ VALUE_PLACEHOLDER = "<value>"
 #: Error types whose message is a validator's own text (it may quote what was sent).
 _OWN_TEXT = frozenset({"value_error", "assertion_error"})
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-#: Runs of 8 or more digits, with optional single separators (a NIP is 18): masked.
-_DIGITS = re.compile(r"\d(?:[ .\-']?\d){7,}")
+#: Runs of 16 or more digits, with optional single separators (a NIK is 16, a NIP 18): masked;
+#: no limit a message states is that long.
+_DIGITS = re.compile(r"\d(?:[ .\-']?\d){15,}")
 #: What each field of a cold-start profile must satisfy (the answer to a ProfileError).
 PROFILE_RULES = {
     "position_id": "unknown position id",
