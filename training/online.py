@@ -63,7 +63,7 @@ def load(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
         ).all()
         events = session.execute(
             select(
-                Event.event_id,
+                (Event.sender + ":" + Event.event_id).label("event_id"),  # ids are per sender
                 Event.request_id,
                 Event.employee_id,
                 Event.item_id,
