@@ -40,10 +40,10 @@ Other objects: StatementRef -> ``"statement"`` (its UUID), SubStatement -> ``"su
 **Verbs.** ADL verbs ``completed``, ``passed``, ``failed``, ``scored``, ``registered`` map to
 ``complete``, ``pass``, ``fail``, ``score``, ``enrol``; ``voided`` (object must be a StatementRef)
 is ``void`` with ``voids`` = the named statement id (the store takes a void only when that
-statement is stored and the sender may see it, see :func:`recommender.store.ingest.void_problem`); every other verb (``attempted``,
-``experienced``, ``attended``, any non-ADL IRI) is ``other``: stored and acknowledged, never
-rejected. The type follows the verb only: ``attempted`` with ``result.completion = true`` stays
-``other`` (``Event.completion`` carries the flag).
+statement is stored and the sender may see it: :func:`recommender.store.ingest.void_problem`);
+every other verb (``attempted``, ``experienced``, ``attended``, any non-ADL IRI) is ``other``:
+stored and acknowledged, never rejected. The type follows the verb only: ``attempted`` with
+``result.completion = true`` stays ``other`` (``Event.completion`` carries the flag).
 
 **Ids.** Simple events carry ``event_id`` (1-128 characters, surrounding blanks stripped). An xAPI
 statement uses its ``id`` (a UUID, written in canonical lower-case form) or, without one,

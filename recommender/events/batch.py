@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from recommender.events.xapi import parse_statement, statement_id_or_none
 MAX_BATCH: Final = 1000
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 #: 18 digits with optional single separators (a NIP in any spelling) and e-mail addresses.
 _NIP_LIKE = re.compile(r"\d(?:[ .\-']?\d){17}")
 _EMAIL_LIKE = re.compile(r"[^\s\"'<>(),;:]+@[^\s\"'<>(),;:]+")
@@ -93,7 +95,17 @@ def parse_batch(
 
 
 def _parse_item(item: Any, ctx: Context) -> tuple[Event | None, list[tuple[str, str]]]:
-    """One item -> its event, or None and its problems ``(field, message)``."""
+    """One item -> its event, or None and its problems ``(field, message)``. A value error the
+    checks did not foresee is still one item's problem (logged by type only), never the
+    batch's."""
+    try:
+        return _parse_checked(item, ctx)
+    except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+        log.warning("an event item could not be read: %s", type(exc).__name__)
+        return None, [("", "could not be read (malformed value)")]
+
+
+def _parse_checked(item: Any, ctx: Context) -> tuple[Event | None, list[tuple[str, str]]]:
     if not isinstance(item, dict):
         return None, [("", "an event must be a JSON object")]
     shape = shape_problem(item)  # before anything walks the item recursively

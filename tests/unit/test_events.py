@@ -564,3 +564,15 @@ def test_an_event_id_holding_any_nip_is_refused(event_id: str) -> None:
     assert [(e.index, e.field, e.event_id) for e in result.errors] == [(0, "event_id", None)]
     assert_no_nip(json.dumps([e.model_dump() for e in result.errors]), OTHER_NIP)
     assert [e.event_id for e in result.events] == ["evt-20240501-093000-1234"]
+
+
+def test_an_unforeseen_value_error_stays_with_its_item(monkeypatch: pytest.MonkeyPatch) -> None:
+    from recommender.events import batch
+
+    def broken(stmt: dict[str, Any], ctx: Any) -> ev.Event:
+        raise OverflowError("something no check foresaw")
+
+    monkeypatch.setattr(batch, "parse_statement", broken)
+    result = parse([completed(), simple()])
+    assert [(e.index, e.field) for e in result.errors] == [(0, "")]
+    assert [e.source for e in result.events] == ["simple"]
