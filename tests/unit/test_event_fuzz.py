@@ -34,6 +34,7 @@ from recommender.store.db import make_engine, make_sessionmaker, upgrade
 from recommender.store.keys import create_key, key_id_of
 from recommender.store.models import Event
 from tests.conftest import TEST_KEY
+from tests.store.conftest import BACKENDS, fresh_database
 
 AT = pd.Timestamp("2026-03-01")
 ADL = "http://adlnet.gov/expapi/verbs/"
@@ -53,18 +54,27 @@ class Rig:
     unit_of: dict[str, str]  # pseudonym -> unit
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=BACKENDS)
 def rig(
-    tiny_clean: Path, tiny_raw: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tiny_clean: Path,
+    tiny_raw: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Rig]:
+    """The app on SQLite and on PostgreSQL (which refuses NUL characters and NaN in JSON)."""
     tmp = tmp_path_factory.mktemp("fuzz")
+    with fresh_database(request.param, tmp) as url:
+        yield from _rig(url, tiny_clean, tiny_raw, tmp)
+
+
+def _rig(url: str, tiny_clean: Path, tiny_raw: Path, tmp: Path) -> Iterator[Rig]:
     cfg = Settings(
         pseudonym_key=TEST_KEY,  # type: ignore[arg-type]
         data_dir=tiny_clean.parent,
         models_dir=tmp / "models",
         mlflow_tracking_uri=f"sqlite:///{tmp / 'mlruns.db'}",
         mlflow_artifact_root=str(tmp / "art"),
-        database_url=f"sqlite:///{tmp / 'app.db'}",
+        database_url=url,
         rate_limit_per_key=0,
     )
     engine = make_engine(cfg.database_url)
