@@ -114,7 +114,7 @@ def _simple(nip: str, kind: str, event_id: str, **extra: Any) -> dict[str, Any]:
 
 # ----------------------------------------------------------------- finding 1: cross-unit voids
 def test_finding1_a_unit_key_cannot_void_another_units_completion(
-    api: TestClient, sides: tuple[Side, Side], store
+    api: TestClient, sides: tuple[Side, Side], store, keys: dict[str, str]
 ) -> None:  # type: ignore[no-untyped-def]
     a, b = sides
     completion = _statement(b.nips[0], "completed")
@@ -123,9 +123,24 @@ def test_finding1_a_unit_key_cannot_void_another_units_completion(
     assert body["inserted"] == 0 and [e["index"] for e in body["errors"]] == [0]
     assert body["errors"][0]["field"] == "object.id"
     assert not any(row.voided for row in _rows(store, completion["id"]))
-    # the sending key may void its own statement
-    assert _post(api, b, [_void(completion["id"])])["inserted"] == 1
+    # the sending key may void its own statement; a voiding statement cannot be voided
+    own_void = _void(completion["id"])
+    assert _post(api, b, [own_void])["inserted"] == 1
     assert all(row.voided for row in _rows(store, completion["id"]))
+    again = _post(api, b, [_void(own_void["id"])])
+    assert [(e["field"], e["message"]) for e in again["errors"]] == [
+        ("object.id", "names a voiding statement, which cannot be voided")
+    ]
+    # a key that sees every unit may void another key's statement; a void may follow its
+    # statement in the same batch
+    other = _statement(b.nips[1], "completed")
+    assert _post(api, b, [other])["inserted"] == 1
+    every = Side(keys["lms"], "", [])
+    assert _post(api, every, [_void(other["id"])])["inserted"] == 1
+    assert all(row.voided for row in _rows(store, other["id"]))
+    late = _statement(a.nips[0], "completed")
+    assert _post(api, a, [_void(late["id"]), late])["inserted"] == 2
+    assert all(row.voided for row in _rows(store, late["id"]))
 
 
 def test_finding1_no_pre_emptive_voids(api: TestClient, sides: tuple[Side, Side], store) -> None:  # type: ignore[no-untyped-def]
