@@ -61,14 +61,11 @@ The measure lives in :mod:`training.exposure` (below the pipelines, which use it
 :mod:`~training.exposure.figures` (group, attribute and report figures),
 :mod:`~training.exposure.report` (a version's report, and in words),
 :mod:`~training.exposure.rule` (the promotion rule), :mod:`~training.exposure.store` (the report
-on an MLflow run). This module is the one place to reach all of it, above the pipelines:
-:func:`recompute` needs the version's pipeline (:func:`training.pipeline.recompute_fairness`).
+on an MLflow run). This module is the one place to reach all of it. Recomputing a registered
+version's report needs its pipeline: :func:`training.pipeline.recompute_fairness`.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 from training.exposure.figures import (
     ATTAINABLE,
@@ -122,7 +119,6 @@ from training.exposure.store import (
     load,
     log,
 )
-from training.pipeline import recompute_fairness
 
 __all__ = [
     "AGE_BANDS",
@@ -165,25 +161,6 @@ __all__ = [
     "programmes_scored",
     "programs_report",
     "ratio_line",
-    "recompute",
     "rows",
     "top_of_ladder",
 ]
-
-
-def recompute(
-    settings: Any,
-    kind: str,
-    run_id: str,
-    data: Any,
-    progress: Callable[[str], None],
-    rules: str | None = None,
-) -> tuple[Report, bool]:
-    """Recompute a registered version's report from the clean tables in ``data`` with the run's
-    own settings and its booster (hash verified): :func:`training.pipeline.recompute_fairness`
-    with positional arguments. Returns (report, whether ``data`` has the run's data
-    fingerprint); raises ValueError for an unknown ``kind``, FileNotFoundError for missing
-    tables, ModelIntegrityError for a tampered booster."""
-    return recompute_fairness(
-        settings=settings, kind=kind, run_id=run_id, data=data, progress=progress, rules=rules
-    )

@@ -1,6 +1,9 @@
-"""Per-kind model commands: ``train``, ``evaluate``, ``promote`` and ``fairness``, each with a
-``programs`` and a ``careers`` subcommand. (Kept together: they are to be generated from the
-pipeline registry.)
+"""Per-kind model commands: ``train``, ``evaluate``, ``promote`` and ``fairness``, one
+subcommand per kind of the pipeline registry (:data:`training.pipeline.PIPELINES`, keyed by
+:class:`training.kinds.Kind`), generated in one loop over :data:`KIND_COMMANDS`. A kind adds its
+own ``train`` command (its options: ``train programs --no-decisions --dask``) and how its
+headline is printed; ``evaluate``, ``promote`` and ``fairness`` are the same for every kind and
+call the pipeline's contract.
 
 The training modules (LightGBM, MLflow: about a second) are imported inside the commands, so
 that ``jenjang --help`` and the other commands do not pay for them.
@@ -9,6 +12,8 @@ that ``jenjang --help`` and the other commands do not pay for them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +24,7 @@ from rich.table import Table as RichTable
 from recommender.careers.rules import RulesError
 from recommender.cli.common import DataOpt, JsonOpt, clean_dir, console, err, fail, settings
 from training.cli.common import steps, str_or_none
+from training.kinds import Kind
 
 train_app = typer.Typer(no_args_is_help=True, help="Train a model, log it to MLflow, register it.")
 evaluate_app = typer.Typer(
@@ -64,7 +70,6 @@ def _parity(min_parity: float | None) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------- programs
-@train_app.command("programs")
 def train_programs(
     data: DataOpt = None,
     decisions: Annotated[
@@ -146,48 +151,7 @@ def _print_rankers(head: dict[str, dict[str, Any]]) -> None:
     )
 
 
-@evaluate_app.command("programs")
-def evaluate_programs(
-    data: DataOpt = None, model: ModelOpt = "challenger", as_json: JsonOpt = False
-) -> None:
-    """Score a registered programme ranker and the baselines on the test year."""
-    from training import programs
-
-    folder = clean_dir(data=data)
-    bar, step = steps()
-    try:
-        with bar:
-            results = programs.evaluate(settings(), folder, model, programs.ProgramsConfig(), step)
-    except LookupError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    head = programs.headline(results)
-    if as_json:
-        print(json.dumps(head))
-    else:
-        _print_rankers(head)
-
-
-@promote_app.command("programs")
-def promote_programs(
-    model: PromoteModelOpt = "challenger",
-    accept_fairness_risk: FairnessRiskOpt = None,
-    min_parity: MinParityOpt = None,
-) -> None:
-    """Make the challenger the champion if it beats the champion and passes group parity."""
-    from training import programs
-
-    cfg = programs.ProgramsConfig(**_parity(min_parity))
-    try:
-        decision = programs.promote(settings(), cfg, model, accept_fairness_risk)
-    except LookupError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    _print_decision(decision)
-
-
 # -------------------------------------------------------------------------------- careers
-@train_app.command("careers")
 def train_careers(data: DataOpt = None) -> None:
     """Train the next-position ranker (LambdaRank), evaluate against the markov and similarity
     baselines, log to MLflow and register it as jenjang-careers@challenger."""
@@ -226,45 +190,6 @@ def _print_careers(head: dict[str, dict[str, Any]]) -> None:
         )
 
 
-@evaluate_app.command("careers")
-def evaluate_careers(
-    data: DataOpt = None, model: ModelOpt = "challenger", as_json: JsonOpt = False
-) -> None:
-    """Score a registered next-position ranker and the baselines on the test year."""
-    from training import careers
-
-    folder = clean_dir(data=data)
-    cfg = careers.CareersConfig(rules=str_or_none(path=settings().career_rules))
-    bar, step = steps()
-    try:
-        with bar:
-            results = careers.evaluate(settings(), folder, model, cfg, step)
-    except (LookupError, RulesError) as exc:
-        fail(exc=exc)
-    head = careers.headline(results)
-    if as_json:
-        print(json.dumps(head))
-    else:
-        _print_careers(head)
-
-
-@promote_app.command("careers")
-def promote_careers(
-    model: PromoteModelOpt = "challenger",
-    accept_fairness_risk: FairnessRiskOpt = None,
-    min_parity: MinParityOpt = None,
-) -> None:
-    """Make the challenger the champion if it beats the champion's MRR and passes parity."""
-    from training import careers
-
-    cfg = careers.CareersConfig(**_parity(min_parity))
-    try:
-        decision = careers.promote(settings(), cfg, model, accept_fairness_risk)
-    except LookupError as exc:
-        fail(exc=exc)
-    _print_decision(decision)
-
-
 def _print_decision(decision: dict[str, Any]) -> None:
     colour = {"promoted": "green", "refused": "red"}.get(decision["decision"], "yellow")
     console.print(f"[{colour}]{decision['decision']}[/]: version {decision['version']}")
@@ -273,37 +198,24 @@ def _print_decision(decision: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------- fairness
-@fairness_app.command("programs")
-def fairness_programs(
-    version: FairVersion = "champion", data: DataOpt = None, as_json: JsonOpt = False
-) -> None:
-    """Exposure of career-advancing programmes in the top 10 by sex, region, age band and
-    grade for a registered version: the table logged on its run, or recomputed from the data
-    (and then logged) for a version trained before the fairness step."""
-    _fairness("programs", version, data, as_json)
-
-
-@fairness_app.command("careers")
-def fairness_careers(
-    version: FairVersion = "champion", data: DataOpt = None, as_json: JsonOpt = False
-) -> None:
-    """Exposure of career-advancing positions (a higher tier) in the top 10 by sex, region, age
-    band and grade for a registered version (logged table, or recomputed and logged)."""
-    _fairness("careers", version, data, as_json)
-
-
-def _recompute(kind: str, run_id: str, folder: Path) -> tuple[Any, bool]:
+def _recompute(kind: Kind, run_id: str, folder: Path) -> tuple[Any, bool]:
     """The fairness report of run ``run_id`` recomputed from ``folder`` and logged on the run;
     (report, same data as the run trained on). Exits 2 when it cannot be computed."""
     from recommender.programs.ranker import ModelIntegrityError
     from training import fairness
+    from training.pipeline import recompute_fairness
 
     current = settings()
     bar, step = steps()
     try:
         with bar:
-            report, same_data = fairness.recompute(
-                current, kind, run_id, folder, step, str_or_none(path=current.career_rules)
+            report, same_data = recompute_fairness(
+                settings=current,
+                kind=kind,
+                run_id=run_id,
+                data=folder,
+                progress=step,
+                rules=str_or_none(path=current.career_rules),
             )
     except (ModelIntegrityError, RulesError, ValueError, FileNotFoundError) as exc:
         fail(exc=exc)
@@ -311,15 +223,15 @@ def _recompute(kind: str, run_id: str, folder: Path) -> tuple[Any, bool]:
     return report, same_data
 
 
-def _fairness(kind: str, version: str, data: Path | None, as_json: bool) -> None:
+def _fairness(kind: Kind, items: str, version: str, data: Path | None, as_json: bool) -> None:
     from training import fairness, registry
 
-    name = f"jenjang-{kind}"
+    name = kind.model_name
     try:
-        mv = registry.model_version(settings(), name, version, f"jenjang train {kind}")
+        mv = registry.model_version(settings(), name, version, kind.train_command)
     except LookupError as exc:
         fail(exc=exc)
-    report, source, same_data = fairness.load(settings(), mv.run_id, kind), "logged", True
+    report, source, same_data = fairness.load(settings(), mv.run_id, kind.value), "logged", True
     folder = None
     if report is None:
         folder = clean_dir(data=data)
@@ -329,10 +241,9 @@ def _fairness(kind: str, version: str, data: Path | None, as_json: bool) -> None
         head = {"model": name, "version": str(mv.version), "run_id": mv.run_id, "source": source}
         print(json.dumps({**head, "same_data": same_data, **report.to_dict()}))
         return
-    what = "programmes" if kind == "programs" else "positions (a higher tier)"
     years = ", ".join(str(y) for y in report.years)
     console.print(
-        f"{name} version {mv.version} (run {mv.run_id}): exposure of career-advancing {what} "
+        f"{name} version {mv.version} (run {mv.run_id}): exposure of career-advancing {items} "
         f"in the top {report.k}, test year {years}, {report.people:,} people "
         f"({report.excluded_top} at the top of the ladder not measured)",
         highlight=False,
@@ -355,3 +266,116 @@ def _print_fairness(report: Any) -> None:
     console.print(table)
     for a in report.attributes:
         console.print(f"  {fairness.ratio_line(a, report.min_group)}", highlight=False)
+
+
+# ------------------------------------------------------------------ generated per kind
+@dataclass(frozen=True)
+class KindCommands:
+    """What the commands of one kind add to the pipeline's own operations: its ``train``
+    command (own options), how it prints a headline, the help of the generated commands, the
+    items its fairness report is about, and whether evaluation reads the career rules of the
+    settings."""
+
+    train: Callable[..., None]
+    show: Callable[[dict[str, dict[str, Any]]], None]
+    evaluate_help: str
+    promote_help: str
+    fairness_help: str
+    items: str
+    rules: bool = False
+
+
+#: One entry per kind of :data:`training.pipeline.PIPELINES` (:class:`training.kinds.Kind`).
+KIND_COMMANDS: dict[Kind, KindCommands] = {
+    Kind.PROGRAMS: KindCommands(
+        train=train_programs,
+        show=_print_rankers,
+        evaluate_help="Score a registered programme ranker and the baselines on the test year.",
+        promote_help="Make the challenger the champion if it beats the champion and passes "
+        "group parity.",
+        fairness_help="Exposure of career-advancing programmes in the top 10 by sex, region, "
+        "age band and\ngrade for a registered version: the table logged on its run, or "
+        "recomputed from the data\n(and then logged) for a version trained before the "
+        "fairness step.",
+        items="programmes",
+    ),
+    Kind.CAREERS: KindCommands(
+        train=train_careers,
+        show=_print_careers,
+        evaluate_help="Score a registered next-position ranker and the baselines on the test year.",
+        promote_help="Make the challenger the champion if it beats the champion's MRR and "
+        "passes parity.",
+        fairness_help="Exposure of career-advancing positions (a higher tier) in the top 10 by "
+        "sex, region, age\nband and grade for a registered version (logged table, or "
+        "recomputed and logged).",
+        items="positions (a higher tier)",
+        rules=True,
+    ),
+}
+
+
+def _evaluate_command(kind: Kind, spec: KindCommands) -> Callable[..., None]:
+    def evaluate(
+        data: DataOpt = None, model: ModelOpt = "challenger", as_json: JsonOpt = False
+    ) -> None:
+        from training.pipeline import get_pipeline
+
+        pipeline = get_pipeline(kind)
+        folder = clean_dir(data=data)
+        rules = {"rules": str_or_none(path=settings().career_rules)} if spec.rules else {}
+        cfg = pipeline.config(**rules)
+        bar, step = steps()
+        try:
+            with bar:
+                results = pipeline.evaluate(
+                    settings=settings(), data=folder, model=model, cfg=cfg, progress=step
+                )
+        except (LookupError, RulesError) as exc:
+            fail(exc=exc)
+        head = pipeline.headline(results=results)
+        if as_json:
+            print(json.dumps(head))
+        else:
+            spec.show(head)
+
+    return evaluate
+
+
+def _promote_command(kind: Kind) -> Callable[..., None]:
+    def promote(
+        model: PromoteModelOpt = "challenger",
+        accept_fairness_risk: FairnessRiskOpt = None,
+        min_parity: MinParityOpt = None,
+    ) -> None:
+        from training.pipeline import get_pipeline
+
+        pipeline = get_pipeline(kind)
+        cfg = pipeline.config(**_parity(min_parity))
+        try:
+            decision = pipeline.promote(
+                settings=settings(),
+                cfg=cfg,
+                candidate=model,
+                fairness_override=accept_fairness_risk,
+            )
+        except LookupError as exc:
+            fail(exc=exc)
+        _print_decision(decision)
+
+    return promote
+
+
+def _fairness_command(kind: Kind, spec: KindCommands) -> Callable[..., None]:
+    def fairness(
+        version: FairVersion = "champion", data: DataOpt = None, as_json: JsonOpt = False
+    ) -> None:
+        _fairness(kind, spec.items, version, data, as_json)
+
+    return fairness
+
+
+for _kind, _spec in KIND_COMMANDS.items():
+    train_app.command(_kind.value)(_spec.train)
+    evaluate_app.command(_kind.value, help=_spec.evaluate_help)(_evaluate_command(_kind, _spec))
+    promote_app.command(_kind.value, help=_spec.promote_help)(_promote_command(_kind))
+    fairness_app.command(_kind.value, help=_spec.fairness_help)(_fairness_command(_kind, _spec))
