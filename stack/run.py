@@ -221,7 +221,8 @@ def _banner(cfg: StackConfig, info: dict[str, Any]) -> str:
     lines = [
         f"Jenjang stack is up after {info['seconds_to_ready']:.0f} s:",
         f"  service         {url}  ({cfg.service_workers} workers on one port; "
-        f"OpenAPI {url}/docs, HR pages {url}/, health {url}/readyz, metrics {url}/metrics)",
+        f"OpenAPI {url}/docs, HR pages {url}/, health {url}/readyz, "
+        f"metrics {url}/metrics (admin key))",
         f"  MLflow          {cfg.tracking_uri}  (backend {display_url(cfg.mlflow_backend_url)}; "
         f"artifacts served from {cfg.artifacts_dir})",
         f"  Dask scheduler  {cfg.scheduler_address}  ({cfg.dask_workers} workers, no dashboard)",
