@@ -344,7 +344,9 @@ def _property(rig: Rig, examples: int) -> dict[str, int]:
 def _assert_coverage(totals: dict[str, int], examples: int) -> None:
     assert totals["bodies"] >= examples * 0.9, totals
     assert totals["refused"] > examples // 50 and totals["errors"] > examples, totals
-    assert totals["inserted"] > examples // 4 and totals["voided"] > 0, totals
+    # At least a tenth of the bodies store items: 23-28 % were seen (500 bodies), the share
+    # moves with what earlier tests of the same worker left in Hypothesis' global state.
+    assert totals["inserted"] > examples // 10 and totals["voided"] > 0, totals
 
 
 def test_generated_event_bodies_never_fail_or_half_store(rig: Rig) -> None:
