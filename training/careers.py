@@ -45,11 +45,11 @@ from training.configs import CareersConfig
 from training.datasets import SPLITS
 from training.exposure.figures import Report
 from training.exposure.report import careers_report
-from training.exposure.rule import exposure_rule
 from training.exposure.store import log as log_fairness
 from training.fingerprint import data_fingerprint
 from training.frames import query_groups
 from training.kinds import Kind
+from training.promotion import promote_kind
 
 KIND = Kind.CAREERS
 MODEL_NAME = KIND.model_name
@@ -262,19 +262,15 @@ def promote(
     fairness_override: str | None = None,
 ) -> dict[str, Any]:
     """Move ``champion`` to the candidate if it passes :func:`gate` and the exposure rule
-    (:func:`training.fairness.gate`); the decision is logged."""
-    return registry.promote(
-        settings,
-        MODEL_NAME,
-        candidate,
-        registry.with_fairness(
-            check=lambda new, old: gate(new, old, cfg),
-            fairness_check=exposure_rule(
-                kind=KIND, min_ratio=cfg.min_exposure_ratio, tolerance=cfg.exposure_tolerance
-            ),
-            override=fairness_override,
-        ),
-        KIND.train_command,
+    (:func:`training.promotion.promote_kind`); the decision is logged."""
+    return promote_kind(
+        settings=settings,
+        kind=KIND,
+        quality=lambda new, old: gate(new, old, cfg),
+        min_exposure_ratio=cfg.min_exposure_ratio,
+        exposure_tolerance=cfg.exposure_tolerance,
+        candidate=candidate,
+        fairness_override=fairness_override,
     )
 
 

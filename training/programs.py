@@ -32,11 +32,11 @@ from training.datasets import SPLITS, YearFrame, build_year, concat
 from training.evaluate import best_baseline, evaluate_all
 from training.exposure.figures import Report
 from training.exposure.report import programs_report
-from training.exposure.rule import exposure_rule
 from training.exposure.store import log as log_fairness
 from training.fingerprint import data_fingerprint
 from training.frames import query_groups, with_positives
 from training.kinds import Kind
+from training.promotion import promote_kind
 
 log = logging.getLogger(__name__)
 KIND = Kind.PROGRAMS
@@ -294,20 +294,16 @@ def promote(
     candidate: str = tracking.CHALLENGER,
     fairness_override: str | None = None,
 ) -> dict[str, Any]:
-    """Move ``champion`` to the candidate version if it passes the gate and the exposure rule
-    (:func:`training.fairness.gate`); log the decision."""
-    return registry.promote(
-        settings,
-        MODEL_NAME,
-        candidate,
-        registry.with_fairness(
-            check=lambda new, old: gate(new, old, cfg),
-            fairness_check=exposure_rule(
-                kind=KIND, min_ratio=cfg.min_exposure_ratio, tolerance=cfg.exposure_tolerance
-            ),
-            override=fairness_override,
-        ),
-        KIND.train_command,
+    """Move ``champion`` to the candidate if it passes :func:`gate` and the exposure rule
+    (:func:`training.promotion.promote_kind`); the decision is logged."""
+    return promote_kind(
+        settings=settings,
+        kind=KIND,
+        quality=lambda new, old: gate(new, old, cfg),
+        min_exposure_ratio=cfg.min_exposure_ratio,
+        exposure_tolerance=cfg.exposure_tolerance,
+        candidate=candidate,
+        fairness_override=fairness_override,
     )
 
 
