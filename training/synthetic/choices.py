@@ -1,0 +1,148 @@
+"""Enrolment choices of the simulation: who enrols in what (perceived gaps, priorities,
+habits, modality taste, noise), mandatory training and the year-end push to 20 JP. See
+``docs/synthetic-behaviour.md`` ("Who enrols in what").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recommender import domain
+from training.synthetic import catalog_data as cd
+from training.synthetic.outcomes import Outcomes
+from training.synthetic.sessions import offered
+from training.synthetic.state import (
+    ymd,
+)
+from training.synthetic.world import G
+
+
+class Choices(Outcomes):
+    """Discretionary and mandatory enrolments; their outcomes come from :class:`Outcomes`."""
+
+    def perceived_gap(self, idx: np.ndarray) -> np.ndarray:
+        """Gaps as HR and the person see them: assessed levels, else a prior below standard."""
+        req = self.w.req[self.p.pos[idx]]
+        prior = np.where(req > 0, req - 0.6, 1.0)
+        seen = np.where(np.isnan(self.assessed[idx]), prior, self.assessed[idx])
+        gap = np.clip(req - seen, 0, None) * self.w.req_weight[self.p.pos[idx]]
+        target = np.clip(np.minimum(req + 1, 5) - seen, 0, None) * (req > 0) * 0.35
+        return (gap + target).astype(np.float32)
+
+    def utilities(self, idx: np.ndarray, y: int, year: int) -> np.ndarray:
+        """Utility of each programme for each person (len(idx) x programmes); -inf: ineligible."""
+        p, w = self.p, self.w
+        pos = p.pos[idx]
+        u = 1.1 * (self.perceived_gap(idx) @ self.gm)
+        u += 0.9 * (w.prio[y] @ self.gm)[None, :] + 0.5 * self.pop_log[None, :]
+        u += 0.4 * ((w.req[pos] > 0).astype(np.float32) @ self.prog_uses)
+        u += w.pos_taste[pos] + w.unit_taste[p.unit[idx]]
+        trend = 0.5 if year >= 2020 else -0.3
+        u += (0.8 * p.e_aff[idx, None] + trend) * self.self_paced[None, :]
+        if year == 2020:
+            u -= 0.8 * self.classical[None, :]  # COVID: classroom training cut back
+        share = self.mod_count[idx] / np.maximum(self.mod_count[idx].sum(1, keepdims=True), 1)
+        u += 0.8 * share[:, self.mod_idx]
+        uniform = self.rng.random(u.shape, dtype=np.float32)
+        u -= np.log(-np.log(np.clip(uniform, 1e-7, 1 - 1e-7)))  # Gumbel noise: a random choice
+        return np.where(self.eligible(idx, year), u, -np.inf)
+
+    def eligible(self, idx: np.ndarray, year: int) -> np.ndarray:
+        """Offered this year, not mandatory-only, fits the tier, prerequisites done, not done."""
+        ok = (offered(self.w, year) & ~self.mandatory)[None, :]
+        ok = ok & self.w.prog_tiers[:, self.tier_idx[self.p.pos[idx]]].T
+        ok = ok & ~self.completed[idx]
+        for prog, pre in enumerate(self.w.prog_prereq):
+            if pre:
+                ok[:, prog] &= self.completed[np.ix_(idx, pre)].all(axis=1)
+        return ok
+
+    def enrol(self, y: int, year: int) -> np.ndarray:
+        """Discretionary and mandatory enrolments of the year; returns JP earned per person."""
+        p, rng = self.p, self.rng
+        idx = np.flatnonzero(self.active(ymd(year, 12, 31)) & (p.hire <= ymd(year, 10)))
+        lam = 2.3 * np.exp(0.3 * p.motivation[idx] + p.support[idx]) * (1.2 if year >= 2021 else 1)
+        k = np.minimum(rng.poisson(lam), 6)
+        persons, progs = self._choose(idx, k, y, year)
+        prio = self.w.prio[y] @ self.gm
+        assigned = rng.random(len(progs)) < 0.12 + 0.35 * prio[progs] / max(float(prio.max()), 1e-6)
+        mp, mprog = self.mandatory_rows(year)
+        persons = np.concatenate([persons, mp])
+        progs = np.concatenate([progs, mprog])
+        source = np.concatenate(
+            [np.where(assigned, "assigned", "self"), np.full(len(mp), "assigned")]
+        )
+        load = np.bincount(persons, minlength=p.n)[persons]
+        return self.outcomes(persons, progs, source, y, year, load)
+
+    def _choose(
+        self, idx: np.ndarray, k: np.ndarray, y: int, year: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        persons, progs = [], []
+        for start in range(0, len(idx), 8192):
+            part, kk = idx[start : start + 8192], k[start : start + 8192]
+            u = self.utilities(part, y, year)
+            top = np.argpartition(-u, 6, axis=1)[:, :6]
+            order = np.argsort(-np.take_along_axis(u, top, 1), axis=1)
+            top = np.take_along_axis(top, order, 1)
+            keep = (np.arange(6)[None, :] < kk[:, None]) & np.isfinite(
+                np.take_along_axis(u, top, 1)
+            )
+            rows, cols = np.nonzero(keep)
+            persons.append(part[rows])
+            progs.append(top[rows, cols])
+        return np.concatenate(persons), np.concatenate(progs)
+
+    def mandatory_rows(self, year: int) -> tuple[np.ndarray, np.ndarray]:
+        """Latsar for new CPNS, PKP/PKA/PKN after appointment, JF basic training when prepared."""
+        p = self.p
+        act = self.active(ymd(year, 12, 31))
+        persons, progs = [], []
+        new = act & (p.hire >= ymd(year - 1, 10)) & (p.hire <= ymd(year, 9))
+        latsar = np.where(p.grade >= G["III/a"], "PL002", "PL001")
+        persons.append(np.flatnonzero(new))
+        progs.append(np.array([self.prog_by_id[x] for x in latsar[new]], dtype=int))
+        tier = self.pos_tier[p.pos]
+        for t, code in (
+            ("pengawas", "PL003"),
+            ("administrator", "PL004"),
+            ("jpt_pratama", "PL005"),
+            ("jpt_madya", "PL006"),
+        ):
+            prog = self.prog_by_id[code]
+            who = np.flatnonzero(
+                act & (tier == t) & ~self.completed[:, prog] & (p.pos_start >= ymd(year - 1, 7))
+            )
+            persons.append(who)
+            progs.append(np.full(len(who), prog))
+        entry = np.isin(tier, ("ahli_pertama", "terampil")) & (p.pos_start >= ymd(year - 1, 7))
+        jf_of = {code: j for j, (code, *_rest) in enumerate(cd.JF)}
+        for person in np.flatnonzero(act & entry & (self.pending_jf < 0)):
+            self.pending_jf[person] = jf_of[self.pos_jf[p.pos[person]]]
+        pend = np.flatnonzero(act & (self.pending_jf >= 0))
+        basic = np.array(
+            [self.prog_by_id[f"PF-{cd.JF[j][0]}-D"] for j in self.pending_jf[pend]], dtype=int
+        )
+        todo = ~self.completed[pend, basic] if len(pend) else np.zeros(0, bool)
+        persons.append(pend[todo])
+        progs.append(basic[todo])
+        return np.concatenate(persons).astype(int), np.concatenate(progs).astype(int)
+
+    def push_twenty_jp(self, y: int, year: int, jp: np.ndarray) -> None:
+        """In the last quarter HR assigns a short e-learning module to many people under 20 JP."""
+        p, rng = self.p, self.rng
+        idx = np.flatnonzero(
+            self.active(ymd(year, 12, 31))
+            & (jp < domain.MIN_JP_PER_YEAR)
+            & (p.hire <= ymd(year, 9))
+        )
+        idx = idx[rng.random(len(idx)) < 0.75]
+        if len(idx) == 0:
+            return
+        u = self.utilities(idx, y, year)
+        u[:, ~self.self_paced | (self.jp > 24)] = -np.inf
+        best = np.argmax(u, axis=1)
+        ok = np.isfinite(u[np.arange(len(idx)), best])
+        persons, progs = idx[ok], best[ok]
+        load = np.ones(len(persons))
+        self.outcomes(persons, progs, np.full(len(persons), "assigned"), y, year, load)
