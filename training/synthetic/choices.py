@@ -5,6 +5,8 @@ habits, modality taste, noise), mandatory training and the year-end push to 20 J
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from recommender import domain
@@ -15,6 +17,29 @@ from training.synthetic.state import (
     ymd,
 )
 from training.synthetic.world import G
+
+
+@dataclass(frozen=True)
+class Utility:
+    """Coefficients of the default world's enrolment utility (docs/synthetic-behaviour.md, "Who
+    enrols in what"). Observable counterparts: ``gap`` -> perceived gap coverage, ``priority``
+    -> priority alignment, ``log_popularity`` -> log popularity, ``position_overlap`` ->
+    position overlap, ``modality_habit`` -> modality habit; hidden: ``self_paced_affinity``
+    (times the person's e-learning affinity), the position and unit tastes and the noise."""
+
+    gap: float = 1.1
+    priority: float = 0.9
+    log_popularity: float = 0.5
+    position_overlap: float = 0.4
+    self_paced_affinity: float = 0.8
+    self_paced_after_2020: float = 0.5
+    self_paced_before_2020: float = -0.3
+    covid_classical: float = -0.8
+    modality_habit: float = 0.8
+
+
+#: The default world's coefficients (the ``behaviour_formula`` baseline reads them from here).
+UTILITY = Utility()
 
 
 class Choices(Outcomes):
@@ -33,16 +58,17 @@ class Choices(Outcomes):
         """Utility of each programme for each person (len(idx) x programmes); -inf: ineligible."""
         p, w = self.p, self.w
         pos = p.pos[idx]
-        u = 1.1 * (self.perceived_gap(idx) @ self.gm)
-        u += 0.9 * (w.prio[y] @ self.gm)[None, :] + 0.5 * self.pop_log[None, :]
-        u += 0.4 * ((w.req[pos] > 0).astype(np.float32) @ self.prog_uses)
+        c = UTILITY
+        u = c.gap * (self.perceived_gap(idx) @ self.gm)
+        u += c.priority * (w.prio[y] @ self.gm)[None, :] + c.log_popularity * self.pop_log[None, :]
+        u += c.position_overlap * ((w.req[pos] > 0).astype(np.float32) @ self.prog_uses)
         u += w.pos_taste[pos] + w.unit_taste[p.unit[idx]]
-        trend = 0.5 if year >= 2020 else -0.3
-        u += (0.8 * p.e_aff[idx, None] + trend) * self.self_paced[None, :]
+        trend = c.self_paced_after_2020 if year >= 2020 else c.self_paced_before_2020
+        u += (c.self_paced_affinity * p.e_aff[idx, None] + trend) * self.self_paced[None, :]
         if year == 2020:
-            u -= 0.8 * self.classical[None, :]  # COVID: classroom training cut back
+            u += c.covid_classical * self.classical[None, :]  # COVID: classroom cut back
         share = self.mod_count[idx] / np.maximum(self.mod_count[idx].sum(1, keepdims=True), 1)
-        u += 0.8 * share[:, self.mod_idx]
+        u += c.modality_habit * share[:, self.mod_idx]
         uniform = self.rng.random(u.shape, dtype=np.float32)
         u -= np.log(-np.log(np.clip(uniform, 1e-7, 1 - 1e-7)))  # Gumbel noise: a random choice
         return np.where(self.eligible(idx, year), u, -np.inf)

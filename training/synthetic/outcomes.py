@@ -49,9 +49,12 @@ class Outcomes(SimulationState):
             + 0.9 * p.e_aff[persons] * self.self_paced[progs]
             + 1.0 * (habit - 0.85)
             - 0.25 * np.maximum(load - 3, 0)
+            + self.completion_shift(persons, progs, year)
         )
         done = rng.random(len(progs)) < sigmoid(logit)
-        effect = self.modality_effect(persons, progs, year)
+        effect = self.modality_effect(persons, progs, year) * self.benefit_factor(
+            persons, progs, year
+        )
         gain = (
             gain_w
             * phi
@@ -63,6 +66,16 @@ class Outcomes(SimulationState):
         np.minimum(p.level, 5.5, out=p.level)
         self._bookkeep(persons, progs, done)
         return self._record_enrolments(persons, progs, source, done, fit, gain, y, year)
+
+    def completion_shift(self, persons: np.ndarray, progs: np.ndarray, year: int) -> np.ndarray:
+        """Extra completion logit per enrolment row (shape (rows,)); 0 in the default world,
+        a behaviour world may override it."""
+        return np.zeros(len(progs))
+
+    def benefit_factor(self, persons: np.ndarray, progs: np.ndarray, year: int) -> np.ndarray:
+        """Multiplier of the competency gain per enrolment row (shape (rows,)); 1 in the
+        default world, a behaviour world may override it."""
+        return np.ones(len(progs))
 
     def modality_effect(self, persons: np.ndarray, progs: np.ndarray, year: int) -> np.ndarray:
         """How much a modality works for a person: self-paced needs affinity, workplace suits
