@@ -331,6 +331,16 @@ ENROLLMENTS = Table(
         Column("post_test", Kind.FLOAT, nullable=True, min=0.0, max=100.0),
         Column("satisfaction", Kind.INT, nullable=True, min=1, max=5),
         Column("source", allowed=domain.ENROLLMENT_SOURCES),
+        Column(
+            "behaviour_change_score",
+            Kind.FLOAT,
+            required=False,
+            nullable=True,
+            min=1.0,
+            max=5.0,
+            description="supervisor-rated behaviour change at work 3-6 months after the end "
+            "(mean of five 1-5 items; empty when not evaluated); optional column",
+        ),
     ),
     key=("enrollment_id",),
     rules=(

@@ -1,6 +1,7 @@
-"""Outcomes of enrolments in the simulation: completion, pre/post tests, satisfaction and
-competency gain, and the ``enrollments`` rows that record them. See
-``docs/synthetic-behaviour.md`` ("What happens after enrolment").
+"""Outcomes of enrolments in the simulation: completion, pre/post tests, satisfaction,
+competency gain, the supervisor's behaviour-change rating months later, and the
+``enrollments`` rows that record them. See ``docs/synthetic-behaviour.md`` ("What the training
+does" and "Evidence after any programme").
 """
 
 from __future__ import annotations
@@ -13,6 +14,18 @@ from training.synthetic.state import (
     sigmoid,
     ymd,
 )
+
+#: The supervisor's post-training evaluation (Kirkpatrick level 3, 3-6 months after the end):
+#: the mean of ``BEHAVIOUR_ITEMS`` items rated 1-5, driven by the true competency gain.
+BEHAVIOUR_ITEMS = 5
+BEHAVIOUR_BASE = 2.4  # latent rating of a completed programme with no true gain
+BEHAVIOUR_SLOPE = 4.0  # latent rating points per level of true gain (summed over competencies)
+BEHAVIOUR_NOISE = 0.45  # rater noise of the latent rating (per enrolment)
+BEHAVIOUR_ITEM_NOISE = 0.6  # noise of each item around the latent rating
+LENIENCY_SD = 0.3  # hidden leniency of the unit's supervisors (per unit)
+BEHAVIOUR_MISSING = 0.15  # completed enrolments whose evaluation form never comes back
+BEHAVIOUR_MISSING_SHORT = 0.35  # the same for short events (at most SHORT_JP)
+SHORT_JP = 8
 
 
 class Outcomes(SimulationState):
@@ -117,6 +130,7 @@ class Outcomes(SimulationState):
         status = self._status(progs, done)
         tested = self.classical[progs] | self.self_paced[progs]
         pre, post, sat = self._scores(persons, progs, fit, gain)
+        behaviour = self._behaviour(persons, progs, done, gain)
         show = status != "no_show"
         jp = np.where(done, self.jp[progs], 0)
         credited = np.where(done & (rng.random(n) > 0.05), self.jp[progs], np.nan)
@@ -133,6 +147,7 @@ class Outcomes(SimulationState):
             post_test=np.where(tested & done, np.round(post, 1), np.nan),
             satisfaction=np.where(show & (rng.random(n) < 0.85), sat, np.nan),
             source=source,
+            behaviour_change_score=behaviour,
         )
         return np.bincount(persons, weights=jp, minlength=p.n)
 
@@ -175,10 +190,41 @@ class Outcomes(SimulationState):
         )
         tg = self.w.prog_target[progs].max(1)
         pre = np.clip(45 + 14 * (lv - tg + 1.5) + rng.normal(0, 7, n), 0, 100)
-        post = np.clip(pre + 60 * gain.sum(1) + rng.normal(4, 5, n), 0, 100)
+        post = np.clip(pre + 40 * gain.sum(1) + rng.normal(2, 6, n), 0, 100)
         sat = np.clip(
             np.rint(3.7 + 1.2 * (fit - 0.5) + 0.3 * p.motivation[persons] + rng.normal(0, 0.7, n)),
             1,
             5,
         )
         return pre, post, sat
+
+    def _observation_rng(self) -> np.random.Generator:
+        """A generator for the behaviour ratings, seeded from the simulation's generator state
+        without drawing from it (so every other column stays as it was for the same seed);
+        the units' hidden supervisor leniency is drawn from it once."""
+        rng: np.random.Generator | None = getattr(self, "_obs_rng", None)
+        if rng is None:
+            state = int(self.rng.bit_generator.state["state"]["state"])
+            rng = np.random.default_rng([state % 2**63, 11])
+            self._obs_rng = rng
+            self._leniency = rng.normal(0, LENIENCY_SD, len(self.w.units))
+        return rng
+
+    def _behaviour(
+        self, persons: np.ndarray, progs: np.ndarray, done: np.ndarray, gain: np.ndarray
+    ) -> np.ndarray:
+        """Supervisor-rated behaviour change (1-5, one decimal) of each row; NaN when not
+        completed or when the form did not come back (shape (rows,))."""
+        rng, n = self._observation_rng(), len(progs)
+        true_gain = np.clip(gain, 0, None).sum(1)
+        latent = (
+            BEHAVIOUR_BASE
+            + BEHAVIOUR_SLOPE * true_gain
+            + self._leniency[self.p.unit[persons]]
+            + rng.normal(0, BEHAVIOUR_NOISE, n)
+        )
+        items = latent[:, None] + rng.normal(0, BEHAVIOUR_ITEM_NOISE, (n, BEHAVIOUR_ITEMS))
+        score = np.clip(np.rint(items), 1, 5).mean(1)
+        lost = np.where(self.jp[progs] <= SHORT_JP, BEHAVIOUR_MISSING_SHORT, BEHAVIOUR_MISSING)
+        missing = ~done | (rng.random(n) < lost)
+        return np.where(missing, np.nan, np.round(score, 1))
