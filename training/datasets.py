@@ -9,12 +9,24 @@ the service uses. Labels come from the enrolments that start in the year (design
  0    not taken
  1    taken, not completed (no-show, withdrawn, failed)
  2    completed
- 3    completed with a measured gain: post-test at least ``GAIN_POINTS`` above pre-test
+ 3    completed and it worked at work: the supervisor's ``behaviour_change_score`` (1-5,
+      rated 3-6 months later) at least ``BEHAVIOUR_POINTS``
 ====  ==================================================================================
 
 Grades reward benefit, not only uptake: a recommender for development should put first what
-people will take *and* finish *and* learn from. Only programmes that can be candidates count
-(assignment-only programmes are planned through the career path).
+people will take *and* finish *and* apply at work. The behaviour rating exists after any
+modality (coaching, secondment, community of practice ... as well as courses), so every
+modality can reach grade 3 by the same evidence; a completed enrolment without a rating (the
+form did not come back) is grade 2 whatever its modality — a post-test does not stand in for
+the missing rating, so tested modalities get no second chance.
+
+Fallback for data without the rating (the optional column is absent, or empty for every
+enrolment of the year, e.g. history from before an agency started the evaluation): grade 3 =
+completed with post-test at least ``GAIN_POINTS`` above the pre-test (the rule of issue 3;
+it can only be met by programmes with a pre/post test, i.e. classroom and self-paced ones).
+
+Only programmes that can be candidates count (assignment-only programmes are planned through
+the career path).
 
 The split is global and temporal: train queries in 2020-2023, validation 2024, test 2025.
 """
@@ -32,6 +44,10 @@ from recommender.snapshot import build_snapshot
 from training.frames import GROUPS as GROUPS
 from training.frames import concat_years
 
+#: Grade 3 from the supervisor's behaviour-change rating (1-5): at least "agree" (4).
+BEHAVIOUR_POINTS = 4.0
+BEHAVIOUR_COLUMN = "behaviour_change_score"
+#: Grade 3 in the fallback for data without the rating: post-test minus pre-test.
 GAIN_POINTS = 15.0
 SPLITS: dict[str, tuple[int, ...]] = {
     "train": (2020, 2021, 2022, 2023),
@@ -60,10 +76,27 @@ def year_labels(tables: dict[str, pd.DataFrame], year: int) -> pd.DataFrame:
     mod = enr["program_id"].map(tables["programs"].set_index("program_id")["modality"])
     enr = enr[~mod.isin(ASSIGNMENT_ONLY)]
     done = enr["status"] == "completed"
-    gained = done & ((enr["post_test"] - enr["pre_test"]) >= GAIN_POINTS)
-    label = np.where(gained, 3, np.where(done, 2, 1))
+    label = np.where(done & worked(enr), 3, np.where(done, 2, 1))
     out = enr[["employee_id", "program_id"]].assign(label=label)
     return out.groupby(["employee_id", "program_id"], as_index=False)["label"].max()
+
+
+def worked(enr: pd.DataFrame) -> pd.Series:
+    """Bool per enrolment row: the evidence of grade 3 (given completion).
+
+    With any ``behaviour_change_score`` in ``enr``: the score is at least ``BEHAVIOUR_POINTS``
+    (a missing score is False). Without one (column absent or all empty): post-test minus
+    pre-test at least ``GAIN_POINTS`` (the fallback). Raises ``ValueError`` naming the column
+    when a score is not a number.
+    """
+    if BEHAVIOUR_COLUMN in enr.columns and enr[BEHAVIOUR_COLUMN].notna().any():
+        try:
+            score = pd.to_numeric(enr[BEHAVIOUR_COLUMN]).astype(float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"enrollments.{BEHAVIOUR_COLUMN}: not a number ({exc})") from exc
+        return (score >= BEHAVIOUR_POINTS).fillna(False)
+    gain = enr["post_test"].astype(float) - enr["pre_test"].astype(float)
+    return (gain >= GAIN_POINTS).fillna(False)
 
 
 def build_year(

@@ -10,14 +10,27 @@ by the ideal DCG of the query's relevant labels; Recall@k = relevant in the top 
 AP@k = mean over relevant hits in the top k of precision at their rank, divided by
 min(k, relevant); RR = 1 / rank of the first relevant candidate (0 if none). Checked against
 scikit-learn's ``ndcg_score`` and hand-computed cases in ``tests/model/test_metrics.py``.
+
+NDCG by modality family (:func:`family_ndcg`): the families are ``classical`` (the LAN
+classical path: classroom, leadership, technical, workshop, seminar, bimtek ...; the catalogue's
+``classical`` flag), ``self_paced`` (e-learning, self-study, distance learning:
+``recommender.domain.SELF_PACED``) and ``workplace`` (every other non-classical modality:
+coaching, mentoring, community of practice, secondment, internship, on-the-job guidance,
+benchmarking, exchange, outdoor learning).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from recommender.data.modalities import MODALITIES
+from recommender.domain import SELF_PACED
+
 QUERY = ["year", "employee_id"]
+FAMILIES = ("classical", "self_paced", "workplace")
 
 
 def ranked(frame: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
@@ -96,3 +109,74 @@ def top_k_profile(
         "non_classical_jp_share": float((jp * non_classical).sum() / max(jp.sum(), 1e-9)),
         "priority_alignment": float(top["priority_alignment"].mean()),
     }
+
+
+def modality_family(*, modality: str) -> str:
+    """The family of a modality code: ``classical``, ``self_paced`` or ``workplace``.
+
+    Raises ``KeyError`` naming the code when it is not a modality of the contract."""
+    if modality not in MODALITIES:
+        raise KeyError(f"modality '{modality}' is not a modality of the contract")
+    if MODALITIES[modality].classical:
+        return "classical"
+    return "self_paced" if modality in SELF_PACED else "workplace"
+
+
+def program_families(*, programs: pd.DataFrame) -> pd.Series:
+    """``program_id`` -> family (Series indexed by programme) from a programmes table with
+    ``program_id`` and ``modality``. Raises ``KeyError`` for an unknown modality."""
+    fam = [modality_family(modality=m) for m in programs["modality"]]
+    return pd.Series(fam, index=programs["program_id"].to_numpy(), name="family")
+
+
+def _frame_families(frame: pd.DataFrame) -> pd.Series:
+    """Family of each candidate row from the frame's ``classical`` and ``self_paced`` flags."""
+    classical = frame["classical"].to_numpy(float) > 0.5
+    self_paced = frame["self_paced"].to_numpy(float) > 0.5
+    fam = np.where(classical, "classical", np.where(self_paced, "self_paced", "workplace"))
+    return pd.Series(fam, index=frame.index)
+
+
+def family_ndcg(
+    *,
+    frame: pd.DataFrame,
+    relevant: pd.DataFrame,
+    score: np.ndarray,
+    k: int = 10,
+    families: Mapping[str, str] | pd.Series | None = None,
+) -> dict[str, float]:
+    """NDCG@k of one ranker by modality family: ``{"classical": x, "self_paced": y,
+    "workplace": z}`` (NaN for a family without any query).
+
+    Within a family the ranking is the query's ranking restricted to that family's candidates
+    (the ranker's scores, other families removed), and the ideal DCG is that of the query's
+    relevant programmes of the family (so a programme the candidates missed still counts);
+    queries without a relevant programme of the family are left out of its mean. ``frame`` and
+    ``relevant`` as in :func:`query_metrics`; ``score`` has one value per ``frame`` row.
+    ``families`` maps ``program_id`` -> family (:func:`program_families`); without it, the
+    family of a programme comes from the frame's ``classical`` and ``self_paced`` columns and
+    relevant programmes never seen among the candidates are left out. Raises ``ValueError``
+    when ``score`` and ``frame`` differ in length or a needed column is missing.
+    """
+    score = np.asarray(score, dtype=float)
+    if len(score) != len(frame):
+        raise ValueError(f"family_ndcg: score has {len(score)} values, frame {len(frame)} rows")
+    if families is None:
+        if not {"classical", "self_paced"} <= set(frame.columns):
+            raise ValueError("family_ndcg: frame needs 'classical' and 'self_paced' or families")
+        fam_rows = _frame_families(frame)
+        lookup = fam_rows.groupby(frame["program_id"].to_numpy()).first()
+    else:
+        lookup = pd.Series(families)
+        fam_rows = pd.Series(frame["program_id"].map(lookup).to_numpy(), index=frame.index)
+    fam_rel = relevant["program_id"].map(lookup).to_numpy()
+    out: dict[str, float] = {}
+    for fam in FAMILIES:
+        rows = (fam_rows == fam).to_numpy()
+        rel = relevant[fam_rel == fam]
+        if rel.empty:
+            out[fam] = float("nan")
+            continue
+        per_query = query_metrics(frame[rows], rel, score[rows], ks=(k,))
+        out[fam] = float(per_query[f"ndcg@{k}"].mean())
+    return out
