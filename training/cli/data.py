@@ -27,7 +27,9 @@ MAX_PRINTED = 500
 
 
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder to write the raw tables to.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write the raw tables to (required).")
+    ] = None,
     employees: Annotated[int, typer.Option(min=1, help="Number of employees.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
     fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
@@ -41,11 +43,33 @@ def generate(
             show_default=False,
         ),
     ] = None,
+    world: Annotated[
+        str,
+        typer.Option(
+            help="Behaviour world: who enrols in what and what it does "
+            "(docs/synthetic-behaviour.md; --list-worlds prints them)."
+        ),
+    ] = "self_selection",
+    list_worlds: Annotated[
+        bool, typer.Option("--list-worlds", help="Print the behaviour worlds and exit.")
+    ] = False,
 ) -> None:
     """Generate a synthetic Kemnaker-like organisation (raw tables, with NIPs)."""
     # the simulator (about 60 ms to import) only when generating: `jenjang --help` stays fast
     from training.synthetic.generate import generate as run_generate
+    from training.synthetic.worlds import world_names
 
+    if list_worlds:
+        for name in world_names():
+            print(name)
+        raise typer.Exit(0)
+    if world not in world_names():
+        raise typer.BadParameter(
+            f"unknown world '{world}': use one of {', '.join(world_names())}",
+            param_hint="--world",
+        )
+    if out is None:
+        raise typer.BadParameter("the folder to write to is required", param_hint="--out")
     if fmt not in ("parquet", "csv"):
         raise typer.BadParameter(f"'{fmt}' is not parquet or csv", param_hint="--format")
     with employee_progress() as bar:
@@ -56,7 +80,9 @@ def generate(
                 task, completed=step.employees_done, description=f"chunk {step.chunk}/{step.chunks}"
             )
 
-        rows = run_generate(employees, seed, out, fmt, chunk_size, tick, partitioned=partitioned)
+        rows = run_generate(
+            employees, seed, out, fmt, chunk_size, tick, partitioned=partitioned, world=world
+        )
     print_counts(title="Generated", rows=rows, where=out)
 
 

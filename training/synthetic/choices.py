@@ -5,7 +5,8 @@ habits, modality taste, noise), mandatory training and the year-end push to 20 J
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from training.synthetic.state import (
     ymd,
 )
 from training.synthetic.world import G
+from training.synthetic.worlds import Behaviour, get_world
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,32 @@ class Utility:
 
 #: The default world's coefficients (the ``behaviour_formula`` baseline reads them from here).
 UTILITY = Utility()
+#: The year-end push to 20 JP (every world): share of the people under 20 JP who get modules,
+#: below how many JP they get two, and the completion logit of these tracked modules.
+PUSH_SHARE = 0.85
+PUSH_TWO_BELOW = 8
+PUSH_COMPLETION = 1.2
 
 
 class Choices(Outcomes):
-    """Discretionary and mandatory enrolments; their outcomes come from :class:`Outcomes`."""
+    """Discretionary and mandatory enrolments; their outcomes come from :class:`Outcomes`.
+    The behaviour world (``self.world_name``, :mod:`training.synthetic.worlds`) decides the
+    discretionary enrolments and the two outcome hooks."""
+
+    @property
+    def behaviour(self) -> Behaviour:
+        """The active behaviour world. Raises ValueError for an unknown name."""
+        return get_world(name=self.world_name)
+
+    def completion_shift(self, persons: np.ndarray, progs: np.ndarray, year: int) -> np.ndarray:
+        """Extra completion logit per row (shape (rows,)), from the behaviour world (plus
+        :data:`PUSH_COMPLETION` for the modules of the year-end push)."""
+        shift = np.asarray(self.behaviour.completion_shift(self, persons, progs, year), float)
+        return shift + getattr(self, "push_shift", 0.0)
+
+    def benefit_factor(self, persons: np.ndarray, progs: np.ndarray, year: int) -> np.ndarray:
+        """Gain multiplier per row (shape (rows,)), from the behaviour world."""
+        return np.asarray(self.behaviour.benefit_factor(self, persons, progs, year), float)
 
     def perceived_gap(self, idx: np.ndarray) -> np.ndarray:
         """Gaps as HR and the person see them: assessed levels, else a prior below standard."""
@@ -54,11 +78,12 @@ class Choices(Outcomes):
         target = np.clip(np.minimum(req + 1, 5) - seen, 0, None) * (req > 0) * 0.35
         return (gap + target).astype(np.float32)
 
-    def utilities(self, idx: np.ndarray, y: int, year: int) -> np.ndarray:
-        """Utility of each programme for each person (len(idx) x programmes); -inf: ineligible."""
+    def utilities(self, idx: np.ndarray, y: int, year: int, coef: Utility = UTILITY) -> np.ndarray:
+        """Utility of each programme for each person (len(idx) x programmes); -inf: ineligible.
+        ``coef``: the coefficients (the default world's unless a world passes others)."""
         p, w = self.p, self.w
         pos = p.pos[idx]
-        c = UTILITY
+        c = coef
         u = c.gap * (self.perceived_gap(idx) @ self.gm)
         u += c.priority * (w.prio[y] @ self.gm)[None, :] + c.log_popularity * self.pop_log[None, :]
         u += c.position_overlap * ((w.req[pos] > 0).astype(np.float32) @ self.prog_uses)
@@ -87,11 +112,8 @@ class Choices(Outcomes):
         """Discretionary and mandatory enrolments of the year; returns JP earned per person."""
         p, rng = self.p, self.rng
         idx = np.flatnonzero(self.active(ymd(year, 12, 31)) & (p.hire <= ymd(year, 10)))
-        lam = 2.3 * np.exp(0.3 * p.motivation[idx] + p.support[idx]) * (1.2 if year >= 2021 else 1)
-        k = np.minimum(rng.poisson(lam), 6)
-        persons, progs = self._choose(idx, k, y, year)
-        prio = self.w.prio[y] @ self.gm
-        assigned = rng.random(len(progs)) < 0.12 + 0.35 * prio[progs] / max(float(prio.max()), 1e-6)
+        k = np.minimum(rng.poisson(self.behaviour.rate(self, idx, year)), 6)
+        persons, progs, assigned = self.behaviour.discretionary(self, idx, k, y, year)
         mp, mprog = self.mandatory_rows(year)
         persons = np.concatenate([persons, mp])
         progs = np.concatenate([progs, mprog])
@@ -101,13 +123,25 @@ class Choices(Outcomes):
         load = np.bincount(persons, minlength=p.n)[persons]
         return self.outcomes(persons, progs, source, y, year, load)
 
-    def _choose(
-        self, idx: np.ndarray, k: np.ndarray, y: int, year: int
+    def choose(
+        self,
+        idx: np.ndarray,
+        k: np.ndarray,
+        y: int,
+        year: int,
+        coef: dict[str, float] | None = None,
+        extra: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Each person of ``idx`` takes their ``k`` best eligible programmes by utility
+        (``coef`` overrides some :data:`UTILITY` coefficients; ``extra(part)`` adds a
+        (len(part) x programmes) term). Returns (persons, programmes), one entry per row."""
+        c = replace(UTILITY, **coef) if coef else UTILITY
         persons, progs = [], []
         for start in range(0, len(idx), 8192):
             part, kk = idx[start : start + 8192], k[start : start + 8192]
-            u = self.utilities(part, y, year)
+            u = self.utilities(part, y, year, c)
+            if extra is not None:
+                u = u + extra(part)
             top = np.argpartition(-u, 6, axis=1)[:, :6]
             order = np.argsort(-np.take_along_axis(u, top, 1), axis=1)
             top = np.take_along_axis(top, order, 1)
@@ -155,20 +189,28 @@ class Choices(Outcomes):
         return np.concatenate(persons).astype(int), np.concatenate(progs).astype(int)
 
     def push_twenty_jp(self, y: int, year: int, jp: np.ndarray) -> None:
-        """In the last quarter HR assigns a short e-learning module to many people under 20 JP."""
+        """In the last quarter HR assigns short self-paced modules to most people under 20 JP
+        (:data:`PUSH_SHARE` of them; two modules below :data:`PUSH_TWO_BELOW` JP); the
+        modules are tracked, so they complete more often (:data:`PUSH_COMPLETION` logit)."""
         p, rng = self.p, self.rng
         idx = np.flatnonzero(
             self.active(ymd(year, 12, 31))
             & (jp < domain.MIN_JP_PER_YEAR)
             & (p.hire <= ymd(year, 9))
         )
-        idx = idx[rng.random(len(idx)) < 0.75]
+        idx = idx[rng.random(len(idx)) < PUSH_SHARE]
         if len(idx) == 0:
             return
         u = self.utilities(idx, y, year)
         u[:, ~self.self_paced | (self.jp > 24)] = -np.inf
-        best = np.argmax(u, axis=1)
-        ok = np.isfinite(u[np.arange(len(idx)), best])
-        persons, progs = idx[ok], best[ok]
+        top = np.argsort(-u, axis=1)[:, :2]
+        want = np.where(jp[idx] < PUSH_TWO_BELOW, 2, 1)
+        keep = (np.arange(2)[None, :] < want[:, None]) & np.isfinite(np.take_along_axis(u, top, 1))
+        rows, cols = np.nonzero(keep)
+        persons, progs = idx[rows], top[rows, cols]
         load = np.ones(len(persons))
-        self.outcomes(persons, progs, np.full(len(persons), "assigned"), y, year, load)
+        self.push_shift = PUSH_COMPLETION
+        try:
+            self.outcomes(persons, progs, np.full(len(persons), "assigned"), y, year, load)
+        finally:
+            self.push_shift = 0.0

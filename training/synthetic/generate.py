@@ -24,6 +24,7 @@ from training.synthetic.population import make_people
 from training.synthetic.sessions import Schedule, build_schedule
 from training.synthetic.simulate import simulate_chunk
 from training.synthetic.world import World, build_world
+from training.synthetic.worlds import DEFAULT_WORLD, get_world
 
 CHUNK_SIZE = 50_000
 #: Above this many employees Parquet output is partitioned: ``DIR/<table>/part-NNNNN.parquet``,
@@ -196,31 +197,38 @@ def _init_worker(world: World, schedule: Schedule) -> None:
 
 
 def _run_chunk(
-    job: tuple[int, int, np.ndarray, np.ndarray, int],
+    job: tuple[int, int, np.ndarray, np.ndarray, int, str],
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[int, int]]:
-    """Simulate chunk ``k`` (runs in a worker process or in-process)."""
-    seed, k, units, counts, offset = job
+    """Simulate chunk ``k`` in behaviour world ``name`` (in a worker process or in-process)."""
+    seed, k, units, counts, offset, name = job
     world, schedule = _SHARED["world"], _SHARED["schedule"]
     assert isinstance(world, World) and isinstance(schedule, Schedule)
     unit_of = np.repeat(units, counts[units])
     rng = np.random.default_rng([seed, 2, k])
     people = make_people(world, rng, unit_of, offset + np.arange(len(unit_of)))
-    return simulate_chunk(world, schedule, people, rng)
+    share = len(unit_of) / max(int(counts.sum()), 1)
+    return simulate_chunk(world, schedule, people, rng, name, share)
 
 
 def iter_chunks(
-    world: World, n: int, seed: int, chunk_size: int, workers: int = 1
+    world: World,
+    n: int,
+    seed: int,
+    chunk_size: int,
+    workers: int = 1,
+    behaviour: str = DEFAULT_WORLD,
 ) -> Iterator[tuple[int, int, pd.DataFrame, dict[str, pd.DataFrame], dict]]:
     """Simulate the organisation chunk by chunk: (index, count, employees, events, formasi).
 
     Chunks run in ``workers`` processes but come back in order; each chunk has its own seed,
     so the output does not depend on ``workers``. The last item (index -1) carries sessions.
+    ``behaviour``: the behaviour world (:mod:`training.synthetic.worlds`).
     """
     counts = np.random.default_rng([seed, 4]).multinomial(n, world.unit_weight)
     schedule = build_schedule(world, n, seed)
     chunks = plan_chunks(counts, chunk_size)
     offsets = np.concatenate([[0], np.cumsum([counts[c].sum() for c in chunks])])
-    jobs = [(seed, k, c, counts, int(offsets[k])) for k, c in enumerate(chunks)]
+    jobs = [(seed, k, c, counts, int(offsets[k]), behaviour) for k, c in enumerate(chunks)]
     if workers <= 1 or len(jobs) == 1:
         _init_worker(world, schedule)
         results: Iterator = map(_run_chunk, jobs)
@@ -246,22 +254,28 @@ def generate(
     on_progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
     partitioned: bool | None = None,
+    world: str = DEFAULT_WORLD,
 ) -> dict[str, int]:
     """Write the organisation to ``out`` (one file per table); returns rows per table.
+
+    ``world`` names the behaviour world (:mod:`training.synthetic.worlds`; default
+    ``self_selection``): it changes who enrols in what and the outcome interactions, never
+    the tables' schema.
 
     ``workers`` processes simulate chunks in parallel (default: one per CPU); the files are the
     same for any number of workers. ``partitioned`` (default: above :data:`PARTITION_ABOVE`
     employees, Parquet only) writes the tables that grow with the organisation as folders of
     one Parquet file per chunk, so that no single file holds millions of rows.
 
-    Raises ValueError for ``n < 1`` or an unknown format.
+    Raises ValueError for ``n < 1``, an unknown format or an unknown world.
     """
     if n < 1:
         raise ValueError(f"--employees must be at least 1, got {n}")
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"unknown format '{fmt}': use parquet or csv")
+    get_world(name=world)  # fail before writing anything
     out.mkdir(parents=True, exist_ok=True)
-    world = build_world(seed)
+    ref = build_world(seed)
     writers: dict[str, TableWriter] = {}
     taken: set[str] = set()
     formasi_total: dict[int, int] = {}
@@ -270,7 +284,8 @@ def generate(
     parts = (n > PARTITION_ABOVE) if partitioned is None else partitioned
     if parts:  # the tables that grow with the organisation, as folders of parts
         writers.update({t: TableWriter(out, t, fmt, True) for t in ("employees", *EVENT_COLUMNS)})
-    for k, total, emp, events, formasi in iter_chunks(world, n, seed, chunk_size, workers):
+    chunks = iter_chunks(ref, n, seed, chunk_size, workers, behaviour=world)
+    for k, total, emp, events, formasi in chunks:
         if k < 0:
             _writer(writers, out, "sessions", fmt).write(events["sessions"])
             break
@@ -285,7 +300,7 @@ def generate(
         done += len(emp)
         if on_progress:
             on_progress(Progress(done, n, k + 1, total))
-    _write_reference(writers, out, fmt, world, formasi_total)
+    _write_reference(writers, out, fmt, ref, formasi_total)
     for w in writers.values():
         w.close()
     return {name: w.rows for name, w in writers.items()}

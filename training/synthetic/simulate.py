@@ -75,10 +75,17 @@ def employees_frame(world: World, p: People, export: np.datetime64) -> pd.DataFr
 
 
 def simulate_chunk(
-    world: World, schedule: Schedule, people: People, rng: np.random.Generator
+    world: World,
+    schedule: Schedule,
+    people: People,
+    rng: np.random.Generator,
+    world_name: str = "self_selection",
+    chunk_share: float = 1.0,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], dict[int, int]]:
-    """Run one chunk. Returns (employees, event tables keyed by table, JF formasi counts)."""
-    sim = Simulation(world, schedule, people, rng)
+    """Run one chunk in the behaviour world ``world_name`` (``chunk_share``: the chunk's share
+    of the organisation, for seat limits). Returns (employees, event tables keyed by table,
+    JF formasi counts)."""
+    sim = Simulation(world, schedule, people, rng, world_name, chunk_share)
     sim.run()
     export = np.datetime64("2025-12-31")
     return employees_frame(world, people, export), sim.rec.frames(), sim.formasi

@@ -71,9 +71,20 @@ class SimulationState:
     """Arrays and lookups of one chunk's simulation; results in ``rec`` and the final ``p``."""
 
     def __init__(
-        self, world: World, schedule: Schedule, people: People, rng: np.random.Generator
+        self,
+        world: World,
+        schedule: Schedule,
+        people: People,
+        rng: np.random.Generator,
+        world_name: str = "self_selection",
+        chunk_share: float = 1.0,
     ) -> None:
         self.w, self.s, self.p, self.rng = world, schedule, people, rng
+        #: the behaviour world (training.synthetic.worlds) and its per-chunk state
+        self.world_name = world_name
+        self.world_state: dict[str, np.ndarray] = {}
+        #: this chunk's share of the organisation (its share of the sessions' seats)
+        self.chunk_share = chunk_share
         self.rec = Records()
         n, n_prog = people.n, len(world.programs)
         pos = world.positions
@@ -103,6 +114,8 @@ class SimulationState:
         self.prog_uses = (gain > 0).T.astype(np.float32)  # C x P
         self.pop_log = np.log(world.prog_popularity)
         self.prog_by_id = {pid: i for i, pid in enumerate(prog["program_id"])}
+        #: seats per programme and year 2019-2026 in the whole organisation (programs x years)
+        self.seats = schedule.count * prog["capacity_per_batch"].to_numpy()[:, None]
         self.assessed = np.full((n, world.n_comp), np.nan, dtype=np.float32)
         self.completed = np.zeros((n, n_prog), dtype=bool)
         self.mod_count = np.zeros((n, len(self.mods)), dtype=np.float32)
