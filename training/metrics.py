@@ -98,7 +98,10 @@ def top_k_profile(
     """Catalogue coverage, share of non-classical JP and mean priority alignment in the top k.
 
     ``frame`` needs ``classical``, ``jp`` and ``priority_alignment``; ``offered`` is the number of
-    programmes that could have been recommended.
+    programmes that could have been recommended. ``non_classical_jp_share`` pools the top-k
+    rows of every query: sum of JP of the non-classical ones (catalogue flag ``classical`` = 0,
+    i.e. the LAN non-classical path: self-paced *and* workplace modalities) / sum of JP, so a
+    query whose top k holds long programmes weighs more than one with short ones.
     """
     df = ranked(frame, score)
     top = frame.loc[df.index[df["rank"] <= k]]
