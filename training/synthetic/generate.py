@@ -59,6 +59,7 @@ EVENT_COLUMNS = {
         "post_test": "post_test",
         "satisfaction": "satisfaction",
         "source": "source",
+        "behaviour_change_score": "behaviour_change_score",
     },
     "career_moves": {
         "person": "nip",
