@@ -5,7 +5,10 @@ Targets (issue 2): 1,000,000 employees in at most 10 minutes with at most 6 GB p
 (or the smallest size asked for), scaled linearly: a ratio near 1 means generation time grows
 linearly with employees; the 5,000 run is dominated by fixed start-up costs.
 
-    python -m benchmarks.bench_generate [--sizes 5000 100000 1000000] [--json]
+    python -m benchmarks.bench_generate [--sizes 5000 100000 1000000] [--worlds a,b] [--json]
+
+``--worlds`` (default ``self_selection``) measures each size in each behaviour world
+(``jenjang generate --world``); the linear baseline is per world.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ TARGET_SECONDS = {1_000_000: 600.0}
 TARGET_BYTES = {1_000_000: 6 * 1024**3}
 
 
-def measure(n: int, workdir: Path, seed: int = 7) -> dict[str, float]:
-    """Generate ``n`` employees into a scratch folder; return seconds, peak GiB and rows."""
+def measure(
+    n: int, workdir: Path, seed: int = 7, world: str = "self_selection"
+) -> dict[str, float | str]:
+    """Generate ``n`` employees of behaviour world ``world`` into a scratch folder; return
+    seconds, peak GiB and output MiB. Raises RuntimeError when the command fails."""
     out = workdir / f"gen-{n}"
     cmd = [
         sys.executable,
@@ -38,13 +44,16 @@ def measure(n: int, workdir: Path, seed: int = 7) -> dict[str, float]:
         str(seed),
         "--out",
         str(out),
+        "--world",
+        world,
     ]
     stats = run(cmd)
     if stats.returncode != 0:
         raise RuntimeError(f"generate --employees {n} failed with exit {stats.returncode}")
-    size = sum(f.stat().st_size for f in out.iterdir())
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     shutil.rmtree(out)
     return {
+        "world": world,
         "employees": n,
         "seconds": stats.seconds,
         "peak_gib": stats.peak_rss / 1024**3,
@@ -56,18 +65,44 @@ def main() -> None:
     """Run the sizes, print a table (and JSON with --json)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 100_000, 1_000_000])
+    parser.add_argument("--worlds", default="self_selection")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     sizes = sorted(set(args.sizes) | {5_000})
-    rows = []
+    worlds = [w for w in args.worlds.split(",") if w]
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="jenjang-bench-") as tmp:
-        for n in sizes:
-            rows.append(measure(n, Path(tmp)))
-            print(f"measured {n:,}", file=sys.stderr)
-    ref = next((r for r in rows if r["employees"] == 100_000), rows[0])
-    base = ref["seconds"] / ref["employees"]
+        for world in worlds:
+            for n in sizes:
+                rows.append(measure(n, Path(tmp), world=world))
+                print(f"measured {world} {n:,}", file=sys.stderr)
+    for world in worlds:
+        mine = [r for r in rows if r["world"] == world]
+        ref = next((r for r in mine if r["employees"] == 100_000), mine[0])
+        _add_baseline(mine, ref["seconds"] / ref["employees"])
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"# generate benchmark, {when}, {shutil.os.cpu_count()} CPUs")
+    print(
+        "| world | employees | seconds | linear baseline s | ratio | peak GiB | output MiB "
+        "| target |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        r["linear_baseline_s"] = base * r["employees"]
+        target = f"<= {r['target_s']:.0f} s, <= {r['target_gib']:.0f} GiB" if r["target_s"] else ""
+        print(
+            f"| {r['world']} | {r['employees']:,} | {r['seconds']:.1f} | "
+            f"{r['linear_baseline_s']:.1f} | "
+            f"{r['ratio_to_linear']:.2f} | {r['peak_gib']:.2f} | {r['output_mib']:.0f} | "
+            f"{target} |"
+        )
+    if args.json:
+        print(json.dumps(rows))
+
+
+def _add_baseline(rows: list[dict], per_employee: float) -> None:
+    """Linear baseline, ratio and targets of each row (in place)."""
+    for r in rows:
+        r["linear_baseline_s"] = per_employee * r["employees"]
         r["ratio_to_linear"] = r["seconds"] / r["linear_baseline_s"]
         r["target_s"] = TARGET_SECONDS.get(int(r["employees"]))
         r["target_gib"] = (
@@ -75,19 +110,6 @@ def main() -> None:
             if int(r["employees"]) in TARGET_BYTES
             else None
         )
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"# generate benchmark, {when}, {shutil.os.cpu_count()} CPUs")
-    print("| employees | seconds | linear baseline s | ratio | peak GiB | output MiB | target |")
-    print("|---:|---:|---:|---:|---:|---:|---|")
-    for r in rows:
-        target = f"<= {r['target_s']:.0f} s, <= {r['target_gib']:.0f} GiB" if r["target_s"] else ""
-        print(
-            f"| {r['employees']:,} | {r['seconds']:.1f} | {r['linear_baseline_s']:.1f} | "
-            f"{r['ratio_to_linear']:.2f} | {r['peak_gib']:.2f} | {r['output_mib']:.0f} | "
-            f"{target} |"
-        )
-    if args.json:
-        print(json.dumps(rows))
 
 
 if __name__ == "__main__":

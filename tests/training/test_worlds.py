@@ -143,3 +143,25 @@ def test_volume_within_documented_ranges(
     nc = table.set_index("year")["non_classical_share"]
     assert nc.loc[2023:2025].mean() > nc.loc[2019], "non-classical share rises after 2020"
     assert np.isfinite(table.to_numpy(float)).all()
+
+
+def _head(ndcg: float, best: str) -> dict:
+    fig = {"ndcg@10": ndcg, "ndcg@10_ci": [ndcg - 0.01, ndcg + 0.01]}
+    model = {**fig, "best_baseline": best, "lift_vs_best": 0.1, "diff_ci_vs_best": [0.01, 0.03]}
+    return {"model": model, best: dict(fig, **{"ndcg@10": ndcg / 1.1})}
+
+
+def test_bench_worlds_tables_carry_every_ranker_and_pair() -> None:
+    from benchmarks.bench_worlds import cross_table, inside_table
+
+    inside = {"a": _head(0.3, "popularity"), "b": _head(0.2, "ease")}
+    text = inside_table(inside=inside)
+    assert "| popularity | 0.273 [0.290, 0.310] | - |" in text
+    assert "| ease | - | 0.182 [0.190, 0.210] |" in text
+    assert "ease: +10.0% (diff CI [0.010, 0.030])" in text
+    cross = {"a": {"a": _head(0.3, "popularity"), "b": _head(0.25, "ease")},
+             "b": {"a": _head(0.28, "popularity"), "b": _head(0.2, "ease")}}  # fmt: skip
+    table = cross_table(cross=cross)
+    assert "| a | 0.300 [0.290, 0.310] | 0.250 [0.240, 0.260] |" in table
+    assert "| b | 0.280 [0.270, 0.290] | 0.200 [0.190, 0.210] |" in table
+    assert "ease 0.227" in table
