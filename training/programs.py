@@ -14,7 +14,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,14 @@ from recommender.programs.catalog import build_catalog
 from recommender.programs.features import FEATURES
 from recommender.programs.ranker import ProgramRanker
 from training import decisions, distributed, plots, registry, tracking
-from training.baselines import BASELINES, baseline_scores
+from training.baselines import (
+    ALL_BASELINES,
+    COLLAB,
+    YearState,
+    choose_collab,
+    score_baselines,
+    year_state,
+)
 from training.configs import ProgramsConfig
 from training.datasets import SPLITS, YearFrame, build_year, concat
 from training.evaluate import best_baseline, evaluate_all
@@ -36,6 +44,7 @@ from training.exposure.store import log as log_fairness
 from training.fingerprint import data_fingerprint
 from training.frames import query_groups, with_positives
 from training.kinds import Kind
+from training.metrics import program_families
 from training.promotion import promote_kind
 
 log = logging.getLogger(__name__)
@@ -78,8 +87,14 @@ def build_test_frames(
     return frames
 
 
-def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: ProgramsConfig) -> ProgramRanker:
-    """Fit LambdaRank with early stopping on validation NDCG@10."""
+def fit_ranker(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    cfg: ProgramsConfig,
+    features: Sequence[str] = FEATURES,
+) -> ProgramRanker:
+    """Fit LambdaRank on ``features`` (default: all of :data:`FEATURES`) with early stopping
+    on validation NDCG@10."""
     train, valid = with_positives(train), with_positives(valid)
     ranker = ProgramRanker(
         n_estimators=cfg.n_estimators,
@@ -89,7 +104,7 @@ def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: ProgramsConfig) ->
         early_stopping_rounds=cfg.early_stopping_rounds,
         random_state=cfg.seed,
     )
-    features = list(FEATURES)
+    features = list(features)
     return ranker.fit(
         train[features],
         train["label"].to_numpy(),
@@ -100,15 +115,55 @@ def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: ProgramsConfig) ->
     )
 
 
+@dataclass
+class BaselineContext:
+    """What the baselines need beyond the candidate frames: the :class:`YearState` of every
+    scored year and the collaborative hyper-parameters chosen on the validation year."""
+
+    states: dict[int, YearState]
+    chosen: dict[str, dict[str, Any]]
+    families: pd.Series
+
+
+def baseline_context(
+    *,
+    tables: dict[str, pd.DataFrame],
+    validation: list[YearFrame],
+    scored: list[YearFrame],
+    progress: Progress,
+) -> BaselineContext:
+    """Choose the EASE and RP3beta hyper-parameters on the validation year (only) and build
+    the year states of the ``scored`` years. Raises ValueError unless the validation split is
+    one year."""
+    if len(validation) != 1:
+        raise ValueError(f"the validation split must be one year, got {len(validation)}")
+    cat = build_catalog(tables)
+    valid = validation[0]
+    progress(f"choosing EASE and RP3beta hyper-parameters on {valid.year}")
+    state = year_state(tables=tables, cat=cat, year=valid.year)
+    chosen = choose_collab(frame=concat(validation), relevant=valid.relevant, state=state)
+    states = {f.year: year_state(tables=tables, cat=cat, year=f.year) for f in scored}
+    return BaselineContext(states, chosen, program_families(programs=tables["programs"]))
+
+
 def score_split(
-    frames: list[YearFrame], ranker: ProgramRanker, n_boot: int
+    frames: list[YearFrame], ranker: ProgramRanker, n_boot: int, context: BaselineContext
 ) -> dict[str, dict[str, Any]]:
-    """Model and baselines on the same candidates of a split."""
+    """Model and every baseline (:data:`training.baselines.ALL_BASELINES`) on the same queries
+    of a split; ``ease`` and ``rp3beta`` carry their chosen ``params``."""
     df = concat(frames)
     relevant = pd.concat([f.relevant for f in frames], ignore_index=True)
     offered = int(df.groupby("year")["program_id"].nunique().max())
-    scores = {"model": ranker.predict(df[list(FEATURES)]), **baseline_scores(df)}
-    return evaluate_all(df, relevant, scores, offered, n_boot)
+    base = score_baselines(
+        frame=df, relevant=relevant, states=context.states, chosen=context.chosen
+    )
+    scores = {"model": ranker.predict(df[ranker.feature_names_]), **base.same}
+    results = evaluate_all(
+        df, relevant, scores, offered, n_boot, outside=base.outside, families=context.families
+    )
+    for method in COLLAB:
+        results[method]["params"] = dict(context.chosen[method]["params"])
+    return {k: results[k] for k in ("model", *ALL_BASELINES) if k in results}
 
 
 def train(
@@ -136,12 +191,15 @@ def train(
         frames = build_split_frames(tables, cfg, progress)
         frames, hr = apply_hr_decisions(frames, found, progress)
         ranker, trainer = _fit(frames, cfg, progress, client, dask)
+    context = baseline_context(
+        tables=tables, validation=frames["validation"], scored=frames["test"], progress=progress
+    )
     progress("evaluating on the test year")
-    results = score_split(frames["test"], ranker, cfg.n_boot)
+    results = score_split(frames["test"], ranker, cfg.n_boot, context)
     progress("exposure of career-advancing programmes by group")
     fair = fairness_report(tables, frames["test"], ranker, cfg)
     progress("logging to MLflow")
-    registered = _log(settings, data, cfg, ranker, frames, results, hr, trainer)
+    registered = _log(settings, data, cfg, ranker, frames, results, hr, trainer, context)
     log_fairness(settings, registered.run_id, fair)
     return {
         "run_id": registered.run_id,
@@ -227,6 +285,7 @@ def _log(
     results: dict[str, Any],
     hr: dict[str, Any] | None = None,
     trainer: dict[str, Any] | None = None,
+    context: BaselineContext | None = None,
 ) -> tracking.Registered:
     params = {
         **cfg.model_dump(),
@@ -239,7 +298,9 @@ def _log(
         counts = {k: v for k, v in hr.items() if k not in ("enabled", "reviews")}
         params["hr_reviews_read"] = hr.get("reviews", 0)
         params.update(decisions.DecisionStats(**counts).flat())
-    example = concat(frames["test"])[list(FEATURES)].head(5).astype("float64")
+    for method, chosen in (context.chosen if context else {}).items():
+        params.update({f"baseline_{method}_{k}": v for k, v in chosen["params"].items()})
+    example = concat(frames["test"])[ranker.feature_names_].head(5).astype("float64")
     figures = plots.programs_figures(results, ranker, frames["test"])
     return registry.log_and_register(
         settings, EXPERIMENT, MODEL_NAME, ranker, params, results, figures, example
@@ -273,9 +334,28 @@ def evaluate(
     """Re-score a registered model and the baselines on the test year of ``data``."""
     ranker, _mv = load_registered(settings, alias_or_version)
     tables = load_clean(data)
-    return score_split(
-        build_test_frames(tables=tables, cfg=cfg, progress=progress), ranker, cfg.n_boot
+    frames = build_eval_frames(tables=tables, cfg=cfg, progress=progress)
+    context = baseline_context(
+        tables=tables, validation=frames["validation"], scored=frames["test"], progress=progress
     )
+    return score_split(frames["test"], ranker, cfg.n_boot, context)
+
+
+def build_eval_frames(
+    *, tables: dict[str, pd.DataFrame], cfg: ProgramsConfig, progress: Progress
+) -> dict[str, list[YearFrame]]:
+    """Year frames of the validation split (to choose the baselines' hyper-parameters) and of
+    the test split, reporting each year."""
+    cat = build_catalog(tables)
+    out: dict[str, list[YearFrame]] = {}
+    for split in ("validation", "test"):
+        out[split] = []
+        for year in SPLITS[split]:
+            progress(f"features {split} {year}")
+            out[split].append(
+                build_year(tables, cat, year, cfg.max_candidates, cfg.max_people_per_year, cfg.seed)
+            )
+    return out
 
 
 def gate(
@@ -323,7 +403,10 @@ def headline(results: dict[str, Any]) -> dict[str, dict[str, float]]:
     for name, figures in results.items():
         out[name] = {k: figures[k] for k in keys}
         out[name]["ndcg@10_ci"] = figures["ndcg@10_ci"]
+        out[name]["ndcg@10_by_family"] = figures["ndcg@10_by_family"]
         out[name]["parity"] = {g: d["parity_ratio"] for g, d in figures["groups"].items()}
+        if "params" in figures:
+            out[name]["params"] = figures["params"]
     best = best_baseline(results)
     out["model"]["best_baseline"] = best
     out["model"]["lift_vs_best"] = results["model"][f"vs_{best}"]["lift"]
@@ -364,12 +447,18 @@ class ProgramsPipeline:
     def score(
         self, *, years: list[YearFrame], ranker: ProgramRanker, cfg: ProgramsConfig
     ) -> dict[str, dict[str, Any]]:
-        """Model and baselines on the same candidates (:func:`score_split`)."""
-        return score_split(years, ranker, cfg.n_boot)
+        """Model and baselines on the same queries (:func:`score_split`); the baselines'
+        collaborative hyper-parameters need the validation year, so this contract method
+        (which gets only ``years``) is refused: use :func:`evaluate` or :func:`train`.
+        Raises NotImplementedError."""
+        raise NotImplementedError(
+            "programs: scoring needs the tables (training.programs.score_split with a "
+            "baseline_context)"
+        )
 
     def baselines(self) -> tuple[str, ...]:
         """The baselines scored beside the model."""
-        return tuple(BASELINES)
+        return ALL_BASELINES
 
     def fairness_from_data(
         self,

@@ -57,6 +57,10 @@ def flat_metrics(results: dict[str, dict[str, Any]], prefix: str) -> dict[str, f
             elif name.startswith("vs_"):
                 out[metric_key(prefix, ranker, name, "lift")] = float(value["lift"])
                 out[metric_key(prefix, ranker, name, "diff_ci_low")] = float(value["diff_ci"][0])
+            elif name.endswith("_by_family") and isinstance(value, dict):
+                for family, x in value.items():
+                    if isinstance(x, (int, float)) and math.isfinite(x):
+                        out[metric_key(prefix, ranker, name, family)] = float(x)
         for group, data in figures.get("groups", {}).items():
             ratio = data["parity_ratio"]
             if math.isfinite(ratio):

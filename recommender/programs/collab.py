@@ -78,7 +78,8 @@ def rp3beta_weights(
     if 0 < top_k < w.shape[1]:
         cut = np.argpartition(-w, top_k - 1, axis=1)[:, top_k - 1 : top_k]
         w = np.where(w >= np.take_along_axis(w, cut, axis=1), w, 0.0)
-    return w.astype(np.float32)
+    out: np.ndarray = w.astype(np.float32)
+    return out
 
 
 def scores(*, history: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -87,4 +88,5 @@ def scores(*, history: np.ndarray, weights: np.ndarray) -> np.ndarray:
     h = np.asarray(history, dtype=np.float32)
     if h.ndim != 2 or weights.ndim != 2 or h.shape[1] != weights.shape[0]:
         raise ValueError(f"history {h.shape} and weights {weights.shape} do not match")
-    return h @ weights
+    out: np.ndarray = h @ weights
+    return out

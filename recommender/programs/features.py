@@ -21,6 +21,7 @@ import pandas as pd
 from recommender import domain
 from recommender.domain import SELF_PACED
 from recommender.programs.catalog import ASSIGNMENT_ONLY, Catalog, modality_codes
+from recommender.programs.collab import ease_from_gram
 from recommender.snapshot import Snapshot
 
 PERSON_FEATURES = (
@@ -61,6 +62,7 @@ PAIR_FEATURES = (
     "position_overlap",
     "modality_habit",
     "item_knn",
+    "ease_score",
     "pop_global",
     "pop_position",
     "pop_unit",
@@ -69,6 +71,9 @@ PAIR_FEATURES = (
 FEATURES = PERSON_FEATURES + PROGRAM_FEATURES + PAIR_FEATURES
 SOURCES = {"gap_rule": 60, "target_gap_coverage": 30, "item_knn": 40, "pop_position": 40}
 KNN_NEIGHBOURS = 20
+#: L2 penalty of the EASE item-item weights behind the ``ease_score`` feature (on the
+#: co-enrolment Gram matrix of everyone's history before the snapshot date).
+EASE_L2 = 100.0
 
 
 @dataclass
@@ -76,13 +81,14 @@ class Usage:
     """What people did before ``at``: popularity (global, per position, per unit) and item
     similarity from co-enrolment. Shapes: ``global_`` (P,), ``by_position`` (positions x P),
     ``by_unit`` (units x P), ``by_tier`` (tiers x P) as shares of people, ``similarity``
-    (P x P, top-k per column)."""
+    (P x P, top-k per column), ``ease`` (P x P, EASE weights, :data:`EASE_L2`)."""
 
     global_: np.ndarray
     by_position: pd.DataFrame
     by_unit: pd.DataFrame
     by_tier: pd.DataFrame
     similarity: np.ndarray
+    ease: np.ndarray
 
 
 @dataclass
@@ -159,7 +165,12 @@ def usage_from(enrolled: np.ndarray, counts: UsageCounts, progs: pd.Index) -> Us
     and the people's :class:`UsageCounts`."""
     position, unit, tier = (_share(counts.pairs[k], counts.sizes[k], progs) for k in USAGE_KEYS)
     return Usage(
-        np.log1p(enrolled), position, unit, tier, _similarity(counts.co.astype(np.float32))
+        np.log1p(enrolled),
+        position,
+        unit,
+        tier,
+        _similarity(counts.co.astype(np.float32)),
+        ease_from_gram(gram=counts.co, l2=EASE_L2),
     )
 
 
@@ -300,6 +311,7 @@ def _usage_pairs(
     return {
         "modality_habit": habit,
         "item_knn": taken @ usage.similarity,
+        "ease_score": taken @ usage.ease,
         "pop_global": np.broadcast_to(usage.global_, (n, len(cat.programs))),
         "pop_position": _lookup(usage.by_position, _usage_rows(snap, usage, "position_id"), rows),
         "pop_unit": _lookup(usage.by_unit, _usage_rows(snap, usage, "unit_id"), rows),

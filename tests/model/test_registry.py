@@ -27,13 +27,14 @@ from recommender.programs.ranker import ProgramRanker, sha256_text
 from tests.conftest import isolated_settings
 from tests.model.conftest import Trained
 from training import programs, tracking
+from training.baselines import ALL_BASELINES
 from training.datasets import SPLITS, concat
 from training.fingerprint import data_fingerprint
 
 CFG = programs.ProgramsConfig(n_estimators=40, n_boot=20)
 WORSE = programs.ProgramsConfig(n_estimators=1, num_leaves=2, n_boot=20)
 NO_PARITY = programs.ProgramsConfig(min_parity=0.0)
-BASELINES = ("popularity", "popularity_position", "gap_rule", "item_knn")
+BASELINES = ALL_BASELINES
 HEADLINE = ("ndcg@10", "recall@10", "map@10", "mrr", "coverage")
 
 

@@ -38,6 +38,14 @@ fairness_app = typer.Typer(
     help="Exposure of career-advancing items in the top 10 by group (docs/fairness.md).",
 )
 ModelOpt = Annotated[str, typer.Option(help="Alias or version to evaluate.")]
+AblationOpt = Annotated[
+    bool,
+    typer.Option(
+        "--ablation",
+        help="programs only: retrain without each feature group (training.ablation) and print "
+        "and log (on the model's run) the NDCG@10 change with paired bootstrap intervals.",
+    ),
+]
 PromoteModelOpt = Annotated[str, typer.Option(help="Alias or version to promote.")]
 FairnessRiskOpt = Annotated[
     str | None,
@@ -316,12 +324,18 @@ KIND_COMMANDS: dict[Kind, KindCommands] = {
 
 def _evaluate_command(kind: Kind, spec: KindCommands) -> Callable[..., None]:
     def evaluate(
-        data: DataOpt = None, model: ModelOpt = "challenger", as_json: JsonOpt = False
+        data: DataOpt = None,
+        model: ModelOpt = "challenger",
+        as_json: JsonOpt = False,
+        ablation: AblationOpt = False,
     ) -> None:
         from training.pipeline import get_pipeline
 
         pipeline = get_pipeline(kind)
         folder = clean_dir(data=data)
+        if ablation:
+            _ablation(kind, folder, model, as_json)
+            return
         rules = {"rules": str_or_none(path=settings().career_rules)} if spec.rules else {}
         cfg = pipeline.config(**rules)
         bar, step = steps()
@@ -339,6 +353,48 @@ def _evaluate_command(kind: Kind, spec: KindCommands) -> Callable[..., None]:
             spec.show(head)
 
     return evaluate
+
+
+def _ablation(kind: Kind, folder: Path, model: str, as_json: bool) -> None:
+    """``evaluate programs --ablation``: retrain without each feature group, print the NDCG@10
+    change with its paired interval and log it on the run of ``model``."""
+    if kind is not Kind.PROGRAMS:
+        fail(exc=ValueError(f"--ablation exists for programs only, not {kind.value}"))
+    from training import ablation, programs
+
+    bar, step = steps()
+    try:
+        with bar:
+            result = ablation.run(
+                settings=settings(),
+                data=folder,
+                model=model,
+                cfg=programs.ProgramsConfig(),
+                progress=step,
+            )
+    except LookupError as exc:
+        fail(exc=exc)
+    if as_json:
+        print(json.dumps(result))
+        return
+    full = result["full"]
+    table = RichTable(
+        title=f"Ablation: NDCG@10 on the test year (full refit {full['ndcg@10']:.4f})"
+    )
+    for c in ("group without", "features", "ndcg@10", "change", "95 % CI", "relative"):
+        table.add_column(c, justify="left" if c in ("group without", "features") else "right")
+    for group, row in result["groups"].items():
+        lo, hi = row["change_ci"]
+        table.add_row(
+            group,
+            str(len(row["features"])),
+            f"{row['ndcg@10']:.4f}",
+            f"{row['change']:+.4f}",
+            f"[{lo:+.4f}, {hi:+.4f}]",
+            f"{100 * row['relative']:+.1f} %",
+        )
+    console.print(table)
+    console.print(f"logged on run {result['run_id']} (version {result['version']})")
 
 
 def _promote_command(kind: Kind) -> Callable[..., None]:
