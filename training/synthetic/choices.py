@@ -63,7 +63,7 @@ class Choices(Outcomes):
         """Extra completion logit per row (shape (rows,)), from the behaviour world (plus
         :data:`PUSH_COMPLETION` for the modules of the year-end push)."""
         shift = np.asarray(self.behaviour.completion_shift(self, persons, progs, year), float)
-        return shift + getattr(self, "push_shift", 0.0)
+        return shift + self.push_shift
 
     def benefit_factor(self, persons: np.ndarray, progs: np.ndarray, year: int) -> np.ndarray:
         """Gain multiplier per row (shape (rows,)), from the behaviour world."""
@@ -203,7 +203,8 @@ class Choices(Outcomes):
             return
         u = self.utilities(idx, y, year)
         u[:, ~self.self_paced | (self.jp > 24)] = -np.inf
-        top = np.argsort(-u, axis=1)[:, :2]
+        top = np.argpartition(-u, 1, axis=1)[:, :2]  # the two best, best first
+        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(u, top, 1), axis=1), 1)
         want = np.where(jp[idx] < PUSH_TWO_BELOW, 2, 1)
         keep = (np.arange(2)[None, :] < want[:, None]) & np.isfinite(np.take_along_axis(u, top, 1))
         rows, cols = np.nonzero(keep)

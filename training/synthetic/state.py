@@ -85,6 +85,8 @@ class SimulationState:
         self.world_state: dict[str, np.ndarray] = {}
         #: this chunk's share of the organisation (its share of the sessions' seats)
         self.chunk_share = chunk_share
+        #: extra completion logit of the rows being recorded (the year-end push sets it)
+        self.push_shift = 0.0
         self.rec = Records()
         n, n_prog = people.n, len(world.programs)
         pos = world.positions

@@ -47,11 +47,15 @@ class Behaviour:
         share = 0.12 + 0.35 * prio[progs] / max(float(prio.max()), 1e-6)
         return persons, progs, sim.rng.random(len(progs)) < share
 
-    def completion_shift(self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int):
+    def completion_shift(
+        self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int
+    ) -> np.ndarray:
         """Extra completion logit per row (shape (rows,)): none here."""
         return np.zeros(len(progs))
 
-    def benefit_factor(self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int):
+    def benefit_factor(
+        self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int
+    ) -> np.ndarray:
         """Gain multiplier per row (shape (rows,)): none here."""
         return np.ones(len(progs))
 
@@ -131,7 +135,9 @@ class Assignment(Behaviour):
         persons, progs = persons[taken], progs[taken]
         return persons, progs, sim.rng.random(len(progs)) < 0.9
 
-    def completion_shift(self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int):
+    def completion_shift(
+        self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int
+    ) -> np.ndarray:
         """Attendance is expected of the assigned: +0.4 completion logit."""
         return np.full(len(progs), 0.4)
 
@@ -154,10 +160,9 @@ class Diffusion(Behaviour):
         coef = {"gap": 0.7, "priority": 0.6, "log_popularity": 0.2, "modality_habit": 0.5}
 
         def extra(part: np.ndarray) -> np.ndarray:
-            if "unit_share" not in st:
+            if "unit_peer" not in st:
                 return np.zeros((len(part), len(sim.w.programs)), np.float32)
-            u = self.peer_unit * np.log1p(25 * st["unit_share"][sim.p.unit[part]])
-            return u + self.peer_position * np.log1p(25 * st["pos_share"][sim.p.pos[part]])
+            return st["unit_peer"][sim.p.unit[part]] + st["pos_peer"][sim.p.pos[part]]
 
         persons, progs = sim.choose(idx, k, y, year, coef=coef, extra=extra)
         self._remember(sim, idx, persons, progs)
@@ -165,16 +170,18 @@ class Diffusion(Behaviour):
         share = 0.1 + 0.25 * prio[progs] / max(float(prio.max()), 1e-6)
         return persons, progs, sim.rng.random(len(progs)) < share
 
-    @staticmethod
-    def _remember(sim: Any, idx: np.ndarray, persons: np.ndarray, progs: np.ndarray) -> None:
+    def _remember(self, sim: Any, idx: np.ndarray, persons: np.ndarray, progs: np.ndarray) -> None:
+        """Next year's peer terms (units x programmes, positions x programmes): weight x
+        log(1 + 25 x the share of the group's staff who enrolled this year)."""
         n_prog = len(sim.w.programs)
-        for key, group, size in (
-            ("unit_share", sim.p.unit, len(sim.w.units)),
-            ("pos_share", sim.p.pos, len(sim.w.positions)),
+        for key, group, size, weight in (
+            ("unit_peer", sim.p.unit, len(sim.w.units), self.peer_unit),
+            ("pos_peer", sim.p.pos, len(sim.w.positions), self.peer_position),
         ):
             heads = np.maximum(np.bincount(group[idx], minlength=size), 1)
             flat = np.bincount(group[persons] * n_prog + progs, minlength=size * n_prog)
-            sim.world_state[key] = (flat.reshape(size, n_prog) / heads[:, None]).astype(np.float32)
+            share = flat.reshape(size, n_prog) / heads[:, None]
+            sim.world_state[key] = (weight * np.log1p(25 * share)).astype(np.float32)
 
     @staticmethod
     def _context(sim: Any, persons: np.ndarray, progs: np.ndarray, year: int) -> dict:
@@ -189,7 +196,9 @@ class Diffusion(Behaviour):
             "classical": sim.classical[progs],
         }
 
-    def completion_shift(self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int):
+    def completion_shift(
+        self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int
+    ) -> np.ndarray:
         """Busy, settled staff drop self-paced and at-work learning; newcomers finish learning
         at work; busy seniors miss classroom days."""
         c = self._context(sim, persons, progs, year)
@@ -198,7 +207,9 @@ class Diffusion(Behaviour):
         shift += np.where(c["classical"] & c["busy"] & c["senior"], -1.0, 0.0)
         return shift
 
-    def benefit_factor(self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int):
+    def benefit_factor(
+        self, sim: Any, persons: np.ndarray, progs: np.ndarray, year: int
+    ) -> np.ndarray:
         """Learning at work pays for people new in post (x2.2) and little later (x0.5);
         classroom pays for juniors more than for settled seniors; self-paced fails the busy."""
         c = self._context(sim, persons, progs, year)
