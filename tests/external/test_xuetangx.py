@@ -20,7 +20,7 @@ from training.external import xuetangx as xt
 
 #: ``shared/`` lies beside the repository (a clone in CI has a copy beside it too).
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "external" / "xuetangx"
-RANKERS = {"model", "popularity", "item_knn"}
+RANKERS = {"model", "popularity", "item_knn", "ease", "rp3beta"}
 HEADLINE_KEYS = {"ndcg@10", "recall@10", "map@10", "mrr", "coverage"}
 TRACKS, TRACK_LENGTH = 5, 6
 
@@ -121,7 +121,21 @@ def test_json_shape(pair: tuple[Path, Path]) -> None:
         lo, hi = figures["ndcg@10_ci"]
         assert lo <= figures["ndcg@10"] <= hi
         assert figures["queries"] == _queries(*pair)
-    assert head["model"]["best_baseline"] in ("popularity", "item_knn")
+    assert head["model"]["best_baseline"] in RANKERS - {"model"}
+    assert set(head["ease"]["params"]) == {"l2"}
+    assert set(head["rp3beta"]["params"]) == {"alpha", "beta", "top_k"}
+    ratio = head["model"]["ratio_vs_best_collab"]
+    best = max(head["ease"]["ndcg@10"], head["rp3beta"]["ndcg@10"])
+    assert ratio["ndcg@10"] == pytest.approx(head["model"]["ndcg@10"] / best)
+
+
+def test_new_baselines_have_the_same_keys_as_the_old(pair: tuple[Path, Path]) -> None:
+    code, out, err = _cli("--train", str(pair[0]), "--test", str(pair[1]), "--json")
+    assert code == 0, err
+    head = json.loads(out)
+    for name in ("ease", "rp3beta"):
+        assert set(head["item_knn"]).issubset(head[name]), name
+        assert set(head[name]) - set(head["item_knn"]) == {"params", "validation"}
 
 
 def test_table_by_default(pair: tuple[Path, Path]) -> None:
@@ -130,6 +144,7 @@ def test_table_by_default(pair: tuple[Path, Path]) -> None:
     for name in RANKERS:
         assert name in out
     assert f"{_queries(*pair)} query learners" in out
+    assert "EASE l2 =" in " ".join(out.split())
 
 
 def test_learner_ids_never_in_output(pair: tuple[Path, Path], result: dict) -> None:
@@ -216,6 +231,8 @@ def test_fit_never_reads_the_test_file_and_key_is_irrelevant(
     other = write_pair(tmp_path, seed=5)[1]
     again = xt.run(pair[0], other, TEST_KEY)
     assert again["fit"] == result["fit"]
+    assert again["tuning"] == result["tuning"]  # EASE / RP3beta settings: train file only
+    assert again["rankers"] != result["rankers"]  # the test file did change the figures
     rekeyed = xt.run(*pair, "another-key-0123456789abcdef0123456789")
     assert rekeyed["rankers"] == result["rankers"]
 
@@ -232,3 +249,6 @@ def test_real_files_model_beats_baselines() -> None:
     for base in ("popularity", "item_knn"):
         for metric in ("ndcg@10", "recall@10"):
             assert head["model"][metric] > head[base][metric], (base, metric)
+    for base in ("ease", "rp3beta"):
+        assert head[base]["queries"] == 3098
+        assert head[base]["ndcg@10"] > head["item_knn"]["ndcg@10"], base

@@ -106,7 +106,9 @@ def _fit(
 ) -> tuple[Any, Tuned, dict[str, Any]]:
     """Carve the validation slice from the train file, tune EASE and RP3beta on it, fit the
     model on it. Returns (ranker, tuned settings, facts about the fit)."""
-    past, targets = split_last(train.frame, config.holdout)
+    past, targets = split_last(
+        train.frame, config.holdout, share=config.holdout_share, min_past=config.min_past
+    )
     hist = build_history(past, learners, courses)
     say("tuning EASE and RP3beta on a slice carved from the train file")
     tuned = tune(taken=hist.taken, relevant=target_matrix(targets, learners, courses))
@@ -273,8 +275,10 @@ def report_table(result: dict[str, Any]) -> tuple[RichTable, list[str]]:
         f"model / better of ease and rp3beta: NDCG@10 x{ratio['ndcg@10']:.3f}, "
         f"Recall@10 x{ratio['recall@10']:.3f}"
     )
+    internal = fit["internal"]
     lines.append(
-        f"fit: {fit['fit_learners']:,} learners ({fit['fit_rows']:,} rows), early stopping on "
-        f"{fit['early_stopping_learners']:,} at iteration {fit['best_iteration']}"
+        f"fit: {fit['folds']} fold models on {fit['learners_with_target']:,} learners' last "
+        f"train courses (best iterations {fit['best_iterations']}); out-of-fold NDCG@10 there: "
+        + ", ".join(f"{name} {v['ndcg@10']:.4f}" for name, v in internal.items())
     )
     return table, lines

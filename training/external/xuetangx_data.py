@@ -135,12 +135,22 @@ def load_interactions(path: str | Path, key: str) -> Interactions:
     )
 
 
-def split_last(frame: pd.DataFrame, holdout: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(past, targets): each learner's last ``holdout`` courses become targets, always leaving
-    at least one course in the past; learners with a single course keep it in the past."""
-    size = frame.groupby("employee_id")["seq"].transform("size")
-    keep = np.maximum(size - holdout, 1)
-    target = frame["seq"] >= keep
+def split_last(
+    frame: pd.DataFrame, holdout: int, *, share: float = 0.0, min_past: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(past, targets): each learner's last ``max(holdout, floor(share * (n + 1)))`` courses
+    (``n`` = the learner's courses) become targets, always leaving at least ``min_past``
+    courses in the past; a learner with ``min_past`` courses or fewer keeps them all in the
+    past. Raises ValueError for ``holdout < 0``, ``share`` outside [0, 1) or ``min_past < 1``."""
+    if holdout < 0 or not 0.0 <= share < 1.0 or min_past < 1:
+        raise ValueError(
+            f"split_last: holdout >= 0, 0 <= share < 1, min_past >= 1 needed, got "
+            f"{holdout}, {share}, {min_past}"
+        )
+    size = frame.groupby("employee_id")["seq"].transform("size").to_numpy()
+    n_target = np.maximum(holdout, np.floor(share * (size + 1)).astype(int))
+    keep = np.maximum(size - n_target, min_past)
+    target = frame["seq"].to_numpy() >= keep
     return frame[~target].reset_index(drop=True), frame[target].reset_index(drop=True)
 
 

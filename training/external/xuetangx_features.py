@@ -33,7 +33,18 @@ BASE_FEATURES = (
     "mean_strength",
     "last_strength",
 )
-COLLAB_FEATURES = ("ease", "ease_rank", "ease_last", "rp3", "rp3_rank", "rp3_last")
+COLLAB_FEATURES = (
+    "ease",
+    "ease_rank",
+    "ease_last",
+    "ease_recent",
+    "rp3",
+    "rp3_rank",
+    "rp3_last",
+    "rp3_recent",
+)
+#: Weight of a course ``j`` steps before the learner's latest one in the ``*_recent`` scores.
+RECENCY = 0.5
 FEATURES = (*BASE_FEATURES, *COLLAB_FEATURES)
 BASELINES = ("popularity", "item_knn", "ease", "rp3beta")
 
@@ -147,6 +158,14 @@ def _rank_share(score: np.ndarray, taken: np.ndarray) -> np.ndarray:
     return np.where(taken, 0.0, 1.0 - rank / n_free).astype(np.float32)
 
 
+def recency_history(hist: History) -> np.ndarray:
+    """(learners, courses) float32: ``RECENCY ** j`` for a course taken ``j`` steps before the
+    learner's latest course (1 for the latest), 0 for courses not taken."""
+    steps = np.where(hist.taken, (1.0 - np.nan_to_num(hist.position)), 0.0)
+    steps = steps * np.maximum(hist.length - 1, 0)[:, None]
+    return np.where(hist.taken, RECENCY**steps, 0.0).astype(np.float32)
+
+
 def collab_features(hist: History, tuned: Tuned) -> dict[str, np.ndarray]:
     """EASE and RP3beta scores with the tuned settings, built from ``hist`` only: the score,
     its rank share among the learner's untaken courses and the weight from the learner's
@@ -164,8 +183,10 @@ def collab_features(hist: History, tuned: Tuned) -> dict[str, np.ndarray]:
             top_k=int(tuned.rp3beta["top_k"]),
         ),
     }
+    recent = recency_history(hist)
     for name, w in weights.items():
         s = scores(history=x, weights=w)
+        out[f"{name}_recent"] = scores(history=recent, weights=w)
         out[name] = s
         out[f"{name}_rank"] = _rank_share(s, hist.taken)
         out[f"{name}_last"] = np.where(has_last[:, None], w[last], 0.0)

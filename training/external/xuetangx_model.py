@@ -33,21 +33,27 @@ SMALL_FIT = 100_000
 
 @dataclass(frozen=True)
 class XuetangxConfig:
-    """Settings of a run. ``holdout``: pseudo-targets per learner in the train file;
-    ``valid_share``: share of learners kept for early stopping (all their candidates);
+    """Settings of a run. ``holdout``, ``holdout_share``, ``min_past``: the carved slice
+    (:func:`training.external.xuetangx_data.split_last`; ``min_past = 2`` carves only
+    learners with 3 or more train courses, like the test learners, whose history has 2 or
+    more);
+    ``folds``: models fitted, each early-stopped on its fold of the learners (all their
+    candidates) and fitted on the others; the test score is their mean;
     ``train_negatives``: random untaken courses kept per fitting learner (None: all), which
     only makes fitting cheaper: the test always ranks every untaken course."""
 
     holdout: int = 1
-    valid_share: float = 0.15
-    train_negatives: int | None = 50
+    holdout_share: float = 0.0
+    min_past: int = 2
+    folds: int = 5
+    train_negatives: int | None = 100
     seed: int = 7
     n_boot: int = 300
     n_estimators: int = 300
-    learning_rate: float = 0.1
-    num_leaves: int = 31
-    min_child_samples: int = 100
-    early_stopping_rounds: int = 30
+    learning_rate: float = 0.05
+    num_leaves: int = 7
+    min_child_samples: int = 300
+    early_stopping_rounds: int = 50
     n_jobs: int = 2
 
 
@@ -89,13 +95,14 @@ def _ranker(config: XuetangxConfig, rows: int) -> ProgramRanker:
 
 
 def _internal(
-    ranker: ProgramRanker,
+    model_score: np.ndarray,
     feats: dict[str, np.ndarray],
     frame: pd.DataFrame,
     relevant: pd.DataFrame,
 ) -> dict[str, dict[str, float]]:
-    """NDCG@10 and Recall@10 of the model and every baseline on the early-stopping learners."""
-    scores = {"model": ranker.predict(frame), **baseline_scores(feats, frame)}
+    """NDCG@10 and Recall@10 of the model (``model_score``: out-of-fold) and every baseline
+    on the candidates of ``frame``."""
+    scores = {"model": model_score, **baseline_scores(feats, frame)}
     out = {}
     for name, s in scores.items():
         q = query_metrics(frame, relevant, s, ks=(K,))
@@ -106,6 +113,40 @@ def _internal(
     return out
 
 
+@dataclass(frozen=True)
+class Ensemble:
+    """The fold models; :meth:`predict` averages their scores (one per row of the frame)."""
+
+    rankers: tuple[ProgramRanker, ...]
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Mean score of the fold models for every row of ``frame`` (needs :data:`FEATURES`)."""
+        return np.mean([r.predict(frame[list(FEATURES)]) for r in self.rankers], axis=0)
+
+
+def _fit_fold(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    valid: np.ndarray,
+    config: XuetangxConfig,
+    rng: np.random.Generator,
+) -> ProgramRanker:
+    """One fold: fit on the learners outside ``valid`` (negatives sampled when configured),
+    early-stop on the learners in ``valid`` (every untaken course)."""
+    in_valid = np.isin(frame["employee_id"].to_numpy(), valid)
+    fit_frame, fit_y = frame[~in_valid], y[~in_valid]
+    if config.train_negatives is not None:
+        keep = _sample_negatives(fit_frame, fit_y, config.train_negatives, rng)
+        fit_frame, fit_y = fit_frame[keep], fit_y[keep]
+    valid_frame, valid_y = frame[in_valid], y[in_valid]
+    ranker = _ranker(config, len(fit_frame))
+    cols = list(FEATURES)
+    ranker.fit(
+        fit_frame[cols], fit_y, _groups(fit_frame), valid_frame[cols], valid_y, _groups(valid_frame)
+    )
+    return ranker
+
+
 def fit_model(
     *,
     hist: History,
@@ -114,42 +155,42 @@ def fit_model(
     courses: pd.Index,
     tuned: Tuned,
     config: XuetangxConfig,
-) -> tuple[ProgramRanker, dict[str, Any]]:
-    """Fit LambdaRank on ``targets`` (the carved pseudo-targets) with features from ``hist``
-    (the train file without them); early stopping on ``valid_share`` of the learners. Returns
-    the ranker and facts about the fit, including the internal figures (NDCG@10, Recall@10 of
-    model and baselines on the early-stopping learners' pseudo-targets). Raises ValueError
-    (from LightGBM's wrapper) when the groups do not add up."""
+) -> tuple[Ensemble, dict[str, Any]]:
+    """Fit ``config.folds`` LambdaRank models on ``targets`` (the carved pseudo-targets) with
+    features from ``hist`` (the train file without them): the learners with a target are cut
+    into folds, each model is fitted on the others and early-stopped on its fold. Returns the
+    ensemble (mean score) and facts about the fit, including the internal figures (NDCG@10,
+    Recall@10 of the out-of-fold model scores and of every baseline, over all learners with a
+    target). Raises ValueError when fewer learners than folds have a target."""
     feats = pair_features(hist, tuned)
     with_target = np.unique(learners.get_indexer(pd.Index(targets["employee_id"])))
+    with_target = with_target[with_target >= 0]
+    if len(with_target) < max(config.folds, 2):
+        raise ValueError(f"{len(with_target)} learners with a pseudo-target, need {config.folds}")
     rng = np.random.default_rng(config.seed)
-    order = rng.permutation(with_target[with_target >= 0])
-    n_valid = max(1, round(config.valid_share * len(order)))
-    valid_rows, fit_rows = np.sort(order[:n_valid]), np.sort(order[n_valid:])
-    fit_frame = candidate_frame(feats, hist.taken, fit_rows)
-    valid_frame = candidate_frame(feats, hist.taken, valid_rows)
+    fold_of = rng.permutation(len(with_target)) % config.folds
+    frame = candidate_frame(feats, hist.taken, with_target)
     t_u, t_c = codes(targets, learners, courses)
-    shape = (len(learners), len(courses))
-    fit_y = labels(fit_frame, t_u, t_c, shape)
-    if config.train_negatives is not None:
-        keep = _sample_negatives(fit_frame, fit_y, config.train_negatives, rng)
-        fit_frame, fit_y = fit_frame[keep].reset_index(drop=True), fit_y[keep]
-    valid_y = labels(valid_frame, t_u, t_c, shape)
-    ranker = _ranker(config, len(fit_frame))
-    cols = list(FEATURES)
-    ranker.fit(
-        fit_frame[cols], fit_y, _groups(fit_frame), valid_frame[cols], valid_y, _groups(valid_frame)
-    )
+    y = labels(frame, t_u, t_c, (len(learners), len(courses)))
+    oof = np.zeros(len(frame))
+    rankers = []
+    for fold in range(config.folds):
+        valid = with_target[fold_of == fold]
+        ranker = _fit_fold(frame, y, valid, config, rng)
+        in_valid = np.isin(frame["employee_id"].to_numpy(), valid)
+        oof[in_valid] = ranker.predict(frame.loc[in_valid, list(FEATURES)])
+        rankers.append(ranker)
     relevant = pd.DataFrame({"year": 0, "employee_id": t_u, "program_id": t_c, "label": 1})
-    relevant = relevant[relevant["employee_id"].isin(valid_rows) & (relevant["program_id"] >= 0)]
-    internal = _internal(ranker, feats, valid_frame.assign(label=valid_y), relevant)
+    relevant = relevant[(relevant["employee_id"] >= 0) & (relevant["program_id"] >= 0)]
+    internal = _internal(oof, feats, frame.assign(label=y), relevant)
+    gains = pd.DataFrame([r.feature_importance() for r in rankers]).mean()
     facts = {
-        "fit_learners": len(fit_rows),
-        "early_stopping_learners": len(valid_rows),
+        "folds": config.folds,
+        "learners_with_target": len(with_target),
         "pseudo_targets": len(targets),
-        "fit_rows": len(fit_frame),
-        "best_iteration": ranker.best_iteration_,
+        "candidate_rows": len(frame),
+        "best_iterations": [r.best_iteration_ for r in rankers],
         "internal": internal,
-        "feature_gain": {k: float(v) for k, v in ranker.feature_importance().items()},
+        "feature_gain": {k: float(v) for k, v in gains.items()},
     }
-    return ranker, facts
+    return Ensemble(tuple(rankers)), facts
