@@ -13,6 +13,7 @@ answer must be added here too.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,6 +108,15 @@ class PathToEligible(_Schema):
     programs: list[PathProgram]
 
 
+class PendingCondition(_Schema):
+    """A condition of the career pattern that time will meet, and when (the projection of
+    docs/careers-model.md: tenure accrues daily, a yearly rating arrives on 1 January, a grade
+    by regular promotion)."""
+
+    condition: Literal["years_in_post", "rating", "grade"]
+    met_on: date
+
+
 class PositionItem(_Schema):
     """One next position: eligibility in words, readiness, reasons, and the path to it."""
 
@@ -118,6 +128,20 @@ class PositionItem(_Schema):
     score: float
     mode: Literal["learned", "standards"] = Field(description="learned ranker or standards only")
     eligible: bool
+    eligible_now: bool = Field(description="every condition of some career rule is met today")
+    eligible_by: date | None = Field(
+        description="first day of eligibility when time alone meets the missing conditions "
+        "(today when eligible now); null when a condition that does not accrue fails"
+    )
+    horizon_months: int = Field(description="the horizon of eligible_within_horizon, months")
+    eligible_within_horizon: bool = Field(description="eligible_by is at most horizon_months away")
+    pending: list[PendingCondition] = Field(
+        description="failed conditions that time meets, with the date, earliest first"
+    )
+    blocked: list[str] = Field(
+        description="failed conditions time does not meet (education, training, vacancy, age, "
+        "a rating or grade that cannot be projected; no_rule when no rule covers the move)"
+    )
     rule: str | None = Field(description="the career rule that decided eligibility")
     move_kind: str | None
     legal_basis: str | None

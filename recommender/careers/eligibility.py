@@ -119,6 +119,19 @@ def _failures(rule: Rule, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+def rule_failures(rule: Rule, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per condition of :data:`CONDITIONS`, bool (n_pairs,): True where the pair fails it under
+    ``rule`` (whether or not the rule applies; see :func:`applies`). Raises KeyError naming a
+    missing column of ``pairs``."""
+    return _failures(rule, pairs)
+
+
+def grade_needed(rule: Rule, pairs: pd.DataFrame) -> np.ndarray | None:
+    """Grade rank each pair needs under ``rule`` (float (n_pairs,)), None when the rule does not
+    check the grade."""
+    return _need_grade(rule, pairs)
+
+
 def applies(rule: Rule, pairs: pd.DataFrame) -> np.ndarray:
     """Pairs whose move this rule covers (tiers, tier step, same JF), bool (n_pairs,)."""
     c = rule.conditions

@@ -27,6 +27,7 @@ import pandas as pd
 from recommender.careers import standards
 from recommender.careers.eligibility import Verdict, explain
 from recommender.careers.features import FEATURES, CareerContext, candidate_frame
+from recommender.careers.horizon import HORIZON_MONTHS, PairHorizon, horizons, pair_horizon
 from recommender.careers.path import Path, path_to_eligible
 from recommender.careers.patterns import PatternTable, reasons_for
 from recommender.careers.readiness import MS, Readiness, readiness
@@ -60,6 +61,9 @@ class Suggestion:
     path: Path | None
     #: ELIGIBLE / NOT_YET_ELIGIBLE, MOVES_FROM_POST, VACANCY, RETIREMENT, OWN_UNIT, CAREER_PATTERN
     reason_codes: tuple[str, ...] = ()
+    #: the verdict with a horizon (:mod:`recommender.careers.horizon`); None only when built
+    #: by hand
+    horizon: PairHorizon | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,7 @@ def _suggest(
     ids = list(cat.competencies)
     ready = readiness(cat.req[t], cat.req_weight[t], snap.levels[person], ids)
     verdict = explain(ctx.rules, r, snap.at.year, lang, rule_index=int(r["rule"]))
+    horizon = pair_horizon(horizons(ctx.rules, pd.DataFrame([r]), snap.at), 0)
     coded = [("ELIGIBLE" if verdict.eligible else "NOT_YET_ELIGIBLE", "")]
     coded += _history_reasons(r, lang)
     if patterns is not None:
@@ -222,7 +227,32 @@ def _suggest(
         reasons=tuple(text for _, text in coded if text),
         reason_codes=tuple(dict.fromkeys(code for code, _ in coded)),
         path=path,
+        horizon=horizon,
     )
+
+
+def horizon_dict(h: PairHorizon | None, eligible: bool) -> dict[str, object]:
+    """The horizon keys of an answer item: ``eligible_now``, ``eligible_by`` (ISO date or None),
+    ``horizon_months``, ``eligible_within_horizon``, ``pending`` [{condition, met_on}] and
+    ``blocked`` [condition]. Without a horizon: eligible now or nothing known."""
+    if h is None:
+        return {
+            "eligible_now": eligible,
+            "eligible_by": None,
+            "horizon_months": HORIZON_MONTHS,
+            "eligible_within_horizon": eligible,
+            "pending": [],
+            "blocked": [],
+        }
+    by = h.eligible_by
+    return {
+        "eligible_now": h.eligible_now,
+        "eligible_by": None if by is None else by.date().isoformat(),
+        "horizon_months": h.months,
+        "eligible_within_horizon": h.within,
+        "pending": [{"condition": c, "met_on": d.date().isoformat()} for c, d in h.pending],
+        "blocked": list(h.blocked),
+    }
 
 
 def as_dict(s: Suggestion) -> dict[str, object]:
@@ -237,6 +267,7 @@ def as_dict(s: Suggestion) -> dict[str, object]:
         "score": round(s.score, SCORE_DIGITS),
         "mode": s.mode,
         "eligible": s.verdict.eligible,
+        **horizon_dict(s.horizon, s.verdict.eligible),
         "rule": s.verdict.rule_id,
         "move_kind": s.verdict.kind,
         "legal_basis": s.verdict.legal_basis,

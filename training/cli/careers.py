@@ -73,6 +73,16 @@ def next_positions_cmd(
     _print_next(result)
 
 
+def horizon_line(*, item: dict[str, Any]) -> str:
+    """The verdict's horizon of one answer item in words: "eligible from D (within N months):
+    years_in_post on D1, rating on D2", or the conditions time does not meet."""
+    if item["eligible_by"] is None:
+        return "not eligible by time alone: " + ", ".join(item["blocked"])
+    within = f" (within {item['horizon_months']} months)" if item["eligible_within_horizon"] else ""
+    pending = ", ".join(f"{p['condition']} on {p['met_on']}" for p in item["pending"])
+    return f"eligible from {item['eligible_by']}{within}: {pending}"
+
+
 def _print_next(result: dict[str, Any]) -> None:
     console.print(
         f"Next positions on {result['date']} ({result['mode']} ranking; "
@@ -94,6 +104,8 @@ def _print_suggestion(s: dict[str, Any]) -> None:
     )
     if s["rule"]:
         console.print(f"   rule {s['rule']} ({escape(s['legal_basis'])})", highlight=False)
+    if not s["eligible_now"]:
+        console.print(f"   {horizon_line(item=s)}", highlight=False)
     for line in s["not_yet"]:
         console.print(f"   - {escape(line)}", highlight=False)
     for line in s["reasons"]:
