@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from recommender.data.io import load_clean
 from recommender.programs.catalog import build_catalog
 from recommender.programs.ranker import ProgramRanker
 from recommender.snapshot import build_snapshot
-from training import plots, registry, tracking
+from training import careers_eval, plots, registry, tracking
 from training.careers_data import (
     CareerYear,
     build_year,
@@ -55,7 +55,10 @@ KIND = Kind.CAREERS
 MODEL_NAME = KIND.model_name
 EXPERIMENT = KIND.experiment
 __all__ = ["CareersConfig"]
-BASELINES = {"markov": "markov", "similarity": "similarity_score"}
+#: baselines read from a column of the candidates; ``rules`` is computed
+#: (:func:`training.careers_eval.rules_score`)
+BASELINE_COLUMNS = {"markov": "markov", "similarity": "similarity_score"}
+BASELINES = (*BASELINE_COLUMNS, "rules")
 HEADLINE = ("hit@1", "hit@5", "mrr", "ndcg@5")
 Progress = Callable[[str], None]
 
@@ -101,7 +104,8 @@ def fit_ranker(train: pd.DataFrame, valid: pd.DataFrame, cfg: CareersConfig) -> 
 def scores_for(df: pd.DataFrame, ranker: ProgramRanker) -> dict[str, np.ndarray]:
     """Model and baseline scores on the same candidates (model first)."""
     out = {"model": ranker.predict(df[list(FEATURES)])}
-    out.update({name: df[col].to_numpy(float) for name, col in BASELINES.items()})
+    out.update({name: df[col].to_numpy(float) for name, col in BASELINE_COLUMNS.items()})
+    out["rules"] = careers_eval.rules_score(frame=df)
     return out
 
 
@@ -128,19 +132,74 @@ def train(settings: Settings, data: Path, cfg: CareersConfig, progress: Progress
     ranker = fit_ranker(concat(frames["train"]), concat(frames["validation"]), cfg)
     progress("evaluating on the test year")
     results = score_split(frames["test"], ranker, cfg.n_boot)
+    everyone = everyone_figures(
+        tables=tables,
+        fit_context=frames["validation"][-1].context,
+        years=frames["test"],
+        ranker=ranker,
+        cfg=cfg,
+        progress=progress,
+    )
     progress("exposure of career-advancing positions by group")
     fair = fairness_report({y.year: y.context for y in frames["test"]}, ranker, cfg)
     progress("logging to MLflow")
     registered = _log(settings, data, cfg, ranker, frames, results)
     log_fairness(settings, registered.run_id, fair)
+    log_everyone(settings=settings, run_id=registered.run_id, everyone=everyone)
     return {
         "run_id": registered.run_id,
         "version": registered.version,
         "model": MODEL_NAME,
         "test": results,
+        "everyone": everyone.figures,
         "fairness": fair.to_dict(),
         "best_iteration": ranker.best_iteration_,
     }
+
+
+def everyone_figures(
+    *,
+    tables: dict[str, pd.DataFrame],
+    fit_context: Any,
+    years: list[CareerYear],
+    ranker: ProgramRanker,
+    cfg: CareersConfig,
+    progress: Progress,
+    max_people: int | None = None,
+) -> careers_eval.Everyone:
+    """The evaluation over everyone active (:mod:`training.careers_eval`): who moves up in the
+    last year of ``years`` (move scores fitted on everyone of ``fit_context``), verdict validity,
+    and the movers' figures by move type on ``years`` with paired intervals."""
+    found = careers_eval.evaluate_everyone(
+        tables=tables,
+        fit_context=fit_context,
+        test_context=years[-1].context,
+        scorer=ranker.predict,
+        n_boot=cfg.n_boot,
+        seed=cfg.seed,
+        max_people=max_people,
+        progress=progress,
+    )
+    test = concat(years)
+    found.figures["by_move_type"] = careers_eval.by_move_type(
+        frame=test, scores=scores_for(test, ranker), n_boot=cfg.n_boot
+    )
+    return found
+
+
+def log_everyone(*, settings: Settings, run_id: str, everyone: careers_eval.Everyone) -> None:
+    """Log the evaluation over everyone on the (finished) run: ``everyone.*`` metrics,
+    ``evaluation/everyone.json`` and ``plots/move_calibration.png``. Raises MlflowException
+    when the store cannot be written."""
+    tracking.log_metrics_batch(
+        settings=settings,
+        run_id=run_id,
+        metrics=careers_eval.flat_figures(figures=everyone.figures),
+    )
+    client = tracking.client(settings)
+    client.log_dict(run_id, everyone.figures, "evaluation/everyone.json")
+    fig = careers_eval.calibration_figure(curves=everyone.curves)
+    client.log_figure(run_id, fig, "plots/move_calibration.png")
 
 
 def _log(
@@ -217,12 +276,31 @@ def load_registered(settings: Settings, alias_or_version: str) -> tuple[ProgramR
 def evaluate(
     settings: Settings, data: Path, alias_or_version: str, cfg: CareersConfig, progress: Progress
 ) -> dict[str, Any]:
-    """Re-score a registered model and the baselines on the test year of ``data``."""
+    """Re-score a registered model and the baselines on the test year of ``data``; the
+    evaluation over everyone active under ``everyone`` (:func:`everyone_figures`, fitted on
+    the validation year)."""
     ranker, _mv = load_registered(settings, alias_or_version)
     tables = load_clean(data)
-    return score_split(
-        build_test_years(tables=tables, cfg=cfg, progress=progress), ranker, cfg.n_boot
+    years = build_test_years(tables=tables, cfg=cfg, progress=progress)
+    results: dict[str, Any] = score_split(years, ranker, cfg.n_boot)
+    year = SPLITS["validation"][-1]
+    progress(f"career context {year}")
+    fit_context = build_context(
+        tables,
+        build_snapshot(tables, f"{year}-01-01"),
+        build_catalog(tables),
+        load_rules(cfg.rules),
     )
+    everyone = everyone_figures(
+        tables=tables,
+        fit_context=fit_context,
+        years=years,
+        ranker=ranker,
+        cfg=cfg,
+        progress=progress,
+    )
+    results["everyone"] = everyone.figures
+    return results
 
 
 def build_test_years(
@@ -274,11 +352,14 @@ def promote(
     )
 
 
-def headline(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def headline(results: dict[str, Any]) -> dict[str, Any]:
     """The JSON printed by ``evaluate careers --json``: every ranker with its headline keys,
-    intervals and parity; the model also with its lifts over each baseline."""
-    out: dict[str, dict[str, Any]] = {}
-    for name, figures in results.items():
+    intervals and parity; the model also with its lifts over each baseline; with the evaluation
+    over everyone (``results["everyone"]``), its figures at the top level (``move_auc``,
+    ``verdict_recall_12m``, ``by_move_type``, ...: :mod:`training.careers_eval`)."""
+    out: dict[str, Any] = {}
+    rankers = {k: v for k, v in results.items() if k != "everyone"}
+    for name, figures in rankers.items():
         out[name] = {k: figures[k] for k in HEADLINE}
         out[name]["mrr_ci"] = figures["mrr_ci"]
         out[name]["hit@5_ci"] = figures["hit@5_ci"]
@@ -289,6 +370,7 @@ def headline(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out["model"][f"vs_{base}"] = {
             m: {"lift": vs[m]["lift"], "diff_ci": vs[m]["diff_ci"]} for m in ("mrr", "hit@5")
         }
+    out.update(results.get("everyone", {}))
     return out
 
 
@@ -344,8 +426,9 @@ class CareersPipeline:
         return fairness_report(contexts, ranker, cfg)
 
     def headline(self, *, results: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        """The JSON of ``evaluate careers --json`` (:func:`headline`)."""
-        return headline(results)
+        """The JSON of ``evaluate careers --json`` (:func:`headline`; its top-level figures of
+        the evaluation over everyone are numbers, not dicts, whatever the contract says)."""
+        return cast(dict[str, dict[str, Any]], headline(results))
 
     def gate(
         self, *, new: dict[str, float], champion: dict[str, float] | None, cfg: CareersConfig

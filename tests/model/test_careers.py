@@ -47,7 +47,17 @@ Tables = dict[str, pd.DataFrame]
 
 SMALL = careers.CareersConfig(n_estimators=50, n_boot=20)
 WORSE = careers.CareersConfig(n_estimators=1, num_leaves=2, n_boot=20)
-RANKERS = ("model", "markov", "similarity")
+RANKERS = ("model", "markov", "similarity", "rules")
+#: the top-level keys of the evaluation over everyone active (training/careers_eval.py)
+EVERYONE = (
+    "move_auc",
+    "move_auc_baseline",
+    "move_brier",
+    "move_brier_baseline",
+    "verdict_recall_12m",
+    "verdict_recall_now",
+    "verdict_precision_now",
+)
 YEAR = 2024
 T = pd.Timestamp(f"{YEAR}-01-01")
 HISTORY = (
@@ -361,6 +371,28 @@ def test_train_registers_a_challenger_with_its_results(scenario: Scenario) -> No
     )
 
 
+def test_train_measures_everyone_active_and_logs_it(scenario: Scenario) -> None:
+    everyone = scenario.first["everyone"]
+    assert everyone["everyone_year"] == 2025 and everyone["move_fit_year"] == 2024
+    # everyone active on 1 January, not only the movers
+    assert everyone["move_people"] > 4 * scenario.first["test"]["model"]["queries"]
+    for key in EVERYONE:
+        assert 0 <= everyone[key] <= 1, key
+    assert everyone["verdict_recall_now"] <= everyone["verdict_recall_12m"]
+    assert everyone["verdict_called_now"] <= everyone["verdict_called_12m"]
+    assert everyone["verdict_upward_moves"] > 0
+    kinds = everyone["by_move_type"]
+    assert kinds and all(set(RANKERS) <= set(row) for row in kinds.values())
+    assert all("model_vs_rules" in row for row in kinds.values())
+    run = _run(scenario, scenario.first)
+    for key in EVERYONE:
+        assert run.data.metrics[f"everyone.{key}"] == pytest.approx(everyone[key])
+    folder = _artifact_dir(scenario, scenario.first)
+    assert (folder / "plots" / "move_calibration.png").stat().st_size > 1000
+    logged = json.loads((folder / "evaluation" / "everyone.json").read_text())
+    assert logged["verdict_recall_12m"] == pytest.approx(everyone["verdict_recall_12m"])
+
+
 def test_registered_booster_hash_verifies(scenario: Scenario, years: dict[int, CareerYear]) -> None:
     ranker, mv = careers.load_registered(scenario.settings, "challenger")
     assert str(mv.version) == "2" and mv.run_id == scenario.worse["run_id"]
@@ -504,14 +536,17 @@ def test_cli_evaluate_careers_json(scenario: Scenario, cli_env: dict[str, str]) 
     result = _invoke(args, cli_env)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(out) == set(RANKERS)
+    assert set(RANKERS) | set(EVERYONE) <= set(out)
+    for key in EVERYONE:  # the evaluation over everyone, at the top level
+        assert out[key] == pytest.approx(scenario.first["everyone"][key], abs=1e-12), key
+    assert set(out["by_move_type"]) == set(scenario.first["everyone"]["by_move_type"])
     for ranker in RANKERS:
         assert set(METRICS) <= set(out[ranker]), ranker
         for m in METRICS:
             assert 0 <= out[ranker][m] <= 1, (ranker, m)
             # re-scoring version 1 on the same data gives the training run's test figures
             assert out[ranker][m] == pytest.approx(scenario.first["test"][ranker][m], abs=1e-12)
-    for base in ("markov", "similarity"):
+    for base in ("markov", "similarity", "rules"):
         assert set(out["model"][f"vs_{base}"]) == {"mrr", "hit@5"}
 
 
