@@ -3,11 +3,16 @@ the first day of eligibility, the pending conditions with their dates, the block
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from fastapi.testclient import TestClient
 
 from recommender.careers.horizon import ACCRUING, FIXED
+from recommender.config import Settings
+from recommender.service import Service
+from tests.api.conftest import REVIEWER_PASSWORD
+from tests.api.test_pages import sign_in, staff_of
 
 
 def test_positions_carry_the_horizon(client: TestClient, nips: list[str]) -> None:
@@ -43,3 +48,22 @@ def test_bad_parameters_of_positions_are_4xx_not_500(client: TestClient, nips: l
     for params in ({"k": 0}, {"k": "many"}, {"k": 21}, {"k": -1}):
         r = client.get(url, params=params)
         assert 400 <= r.status_code < 500, (params, r.status_code, r.text)
+
+
+def test_the_employee_page_shows_the_horizon(
+    api_settings: Settings, service: Service, hr_users: dict[str, str]
+) -> None:
+    from recommender.api.app import create_app
+
+    with TestClient(create_app(api_settings, service), follow_redirects=False) as web:
+        sign_in(web, hr_users["reviewer"], REVIEWER_PASSWORD)
+        web.get("/language?lang=en&next=/units")
+        shown = 0
+        for employee in staff_of(service, hr_users["unit_id"])[:6]:
+            page = web.get(f"/employees/{employee}")
+            assert page.status_code == 200
+            lines = re.findall(r'<p class="horizon">([^<]*)</p>', page.text)
+            for line in lines:
+                assert line.startswith(("Eligible from ", "Not eligible (time alone")), line
+            shown += len(lines)
+        assert shown > 0
