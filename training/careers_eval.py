@@ -335,12 +335,13 @@ def calibration_figure(*, curves: pd.DataFrame, bins: int = 10) -> Any:
 
     fig = Figure(figsize=(4.6, 4.2))
     ax = fig.subplots()
-    top = float(max(curves["model"].max(), curves["baseline"].max(), 0.05))
-    ax.plot([0, top], [0, top], color="#999999", lw=1, ls="--", label="perfect")
+    top = 0.05
     for name, color in (("model", "#3b7dd8"), ("baseline", "#d8843b")):
         q = pd.qcut(curves[name].rank(method="first"), bins, labels=False)
         g = curves.groupby(q).agg(p=(name, "mean"), y=("moved_up", "mean"))
         ax.plot(g["p"], g["y"], marker="o", color=color, label=name)
+        top = max(top, 1.1 * float(g[["p", "y"]].to_numpy().max()))
+    ax.plot([0, top], [0, top], color="#999999", lw=1, ls="--", label="perfect")
     ax.set_xlabel("mean predicted probability of moving up")
     ax.set_ylabel("share who moved up in the test year")
     ax.legend(loc="upper left")

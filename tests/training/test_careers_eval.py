@@ -140,3 +140,17 @@ def test_flat_figures_keep_finite_numbers_only() -> None:
         figures={"a": 0.5, "b": {"hit@5": 1, "c": float("nan"), "d": [1, 2]}, "e": True}
     )
     assert flat == {"everyone.a": 0.5, "everyone.b.hit_at_5": 1.0}
+
+
+def test_calibration_figure_draws_both_scores_and_the_diagonal() -> None:
+    from training.careers_eval import calibration_figure
+
+    rng = np.random.default_rng(1)
+    p = rng.random(400) * 0.2
+    curves = pd.DataFrame(
+        {"moved_up": (rng.random(400) < p).astype(int), "model": p, "baseline": p / 2}
+    )
+    ax = calibration_figure(curves=curves).axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["model", "baseline", "perfect"]
+    assert len(ax.get_lines()[0].get_xdata()) == 10  # ten equal-count bins
