@@ -237,6 +237,17 @@ def test_fit_never_reads_the_test_file_and_key_is_irrelevant(
     assert rekeyed["rankers"] == result["rankers"]
 
 
+def test_extra_carvings_add_fitting_queries_only(pair: tuple[Path, Path], result: dict) -> None:
+    """More carvings change the fit but not the tuning nor the early-stopping queries."""
+    more = xt.run(*pair, TEST_KEY, xt.XuetangxConfig(extra_carvings=1))
+    assert more["fit"]["carvings"] == 2 and result["fit"]["carvings"] == 1
+    assert more["tuning"] == result["tuning"]
+    assert more["fit"]["learners_with_target"] == result["fit"]["learners_with_target"]
+    assert more["fit"]["candidate_rows"] > result["fit"]["candidate_rows"]
+    for name in ("popularity", "item_knn", "ease", "rp3beta"):
+        assert more["fit"]["internal"][name] == result["fit"]["internal"][name]
+
+
 @pytest.mark.slow
 @pytest.mark.shared(SHARED / "train.csv.gz")  # skipped when missing; fails in CI
 def test_real_files_model_beats_baselines() -> None:

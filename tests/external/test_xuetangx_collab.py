@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from training.external import xuetangx_collab as xc
-from training.external.xuetangx_data import split_last
+from training.external.xuetangx_data import split_last, split_random
 from training.external.xuetangx_features import build_history, recency_history
 from training.metrics import query_metrics
 
@@ -104,3 +104,16 @@ def test_recency_history_weights_latest_most() -> None:
     recent = recency_history(build_history(frame, learners, courses))
     assert recent[0].tolist() == pytest.approx([0.25, 0.5, 1.0])
     assert recent[1].tolist() == pytest.approx([1.0, 0.0, 0.0])
+
+
+def test_split_random_one_target_per_learner_and_deterministic() -> None:
+    frame = _frame({"a": 2, "b": 3, "c": 9})
+    past, targets = split_random(frame, seed=3, min_past=2)
+    assert targets.groupby("employee_id").size().to_dict() == {"b": 1, "c": 1}
+    assert len(past) + len(targets) == len(frame)
+    again = split_random(frame, seed=3, min_past=2)[1]
+    assert again.equals(targets)
+    picks = {tuple(split_random(frame, seed=s, min_past=2)[1]["seq"].tolist()) for s in range(20)}
+    assert len(picks) > 1  # not always the latest course
+    with pytest.raises(ValueError, match="min_past"):
+        split_random(frame, seed=0, min_past=0)

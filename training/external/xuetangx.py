@@ -30,6 +30,7 @@ from training.external.xuetangx_data import (
     Interactions,
     load_interactions,
     split_last,
+    split_random,
     target_matrix,
 )
 from training.external.xuetangx_features import (
@@ -113,8 +114,14 @@ def _fit(
     say("tuning EASE and RP3beta on a slice carved from the train file")
     tuned = tune(taken=hist.taken, relevant=target_matrix(targets, learners, courses))
     say("fitting the ranker on pseudo-targets of the train file")
+    carvings = [(hist, targets)]
+    for i in range(config.extra_carvings):
+        more_past, more = split_random(
+            train.frame, seed=config.seed + 1 + i, min_past=config.min_past
+        )
+        carvings.append((build_history(more_past, learners, courses), more))
     ranker, fit = fit_model(
-        hist=hist, targets=targets, learners=learners, courses=courses, tuned=tuned, config=config
+        carvings=carvings, learners=learners, courses=courses, tuned=tuned, config=config
     )
     return ranker, tuned, fit
 

@@ -154,6 +154,21 @@ def split_last(
     return frame[~target].reset_index(drop=True), frame[target].reset_index(drop=True)
 
 
+def split_random(
+    frame: pd.DataFrame, *, seed: int, min_past: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(past, targets): one course drawn at random per learner with more than ``min_past``
+    courses becomes the target (any of them, not only the latest); the rest is the past.
+    Deterministic per ``seed`` and row order. Raises ValueError for ``min_past < 1``."""
+    if min_past < 1:
+        raise ValueError(f"split_random: min_past >= 1 needed, got {min_past}")
+    size = frame.groupby("employee_id")["seq"].transform("size").to_numpy()
+    draw = np.random.default_rng(seed).random(len(frame))
+    rank = pd.Series(draw).groupby(frame["employee_id"].to_numpy()).rank(method="first")
+    target = (rank.to_numpy() == 1) & (size > min_past)
+    return frame[~target].reset_index(drop=True), frame[target].reset_index(drop=True)
+
+
 def codes(
     frame: pd.DataFrame, learners: pd.Index, courses: pd.Index
 ) -> tuple[np.ndarray, np.ndarray]:

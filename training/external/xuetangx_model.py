@@ -9,13 +9,14 @@ early-stopped on a held-out share of learners, whose every untaken course is ran
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from recommender.programs.ranker import ProgramRanker
 from training.external.xuetangx_collab import K, Tuned
 from training.external.xuetangx_data import codes
 from training.external.xuetangx_features import (
@@ -54,6 +55,10 @@ class XuetangxConfig:
     num_leaves: int = 7
     min_child_samples: int = 300
     early_stopping_rounds: int = 50
+    extra_carvings: int = 0
+    objective: str = "lambdarank"
+    feature_fraction: float = 0.8
+    lambda_l2: float = 0.0
     n_jobs: int = 2
 
 
@@ -77,21 +82,48 @@ def _sample_negatives(
 
 
 def _groups(frame: pd.DataFrame) -> np.ndarray:
-    """Sizes of consecutive learner groups (``frame`` is sorted by learner)."""
-    return frame.groupby("employee_id", sort=False).size().to_numpy()
+    """Sizes of consecutive query groups (``query`` when present, else ``employee_id``)."""
+    key = frame["query" if "query" in frame else "employee_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    return np.diff(starts)
 
 
-def _ranker(config: XuetangxConfig, rows: int) -> ProgramRanker:
-    return ProgramRanker(
-        n_estimators=config.n_estimators,
-        learning_rate=config.learning_rate,
-        num_leaves=config.num_leaves,
-        min_child_samples=config.min_child_samples,
-        early_stopping_rounds=config.early_stopping_rounds,
-        eval_at=K,
-        random_state=config.seed,
-        n_jobs=config.n_jobs if rows >= SMALL_FIT else 1,
-    )
+@dataclass(frozen=True)
+class FoldModel:
+    """One fitted LightGBM booster and the iteration early stopping chose."""
+
+    booster: lgb.Booster
+    best_iteration: int
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Scores (higher is better), one per row of ``frame`` (needs :data:`FEATURES`)."""
+        values = frame[list(FEATURES)].to_numpy(dtype=np.float64)
+        return np.asarray(self.booster.predict(values, num_iteration=self.best_iteration))
+
+    def feature_importance(self) -> dict[str, float]:
+        """Total gain per feature name."""
+        gains = self.booster.feature_importance(importance_type="gain")
+        return dict(zip(FEATURES, (float(g) for g in gains), strict=True))
+
+
+def _params(config: XuetangxConfig, rows: int) -> dict[str, Any]:
+    return {
+        "objective": config.objective,
+        "metric": "ndcg",
+        "eval_at": [K],
+        "learning_rate": config.learning_rate,
+        "num_leaves": config.num_leaves,
+        "min_data_in_leaf": config.min_child_samples,
+        "feature_fraction": config.feature_fraction,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "lambda_l2": config.lambda_l2,
+        "seed": config.seed,
+        "num_threads": config.n_jobs if rows >= SMALL_FIT else 1,
+        "deterministic": True,
+        "force_row_wise": True,
+        "verbose": -1,
+    }
 
 
 def _internal(
@@ -117,79 +149,107 @@ def _internal(
 class Ensemble:
     """The fold models; :meth:`predict` averages their scores (one per row of the frame)."""
 
-    rankers: tuple[ProgramRanker, ...]
+    rankers: tuple[FoldModel, ...]
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Mean score of the fold models for every row of ``frame`` (needs :data:`FEATURES`)."""
-        return np.mean([r.predict(frame[list(FEATURES)]) for r in self.rankers], axis=0)
+        return np.mean([r.predict(frame) for r in self.rankers], axis=0)
 
 
 def _fit_fold(
-    frame: pd.DataFrame,
-    y: np.ndarray,
-    valid: np.ndarray,
+    fit: tuple[pd.DataFrame, np.ndarray],
+    valid: tuple[pd.DataFrame, np.ndarray],
     config: XuetangxConfig,
     rng: np.random.Generator,
-) -> ProgramRanker:
-    """One fold: fit on the learners outside ``valid`` (negatives sampled when configured),
-    early-stop on the learners in ``valid`` (every untaken course)."""
-    in_valid = np.isin(frame["employee_id"].to_numpy(), valid)
-    fit_frame, fit_y = frame[~in_valid], y[~in_valid]
+) -> FoldModel:
+    """One fold: fit on ``fit`` (frame, labels; negatives sampled when configured),
+    early-stop on NDCG@10 of ``valid`` (every untaken course). Frames are sorted by query."""
+    fit_frame, fit_y = fit
     if config.train_negatives is not None:
         keep = _sample_negatives(fit_frame, fit_y, config.train_negatives, rng)
         fit_frame, fit_y = fit_frame[keep], fit_y[keep]
-    valid_frame, valid_y = frame[in_valid], y[in_valid]
-    ranker = _ranker(config, len(fit_frame))
+    valid_frame, valid_y = valid
     cols = list(FEATURES)
-    ranker.fit(
-        fit_frame[cols], fit_y, _groups(fit_frame), valid_frame[cols], valid_y, _groups(valid_frame)
+    train_set = lgb.Dataset(
+        fit_frame[cols].to_numpy(np.float64), fit_y, group=_groups(fit_frame), feature_name=cols
     )
-    return ranker
+    valid_set = lgb.Dataset(
+        valid_frame[cols].to_numpy(np.float64),
+        valid_y,
+        group=_groups(valid_frame),
+        reference=train_set,
+    )
+    booster = lgb.train(
+        _params(config, len(fit_frame)),
+        train_set,
+        num_boost_round=config.n_estimators,
+        valid_sets=[valid_set],
+        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+    )
+    return FoldModel(booster, int(booster.best_iteration or config.n_estimators))
+
+
+def _carving(
+    hist: History, targets: pd.DataFrame, learners: pd.Index, courses: pd.Index, tuned: Tuned
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+    """Candidates (every untaken course of every learner with a target), their labels and the
+    feature matrices of one carving of the train file."""
+    feats = pair_features(hist, tuned)
+    rows = np.unique(learners.get_indexer(pd.Index(targets["employee_id"])))
+    frame = candidate_frame(feats, hist.taken, rows[rows >= 0])
+    t_u, t_c = codes(targets, learners, courses)
+    return frame, labels(frame, t_u, t_c, (len(learners), len(courses))), feats
 
 
 def fit_model(
     *,
-    hist: History,
-    targets: pd.DataFrame,
+    carvings: Sequence[tuple[History, pd.DataFrame]],
     learners: pd.Index,
     courses: pd.Index,
     tuned: Tuned,
     config: XuetangxConfig,
 ) -> tuple[Ensemble, dict[str, Any]]:
-    """Fit ``config.folds`` LambdaRank models on ``targets`` (the carved pseudo-targets) with
-    features from ``hist`` (the train file without them): the learners with a target are cut
-    into folds, each model is fitted on the others and early-stopped on its fold. Returns the
-    ensemble (mean score) and facts about the fit, including the internal figures (NDCG@10,
-    Recall@10 of the out-of-fold model scores and of every baseline, over all learners with a
-    target). Raises ValueError when fewer learners than folds have a target."""
-    feats = pair_features(hist, tuned)
-    with_target = np.unique(learners.get_indexer(pd.Index(targets["employee_id"])))
-    with_target = with_target[with_target >= 0]
-    if len(with_target) < max(config.folds, 2):
-        raise ValueError(f"{len(with_target)} learners with a pseudo-target, need {config.folds}")
+    """Fit ``config.folds`` LightGBM models on the carvings of the train file, each a
+    (history without the targets, targets) pair; the first carving (each learner's last
+    course) also early-stops and is scored, the others only add fitting queries. The learners
+    of the first carving are cut into folds; each model is fitted on the queries of the other
+    learners (every carving) and early-stopped on its fold. Returns the ensemble (mean score)
+    and facts about the fit, with the internal figures (NDCG@10, Recall@10 of the out-of-fold
+    model scores and of every baseline on the first carving). Raises ValueError when fewer
+    learners than folds have a target."""
+    parts = [_carving(h, t, learners, courses, tuned) for h, t in carvings]
+    frame, y, feats = parts[0]
+    queries = np.unique(frame["employee_id"].to_numpy())
+    if len(queries) < max(config.folds, 2):
+        raise ValueError(f"{len(queries)} learners with a pseudo-target, need {config.folds}")
+    for i, part in enumerate(parts):
+        part[0]["query"] = part[0]["employee_id"] + i * len(learners)
+    every = pd.concat([p[0] for p in parts], ignore_index=True)
+    every_y = np.concatenate([p[1] for p in parts])
     rng = np.random.default_rng(config.seed)
-    fold_of = rng.permutation(len(with_target)) % config.folds
-    frame = candidate_frame(feats, hist.taken, with_target)
-    t_u, t_c = codes(targets, learners, courses)
-    y = labels(frame, t_u, t_c, (len(learners), len(courses)))
+    fold_of = pd.Series(rng.permutation(len(queries)) % config.folds, index=queries)
     oof = np.zeros(len(frame))
     rankers = []
     for fold in range(config.folds):
-        valid = with_target[fold_of == fold]
-        ranker = _fit_fold(frame, y, valid, config, rng)
+        valid = queries[fold_of.to_numpy() == fold]
         in_valid = np.isin(frame["employee_id"].to_numpy(), valid)
-        oof[in_valid] = ranker.predict(frame.loc[in_valid, list(FEATURES)])
-        rankers.append(ranker)
+        out = ~np.isin(every["employee_id"].to_numpy(), valid)
+        model = _fit_fold((every[out], every_y[out]), (frame[in_valid], y[in_valid]), config, rng)
+        oof[in_valid] = model.predict(frame.loc[in_valid])
+        rankers.append(model)
+    targets = carvings[0][1]
+    t_u, t_c = codes(targets, learners, courses)
     relevant = pd.DataFrame({"year": 0, "employee_id": t_u, "program_id": t_c, "label": 1})
     relevant = relevant[(relevant["employee_id"] >= 0) & (relevant["program_id"] >= 0)]
     internal = _internal(oof, feats, frame.assign(label=y), relevant)
     gains = pd.DataFrame([r.feature_importance() for r in rankers]).mean()
     facts = {
         "folds": config.folds,
-        "learners_with_target": len(with_target),
+        "carvings": len(carvings),
+        "learners_with_target": len(queries),
         "pseudo_targets": len(targets),
-        "candidate_rows": len(frame),
-        "best_iterations": [r.best_iteration_ for r in rankers],
+        "candidate_rows": len(every),
+        "best_iterations": [r.best_iteration for r in rankers],
         "internal": internal,
         "feature_gain": {k: float(v) for k, v in gains.items()},
     }
