@@ -111,9 +111,9 @@ class PathToEligible(_Schema):
 class PendingCondition(_Schema):
     """A condition of the career pattern that time will meet, and when (the projection of
     docs/careers-model.md: tenure accrues daily, a yearly rating arrives on 1 January, a grade
-    by regular promotion)."""
+    by regular promotion, JF credit points at the last rating)."""
 
-    condition: Literal["years_in_post", "rating", "grade"]
+    condition: Literal["years_in_post", "rating", "grade", "credit_points"]
     met_on: date
 
 

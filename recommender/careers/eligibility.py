@@ -8,7 +8,9 @@ person side  ``p_tier``, ``p_jf`` (JF code or None), ``p_grade_rank`` (index in
              ``p_years_in_position``, ``p_age``, ``p_rating_1`` .. ``p_rating_3`` (rating score
              0-4 of the last, second-last, third-last year; NaN when missing),
              ``p_training_mask`` (bitmask of completed training modalities, :func:`modality_mask`),
-             ``p_max_grade_rank`` (top grade of the current post)
+             ``p_max_grade_rank`` (top grade of the current post), optionally
+             ``p_credit_points`` (JF credit points in the current tier; read only by rules with
+             ``credit_points``, missing = unknown)
 target side  ``t_tier``, ``t_jf``, ``t_min_grade_rank``, ``t_min_education_rank``,
              ``t_required_mask`` (bitmask of the post's required training), ``t_formasi``,
              ``t_holders``
@@ -32,7 +34,38 @@ from recommender.data.normalize import EDUCATION_LEVELS, GRADES, MODALITIES
 
 MODALITY_BIT = {m: i for i, m in enumerate(MODALITIES)}
 KIND_CODE = {"none": 0, "vertical": 1, "horizontal": 2, "diagonal": 3}
-CONDITIONS = ("education", "years_in_post", "rating", "grade", "age", "training", "vacancy")
+CONDITIONS = (
+    "education",
+    "years_in_post",
+    "rating",
+    "grade",
+    "age",
+    "training",
+    "vacancy",
+    "credit_points",
+)
+#: JF credit points (angka kredit, domain.md 2.4, PermenPANRB 1/2023): points to the next tier
+#: and the yearly coefficient by tier; a year's points are the coefficient x the rating's share.
+AK_TO_NEXT_TIER = {
+    "ahli_pertama": 100.0,
+    "ahli_muda": 200.0,
+    "ahli_madya": 450.0,
+    "pemula": 15.0,
+    "terampil": 60.0,
+    "mahir": 100.0,
+}
+AK_PER_YEAR = {
+    "ahli_pertama": 12.5,
+    "ahli_muda": 25.0,
+    "ahli_madya": 37.5,
+    "ahli_utama": 50.0,
+    "pemula": 3.75,
+    "terampil": 5.0,
+    "mahir": 12.5,
+    "penyelia": 25.0,
+}
+#: share of the yearly coefficient by rating score 0-4 (Sangat Kurang .. Sangat Baik)
+AK_RATING_SHARE = (0.25, 0.5, 0.75, 1.0, 1.5)
 _D4, _S1 = EDUCATION_LEVELS.index("D4"), EDUCATION_LEVELS.index("S1")
 
 
@@ -96,6 +129,20 @@ def _below(value: pd.Series | np.ndarray, need: np.ndarray | float) -> np.ndarra
     return out
 
 
+def credit_points_needed(pairs: pd.DataFrame) -> np.ndarray:
+    """Credit points each pair's person needs to leave their tier (NaN outside a JF tier with a
+    next tier), float (n_pairs,)."""
+    return pairs["p_tier"].map(AK_TO_NEXT_TIER).to_numpy(float)
+
+
+def credit_points(pairs: pd.DataFrame) -> np.ndarray:
+    """The person's credit points in the current tier (``p_credit_points``; NaN when the pairs
+    do not carry them: an unknown fact fails), float (n_pairs,)."""
+    if "p_credit_points" not in pairs:
+        return np.full(len(pairs), np.nan)
+    return pairs["p_credit_points"].to_numpy(float)
+
+
 def _failures(rule: Rule, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per condition, True where the pair fails it (shape (n_pairs,)); unknown values fail."""
     c = rule.conditions
@@ -116,6 +163,9 @@ def _failures(rule: Rule, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
         "age": ~(age <= c.max_age) if c.max_age is not None else none,
         "training": missing != 0,
         "vacancy": ~(open_posts > 0) if c.vacancy else none,
+        "credit_points": _below(credit_points(pairs), credit_points_needed(pairs))
+        if c.credit_points
+        else none,
     }
 
 
@@ -225,6 +275,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "no vacancy: {need} post(s) planned, {has} filled",
         "id": "tidak ada formasi kosong: {need} formasi, {has} terisi",
     },
+    "credit_points": {
+        "en": "needs {need} credit points to the next tier, has {has}",
+        "id": "perlu {need} angka kredit untuk naik jenjang, baru {has}",
+    },
     "no_rule": {
         "en": "no career-pattern rule leads from {need} to {has}",
         "id": "tidak ada aturan pola karier dari {need} ke {has}",
@@ -313,6 +367,12 @@ def _messages(rule: Rule, row: pd.Series, year: int, lang: str) -> dict[str, Cal
         "grade": grade,
         "age": lambda: text("age", lang, need=c.max_age, has=_number(row["p_age"], lang, ".0f")),
         "training": training,
+        "credit_points": lambda: text(
+            "credit_points",
+            lang,
+            need=_number(credit_points_needed(one)[0], lang, ".0f"),
+            has=_number(credit_points(one)[0], lang, ".1f"),
+        ),
         "vacancy": lambda: text(
             "vacancy",
             lang,

@@ -15,6 +15,9 @@ of days from the decision date ``at`` until it is met under an explicit projecti
   :data:`GRADE_STEP_YEARS` years in rank), one step each, only up to the top grade of the current
   post (``p_max_grade_rank``); years already in the grade come from ``p_years_in_grade`` when the
   pairs carry it, else 0 (the latest date);
+- ``credit_points`` (JF tier promotion, domain.md 2.4) accrue at the yearly coefficient of the
+  tier times the share of the last recorded rating (Baik 100 %, Sangat Baik 150 %, ...), pro
+  rata; unknown points or no rating on record are never dated;
 - ``education``, ``training`` (a required course not on record), ``vacancy`` (no open post:
   formasi is not projected) and ``age`` (it only gets worse) do not accrue: a pair failing one is
   never dated. An age cap is also checked at the projected date.
@@ -33,12 +36,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recommender.careers.eligibility import CONDITIONS, applies, check_pairs, grade_needed
+from recommender.careers.eligibility import (
+    AK_PER_YEAR,
+    AK_RATING_SHARE,
+    CONDITIONS,
+    applies,
+    check_pairs,
+    credit_points,
+    credit_points_needed,
+    grade_needed,
+)
 from recommender.careers.eligibility import rule_failures as failures
 from recommender.careers.rules import RATINGS, Rule, RuleSet
 
 #: Conditions that time can meet, and those it cannot.
-ACCRUING = ("years_in_post", "rating", "grade")
+ACCRUING = ("years_in_post", "rating", "grade", "credit_points")
 FIXED = tuple(c for c in CONDITIONS if c not in ACCRUING)
 #: Years in rank before a regular promotion (domain.md 2.3: at least 4 years).
 GRADE_STEP_YEARS = 4.0
@@ -143,6 +155,23 @@ def _grade_days(rule: Rule, pairs: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def _credit_days(rule: Rule, pairs: pd.DataFrame) -> np.ndarray:
+    """Days until the credit points to the next tier are reached at the person's last recorded
+    rating (points accrue pro rata over the year: coefficient x the rating's share)."""
+    if not rule.conditions.credit_points:
+        return np.zeros(len(pairs))
+    need, has = credit_points_needed(pairs), credit_points(pairs)
+    last = _column(pairs, "p_last_rating", np.nan)
+    share = np.array([*AK_RATING_SHARE, np.nan])[np.where(np.isnan(last), -1, last).astype(int)]
+    per_year = pairs["p_tier"].map(AK_PER_YEAR).to_numpy(float) * share
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wait = np.ceil((need - has) / per_year * DAYS_PER_YEAR)
+        out: np.ndarray = np.where(
+            has >= need, 0.0, np.where(np.isfinite(wait) & (per_year > 0), wait, np.inf)
+        )
+    return out
+
+
 def condition_days(rule: Rule, pairs: pd.DataFrame, at: pd.Timestamp) -> dict[str, np.ndarray]:
     """Per condition of :data:`~recommender.careers.eligibility.CONDITIONS`, float (n_pairs,):
     days from ``at`` until the pair meets it under ``rule`` (0 = now, inf = not by time alone;
@@ -152,6 +181,7 @@ def condition_days(rule: Rule, pairs: pd.DataFrame, at: pd.Timestamp) -> dict[st
     out["years_in_post"] = _tenure_days(rule, pairs)
     out["rating"] = _rating_days(rule, pairs, at)
     out["grade"] = _grade_days(rule, pairs)
+    out["credit_points"] = _credit_days(rule, pairs)
     return out
 
 

@@ -41,6 +41,7 @@ class Conditions(BaseModel):
     required_training: list[str] | Literal["position"] = Field(default_factory=list)
     training_after_appointment: list[str] = Field(default_factory=list)
     vacancy: bool = False
+    credit_points: bool = False
     same_jf: bool | None = None
     tier_step: int | None = Field(None, ge=-6, le=6)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommender.careers.eligibility import CONDITIONS
 from training.careers_data import per_query
 from training.careers_eval import (
     PeopleYear,
@@ -92,7 +93,7 @@ def test_verdict_recall_and_precision_count_what_they_say() -> None:
             "move_type": ["jf_tier", "jf_tier", "jf_first_appointment"],
         }
     )
-    for name in ("education", "years_in_post", "rating", "grade", "age", "training", "vacancy"):
+    for name in CONDITIONS:
         verdicts[f"blocked_{name}"] = [False, False, name == "training"]
     out = verdict_validity(year=PeopleYear(2025, people, verdicts))
     assert out["verdict_recall_now"] == pytest.approx(1 / 3)

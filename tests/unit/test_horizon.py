@@ -208,3 +208,64 @@ def test_vectorised_agrees_with_the_check_and_each_pair(rules: RuleSet) -> None:
         assert (single.eligible_by is None) == bool(np.isnat(by[i]))
     with pytest.raises(ValueError, match="months"):
         h.within(months=-1)
+
+
+CREDIT_RULES = """
+version: "test-ak"
+rules:
+  - id: jf-naik-jenjang-ak
+    kind: vertical
+    legal_basis: "PermenPANRB 1/2023 (angka kredit dari predikat kinerja)"
+    from_tiers: [ahli_pertama]
+    to_tiers: [ahli_muda]
+    conditions:
+      same_jf: true
+      tier_step: 1
+      credit_points: true
+      min_rating: Baik
+      vacancy: true
+"""
+
+
+@pytest.fixture
+def credit_rules(tmp_path: Any) -> RuleSet:
+    path = tmp_path / "ak.yaml"
+    path.write_text(CREDIT_RULES)
+    return load_rules(path)
+
+
+def jf(**over: Any) -> dict[str, Any]:
+    """An ahli pertama of JF_X with 90 of the 100 credit points to ahli muda, rated Baik."""
+    base = {"p_tier": "ahli_pertama", "p_jf": "JF_X", "t_tier": "ahli_muda", "t_jf": "JF_X"}
+    row = pair(**base)
+    row["p_credit_points"] = 90.0
+    row.update(over)
+    return row
+
+
+def test_credit_points_accrue_at_the_last_rating(credit_rules: RuleSet) -> None:
+    def horizon(**over: Any) -> Any:
+        return pair_horizon(horizons(credit_rules, pd.DataFrame([jf(**over)]), AT), 0)
+
+    assert horizon(p_credit_points=100.0).eligible_now
+    # 10 points at 12.5 a year (Baik, 100 %): 0.8 years = 293 days
+    h = horizon()
+    assert h.pending == (("credit_points", pd.Timestamp("2025-10-21")),) and h.within
+    # Sangat Baik counts 150 %: 18.75 a year, 195 days
+    assert horizon(p_last_rating=4.0, p_rating_1=4.0).eligible_by == pd.Timestamp("2025-07-15")
+    # 20 points short at Baik: 1.6 years, beyond the 12-month horizon
+    assert not horizon(p_credit_points=80.0).within
+    # no points on record: the condition fails and is never dated
+    row = jf()
+    del row["p_credit_points"]
+    h = pair_horizon(horizons(credit_rules, pd.DataFrame([row]), AT), 0)
+    assert h.eligible_by is None and h.blocked == ("credit_points",)
+
+
+def test_credit_points_are_explained_in_words(credit_rules: RuleSet) -> None:
+    from recommender.careers.eligibility import explain
+
+    verdict = explain(credit_rules, pd.Series(jf()), 2025)
+    assert not verdict.eligible
+    assert verdict.failed == ("needs 100 credit points to the next tier, has 90.0",)
+    assert explain(credit_rules, pd.Series(jf(p_credit_points=100.0)), 2025).eligible
