@@ -155,3 +155,38 @@ def test_calibration_figure_draws_both_scores_and_the_diagonal() -> None:
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels == ["model", "baseline", "perfect"]
     assert len(ax.get_lines()[0].get_xdata()) == 10  # ten equal-count bins
+
+
+def test_the_text_output_keeps_rankers_apart_from_the_figures_over_everyone() -> None:
+    from recommender.cli.common import console
+    from training.cli.careers import print_everyone, rankers_of
+
+    ranker = {"hit@1": 0.5, "hit@5": 0.8, "mrr": 0.6, "ndcg@5": 0.6, "queries": 10}
+    head = {
+        "model": ranker,
+        "rules": ranker,
+        "move_auc": 0.74,
+        "move_auc_baseline": 0.57,
+        "move_auc_diff_ci": [0.12, 0.21],
+        "move_brier": 0.031,
+        "move_brier_baseline": 0.032,
+        "move_people": 4368,
+        "move_rate": 0.033,
+        "move_fit_year": 2024,
+        "everyone_year": 2025,
+        "verdict_recall_now": 0.276,
+        "verdict_recall_12m": 0.345,
+        "verdict_precision_now": 0.053,
+        "verdict_upward_moves": 145,
+        "verdict_called_now": 1201,
+        "by_move_type": {"jf_tier": {"n": 82, "model": {"mrr": 1.0, "hit@5": 1.0}}},
+    }
+    assert list(rankers_of(head=head)) == ["model", "rules"]
+    with console.capture() as out:
+        print_everyone(head=head)
+    text = out.get()
+    assert "AUC 0.740 vs tenure-and-grade 0.570" in text
+    assert "within 12 months 0.345" in text and "jf_tier (82)" in text
+    with console.capture() as none:
+        print_everyone(head={"model": ranker})
+    assert none.get() == ""

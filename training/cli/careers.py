@@ -73,6 +73,41 @@ def next_positions_cmd(
     _print_next(result)
 
 
+def rankers_of(*, head: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The ranker entries of ``evaluate careers --json`` (dicts with an MRR), without the
+    top-level figures of the evaluation over everyone."""
+    return {k: v for k, v in head.items() if isinstance(v, dict) and "mrr" in v}
+
+
+def print_everyone(*, head: dict[str, Any]) -> None:
+    """Print the evaluation over everyone of ``evaluate careers`` (its top-level keys, see
+    training/careers_eval.py); prints nothing when ``head`` has none."""
+    if "move_auc" not in head:
+        return
+    lo, hi = head["move_auc_diff_ci"]
+    console.print(
+        f"\nWho moves up in {head['everyone_year']} ({head['move_people']} people active on "
+        f"1 January, {100 * head['move_rate']:.1f} % moved up; fitted on {head['move_fit_year']}):"
+        f" AUC {head['move_auc']:.3f} vs tenure-and-grade {head['move_auc_baseline']:.3f} "
+        f"(difference 95 % CI [{lo:.3f}, {hi:.3f}]); Brier {head['move_brier']:.4f} vs "
+        f"{head['move_brier_baseline']:.4f}",
+        highlight=False,
+    )
+    console.print(
+        f"Verdict on 1 January vs {head['verdict_upward_moves']} upward moves: eligible now "
+        f"{head['verdict_recall_now']:.3f}, within 12 months {head['verdict_recall_12m']:.3f}; "
+        f"of {head['verdict_called_now']} people eligible now for a higher post, "
+        f"{head['verdict_precision_now']:.3f} moved up",
+        highlight=False,
+    )
+    names = list(rankers_of(head=head))
+    for kind, row in head.get("by_move_type", {}).items():
+        figures = ", ".join(
+            f"{n} {row[n]['mrr']:.3f}/{row[n]['hit@5']:.3f}" for n in names if n in row
+        )
+        console.print(f"  {kind} ({row['n']}), MRR/Hit@5: {figures}", highlight=False)
+
+
 def horizon_line(*, item: dict[str, Any]) -> str:
     """The verdict's horizon of one answer item in words: "eligible from D (within N months):
     years_in_post on D1, rating on D2", or the conditions time does not meet."""
