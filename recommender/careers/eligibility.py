@@ -318,6 +318,15 @@ def _rating_text(row: pd.Series, years: int, year: int, lang: str) -> str:
     return ", ".join(parts)
 
 
+def _credit_text(one: pd.DataFrame, lang: str) -> str:
+    return text(
+        "credit_points",
+        lang,
+        need=_number(credit_points_needed(one)[0], lang, ".0f"),
+        has=_number(credit_points(one)[0], lang, ".1f"),
+    )
+
+
 def _messages(rule: Rule, row: pd.Series, year: int, lang: str) -> dict[str, Callable[[], str]]:
     c = rule.conditions
     one = pd.DataFrame([row])
@@ -367,12 +376,7 @@ def _messages(rule: Rule, row: pd.Series, year: int, lang: str) -> dict[str, Cal
         "grade": grade,
         "age": lambda: text("age", lang, need=c.max_age, has=_number(row["p_age"], lang, ".0f")),
         "training": training,
-        "credit_points": lambda: text(
-            "credit_points",
-            lang,
-            need=_number(credit_points_needed(one)[0], lang, ".0f"),
-            has=_number(credit_points(one)[0], lang, ".1f"),
-        ),
+        "credit_points": lambda: _credit_text(one, lang),
         "vacancy": lambda: text(
             "vacancy",
             lang,
