@@ -1,7 +1,7 @@
 """``jenjang external``: the pipeline on public data it was not designed for
 (docs/external-data.md).
 
-The XuetangX runner (the programme ranker: about a second) is imported inside its command, so
+The XuetangX runner (LightGBM and the collaborative baselines) is imported inside its command, so
 that ``jenjang --help`` does not pay for it.
 """
 
@@ -32,10 +32,12 @@ def external_xuetangx(
     test: Annotated[Path, typer.Option("--test", help="Test file: each learner's later courses.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Interactions-only mode on XuetangX-format files: model vs popularity and item_knn.
+    """Interactions-only mode on XuetangX-format files: model vs popularity, item_knn, EASE
+    and RP3beta.
 
-    Fits the ranker on the train file only, ranks every untaken course for the learners in
-    both files and scores the rankings against the test file (NDCG@10, Recall@10, ...).
+    Tunes EASE and RP3beta and fits the ranker on a slice carved from the train file only,
+    ranks every untaken course for the learners in both files and scores the rankings against
+    the test file (NDCG@10, Recall@10, ...).
     """
     from training.external import xuetangx
 
