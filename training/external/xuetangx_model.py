@@ -153,7 +153,8 @@ class Ensemble:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Mean score of the fold models for every row of ``frame`` (needs :data:`FEATURES`)."""
-        return np.mean([r.predict(frame) for r in self.rankers], axis=0)
+        out: np.ndarray = np.mean([r.predict(frame) for r in self.rankers], axis=0)
+        return out
 
 
 def _fit_fold(
