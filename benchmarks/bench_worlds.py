@@ -74,7 +74,8 @@ def prepare(*, world: str, employees: int, out: Path, env: dict[str, str]) -> Pa
 def run_all(*, worlds: list[str], employees: int, out: Path) -> dict[str, Any]:
     """Every step for ``worlds``; returns {"inside": {world: head}, "cross": {A: {B: head}},
     "seconds": {...}}. A fresh MLflow store under ``out``: the k-th trained world is version k.
-    Raises RuntimeError when a command fails."""
+    A failed evaluation is kept as ``{"error": message}`` in its cell. Raises RuntimeError
+    when generating, ingesting or training fails."""
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("mlflow.db",):
         (out / stale).unlink(missing_ok=True)
@@ -92,12 +93,17 @@ def run_all(*, worlds: list[str], employees: int, out: Path) -> dict[str, Any]:
     for a in worlds:
         cross[a] = {}
         for b in worlds:
-            cross[a][b] = _evaluate(version[a], clean[b], env)
+            try:
+                cross[a][b] = _evaluate(version[a], clean[b], env)
+            except RuntimeError as exc:  # one failed pair must not lose the others
+                cross[a][b] = {"error": str(exc)[-500:]}
             print(f"scored {a} -> {b}", file=sys.stderr)
     return {"inside": {w: cross[w][w] for w in worlds}, "cross": cross, "seconds": seconds}
 
 
-def _cell(fig: dict[str, Any]) -> str:
+def _cell(fig: dict[str, Any] | None) -> str:
+    if not fig or "ndcg@10" not in fig:
+        return "error" if fig and "error" in fig else "-"
     lo, hi = fig["ndcg@10_ci"]
     return f"{fig['ndcg@10']:.3f} [{lo:.3f}, {hi:.3f}]"
 
@@ -111,10 +117,15 @@ def inside_table(*, inside: dict[str, Any]) -> str:
         rankers += [r for r in head if r not in rankers]
     lines = ["| ranker | " + " | ".join(worlds) + " |", "|---|" + "---:|" * len(worlds)]
     for r in rankers:
-        cells = [_cell(inside[w][r]) if r in inside[w] else "-" for w in worlds]
+        if r == "error":
+            continue
+        cells = [_cell(inside[w] if "error" in inside[w] else inside[w].get(r)) for w in worlds]
         lines.append(f"| {r} | " + " | ".join(cells) + " |")
     best = []
     for w in worlds:
+        if "model" not in inside[w]:
+            best.append("error")
+            continue
         m = inside[w]["model"]
         lo, hi = m["diff_ci_vs_best"]
         best.append(
@@ -131,10 +142,14 @@ def cross_table(*, cross: dict[str, dict[str, Any]]) -> str:
     lines = ["| trained in \\ tested in | " + " | ".join(worlds) + " |"]
     lines.append("|---|" + "---:|" * len(worlds))
     for a in worlds:
-        lines.append(f"| {a} | " + " | ".join(_cell(cross[a][b]["model"]) for b in worlds) + " |")
+        row = [_cell(cross[a][b].get("model", cross[a][b])) for b in worlds]
+        lines.append(f"| {a} | " + " | ".join(row) + " |")
     cells = []
     for b in worlds:
-        head = cross[worlds[0]][b]
+        head = next((cross[a][b] for a in worlds if "model" in cross[a][b]), None)
+        if head is None:
+            cells.append("error")
+            continue
         name = head["model"]["best_baseline"]
         cells.append(f"{name} {_cell(head[name])}")
     lines.append("| best baseline of the test world | " + " | ".join(cells) + " |")

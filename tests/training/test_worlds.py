@@ -165,3 +165,16 @@ def test_bench_worlds_tables_carry_every_ranker_and_pair() -> None:
     assert "| a | 0.300 [0.290, 0.310] | 0.250 [0.240, 0.260] |" in table
     assert "| b | 0.280 [0.270, 0.290] | 0.200 [0.190, 0.210] |" in table
     assert "ease 0.227" in table
+
+
+def test_bench_worlds_keeps_the_other_cells_when_one_pair_fails() -> None:
+    from benchmarks.bench_worlds import cross_table, inside_table
+
+    bad = {"error": "evaluate programs failed"}
+    cross = {"a": {"a": _head(0.3, "popularity"), "b": bad},
+             "b": {"a": _head(0.28, "popularity"), "b": bad}}  # fmt: skip
+    table = cross_table(cross=cross)
+    assert "| a | 0.300 [0.290, 0.310] | error |" in table
+    assert table.rstrip().endswith("| error |")
+    text = inside_table(inside={"a": cross["a"]["a"], "b": bad})
+    assert "| model | 0.300 [0.290, 0.310] | error |" in text
