@@ -62,12 +62,17 @@ class Choices(Outcomes):
     def completion_shift(self, persons: np.ndarray, progs: np.ndarray, year: int) -> np.ndarray:
         """Extra completion logit per row (shape (rows,)), from the behaviour world (plus
         :data:`PUSH_COMPLETION` for the modules of the year-end push)."""
-        shift = np.asarray(self.behaviour.completion_shift(self, persons, progs, year), float)
+        shift = np.asarray(
+            self.behaviour.completion_shift(sim=self, persons=persons, progs=progs, year=year),
+            float,
+        )
         return shift + self.push_shift
 
     def benefit_factor(self, persons: np.ndarray, progs: np.ndarray, year: int) -> np.ndarray:
         """Gain multiplier per row (shape (rows,)), from the behaviour world."""
-        return np.asarray(self.behaviour.benefit_factor(self, persons, progs, year), float)
+        return np.asarray(
+            self.behaviour.benefit_factor(sim=self, persons=persons, progs=progs, year=year), float
+        )
 
     def perceived_gap(self, idx: np.ndarray) -> np.ndarray:
         """Gaps as HR and the person see them: assessed levels, else a prior below standard."""
@@ -112,8 +117,10 @@ class Choices(Outcomes):
         """Discretionary and mandatory enrolments of the year; returns JP earned per person."""
         p, rng = self.p, self.rng
         idx = np.flatnonzero(self.active(ymd(year, 12, 31)) & (p.hire <= ymd(year, 10)))
-        k = np.minimum(rng.poisson(self.behaviour.rate(self, idx, year)), 6)
-        persons, progs, assigned = self.behaviour.discretionary(self, idx, k, y, year)
+        k = np.minimum(rng.poisson(self.behaviour.rate(sim=self, idx=idx, year=year)), 6)
+        persons, progs, assigned = self.behaviour.discretionary(
+            sim=self, idx=idx, k=k, y=y, year=year
+        )
         mp, mprog = self.mandatory_rows(year)
         persons = np.concatenate([persons, mp])
         progs = np.concatenate([progs, mprog])

@@ -35,12 +35,12 @@ class Behaviour:
 
     name = DEFAULT_WORLD
 
-    def rate(self, sim: Any, idx: np.ndarray, year: int) -> np.ndarray:
+    def rate(self, *, sim: Any, idx: np.ndarray, year: int) -> np.ndarray:
         """Poisson mean of discretionary enrolments per person of ``idx`` (shape (len(idx),))."""
         p = sim.p
         return 2.3 * np.exp(0.3 * p.motivation[idx] + p.support[idx]) * (1.2 if year >= 2021 else 1)
 
-    def discretionary(self, sim: Any, idx: np.ndarray, k: np.ndarray, y: int, year: int) -> Rows:
+    def discretionary(self, *, sim: Any, idx: np.ndarray, k: np.ndarray, y: int, year: int) -> Rows:
         """(persons, programmes, assigned mask) of the year's discretionary enrolments."""
         persons, progs = sim.choose(idx, k, y, year)
         prio = sim.w.prio[y] @ sim.gm
@@ -69,7 +69,7 @@ class Assignment(Behaviour):
     #: TNA score bonus of non-classical programmes from 2021 (ASN Corpu, LAN's 70:20:10 push)
     non_classical_push = 0.5
 
-    def rate(self, sim: Any, idx: np.ndarray, year: int) -> np.ndarray:
+    def rate(self, *, sim: Any, idx: np.ndarray, year: int) -> np.ndarray:
         """Seats planned per person: the unit's support, not the person's motivation."""
         return 3.0 * np.exp(sim.p.support[idx]) * (1.15 if year >= 2021 else 1)
 
@@ -84,7 +84,7 @@ class Assignment(Behaviour):
             st["cost"] = sim.w.programs["cost_idr"].to_numpy(float)
         return st
 
-    def scores(self, sim: Any, part: np.ndarray, y: int, year: int) -> np.ndarray:
+    def scores(self, *, sim: Any, part: np.ndarray, y: int, year: int) -> np.ndarray:
         """TNA score (len(part) x programmes): gap, priority, job fit, supervisor taste."""
         st, w = self._hidden(sim), sim.w
         pos = sim.p.pos[part]
@@ -97,14 +97,14 @@ class Assignment(Behaviour):
         s -= 0.5 * np.log(-np.log(np.clip(uniform, 1e-7, 1 - 1e-7)))
         return np.where(sim.eligible(part, year), s, -np.inf)
 
-    def discretionary(self, sim: Any, idx: np.ndarray, k: np.ndarray, y: int, year: int) -> Rows:
+    def discretionary(self, *, sim: Any, idx: np.ndarray, k: np.ndarray, y: int, year: int) -> Rows:
         """Greedy allocation by TNA score, best pairs first, in three rounds: each person's
         quota, then the programme's seats for this chunk, then the unit's budget."""
         st = self._hidden(sim)
         cand_p, cand_g, cand_s = [], [], []
         for start in range(0, len(idx), 8192):
             part = idx[start : start + 8192]
-            s = self.scores(sim, part, y, year)
+            s = self.scores(sim=sim, part=part, y=y, year=year)
             top = np.argpartition(-s, 10, axis=1)[:, :10]
             val = np.take_along_axis(s, top, 1)
             rows, cols = np.nonzero(np.isfinite(val))
@@ -149,11 +149,11 @@ class Diffusion(Behaviour):
     peer_unit = 1.2
     peer_position = 0.8
 
-    def rate(self, sim: Any, idx: np.ndarray, year: int) -> np.ndarray:
+    def rate(self, *, sim: Any, idx: np.ndarray, year: int) -> np.ndarray:
         """20 % more than self-selection: colleagues' enrolments draw people in."""
-        return 1.2 * super().rate(sim, idx, year)
+        return 1.2 * super().rate(sim=sim, idx=idx, year=year)
 
-    def discretionary(self, sim: Any, idx: np.ndarray, k: np.ndarray, y: int, year: int) -> Rows:
+    def discretionary(self, *, sim: Any, idx: np.ndarray, k: np.ndarray, y: int, year: int) -> Rows:
         """Today's choice with weaker gap and priority terms plus last year's adoption by the
         person's unit and position (shares of their staff), then remember this year's."""
         st = sim.world_state
