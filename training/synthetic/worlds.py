@@ -157,7 +157,13 @@ class Diffusion(Behaviour):
         """Today's choice with weaker gap and priority terms plus last year's adoption by the
         person's unit and position (shares of their staff), then remember this year's."""
         st = sim.world_state
-        coef = {"gap": 0.7, "priority": 0.6, "log_popularity": 0.2, "modality_habit": 0.5}
+        coef = {
+            "gap": 0.7,
+            "priority": 0.6,
+            "log_popularity": 0.2,
+            "modality_habit": 0.5,
+            "self_paced_after_2020": 0.1,  # peers, not the LMS, carry the trend here
+        }
 
         def extra(part: np.ndarray) -> np.ndarray:
             if "unit_peer" not in st:
