@@ -63,7 +63,7 @@ ALL_BASELINES = (GLOBAL, *BASELINES, FORMULA, *COLLAB)
 TARGET_GAP_WEIGHT = 0.35
 #: Hyper-parameter grids searched on the validation year.
 EASE_GRID: tuple[dict[str, float], ...] = tuple(
-    {"l2": v} for v in (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
+    {"l2": v} for v in (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
 )
 RP3_GRID: tuple[dict[str, float], ...] = tuple(
     {"alpha": a, "beta": b, "top_k": k}
