@@ -67,7 +67,7 @@ EASE_GRID: tuple[dict[str, float], ...] = tuple(
 )
 RP3_GRID: tuple[dict[str, float], ...] = tuple(
     {"alpha": a, "beta": b, "top_k": k}
-    for a, b, k in product((0.6, 0.8, 1.0, 1.2), (0.0, 0.2, 0.4, 0.6, 0.8, 1.0), (0, 50))
+    for a, b, k in product((0.6, 0.8, 1.0, 1.2, 1.5), (0.0, 0.2, 0.4, 0.6, 0.8, 1.0), (0, 50))
 )
 
 
