@@ -62,6 +62,40 @@ def _as_of(
     return out
 
 
+def post_from_history(
+    history: pd.DataFrame, people: pd.Index, at: pd.Timestamp
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The post held on ``at`` from the position history (riwayat jabatan): for each of
+    ``people``, the last row starting before ``at``. Returns (position_id and unit_id, index
+    ``people``; NaN without such a row) and its start date (NaT without such a row: the history
+    begins after ``at``, so the tenure is unknown, the same for people who move later and people
+    who do not). Rows starting on the same day keep their file order (the later row wins)."""
+    past = history[(history["start_date"] < at) & history["employee_id"].isin(people)]
+    last = past.sort_values("start_date", kind="stable").groupby("employee_id").last()
+    last = last.reindex(people)
+    return last[["position_id", "unit_id"]], pd.to_datetime(last["start_date"])
+
+
+def start_from_moves(moves: pd.DataFrame | None, emp: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
+    """Start of the post held on ``at`` for data without a position history (older exports),
+    index ``emp.index``: the last move before ``at``; without one, the later of the hire date
+    and the first recorded move of the whole table (the window start), because the export's
+    ``position_start_date`` is a fact of the export date (for someone who moves later it is the
+    start of a later post). Tenure is thus censored at the window start for people who move
+    later and people who do not alike; NaT where that date is not before ``at``. Without a
+    career_moves table, ``position_start_date`` where it is before ``at``, else NaT."""
+    if moves is None or moves.empty:
+        start = emp["position_start_date"]
+        out: pd.Series = start.where(start < at)
+        return out
+    window = moves["move_date"].min()
+    last = moves[moves["move_date"] < at].groupby("employee_id")["move_date"].max()
+    floor = emp["hire_date"].where(emp["hire_date"] > window, window)
+    start = last.reindex(emp.index).fillna(floor)
+    out = start.where(start < at)
+    return out
+
+
 def _people(tables: dict[str, pd.DataFrame], at: pd.Timestamp) -> pd.DataFrame:
     emp = tables["employees"].set_index("employee_id")
     active = (emp["hire_date"] < at) & (emp["end_date"].isna() | (emp["end_date"] >= at))
@@ -80,9 +114,14 @@ def _people(tables: dict[str, pd.DataFrame], at: pd.Timestamp) -> pd.DataFrame:
         "to_grade",
         emp["grade"],
     )
-    last_move = moves[moves["move_date"] < at].groupby("employee_id")["move_date"].max()
-    start = last_move.reindex(emp.index).fillna(emp["position_start_date"])
-    start = start.where(start < at, emp["hire_date"])
+    history = tables.get("position_history")
+    if history is not None:
+        post, start = post_from_history(history, emp.index, at)
+        known = post["position_id"].notna()
+        out.loc[known, "position_id"] = post.loc[known, "position_id"]
+        out.loc[known, "unit_id"] = post.loc[known, "unit_id"]
+    else:
+        start = start_from_moves(tables.get("career_moves"), emp, at)
     out["years_in_position"] = (at - start).dt.days / 365.25
     out["years_of_service"] = (at - emp["hire_date"]).dt.days / 365.25
     out["age"] = at.year - emp["birth_year"]

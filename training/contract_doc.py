@@ -25,6 +25,14 @@ Kinds: `nip` (18 digits, spaces allowed, checked against birth date and sex), `g
 and 0-100 scores mapped), `date` (ISO, `DD-MM-YYYY`, Indonesian month names), `modality`
 (free-text training types mapped onto the LAN list), `list` (`;`-separated values).
 
+Position history (`position_history`, the riwayat jabatan) is optional: with it the snapshot
+takes the post held on a date and its start (TMT jabatan) from the last row starting before the
+date (tenure unknown when the history begins after the date). Without it (older exports) the
+start is the last career move before the date, else the later of the hire date and the first
+recorded move of the table: tenure is censored at that window start for everyone, because the
+employees table's `position_start_date` is a fact of the export date and would reveal who moves
+later.
+
 ## Profiles (which tables a data set needs)
 
 """

@@ -350,7 +350,7 @@ ENROLLMENTS = Table(
 
 CAREER_MOVES = Table(
     "career_moves",
-    "Position history: every move between positions (riwayat jabatan).",
+    "Career moves: every move between positions or units, with its kind.",
     (
         EMP,
         Column("from_position_id", references="positions.position_id"),
@@ -361,6 +361,27 @@ CAREER_MOVES = Table(
         Column("move_type", allowed=domain.MOVE_TYPES),
     ),
     key=("nip", "move_date", "to_position_id"),
+)
+
+POSITION_HISTORY = Table(
+    "position_history",
+    "Position history (riwayat jabatan, the shape SIASN exports): one row per post a person "
+    "held, with its start (TMT jabatan); includes the post held when the other histories begin "
+    "and earlier posts where known. Optional: without it, the start of the current post is "
+    "derived from career_moves and censored at the first recorded move (docs/data-contract.md).",
+    (
+        EMP,
+        Column("position_id", references="positions.position_id"),
+        Column("unit_id", references="units.unit_id"),
+        Column("start_date", Kind.DATE, description="TMT jabatan: the day the post began"),
+        Column(
+            "decree_number",
+            required=False,
+            nullable=True,
+            description="number of the appointment decree (SK); optional",
+        ),
+    ),
+    key=("nip", "start_date", "position_id"),
 )
 
 RANK_HISTORY = Table(
@@ -405,14 +426,17 @@ TABLES: dict[str, Table] = {
         TALENT_BOX,
         ENROLLMENTS,
         CAREER_MOVES,
+        POSITION_HISTORY,
         RANK_HISTORY,
         INTERACTIONS,
     )
 }
 
+#: Tables read when present and never required (older exports lack them).
+OPTIONAL_TABLES = ("interactions", "position_history")
 #: Which tables each kind of data set needs. ``full`` is what the demo organisation provides.
 PROFILES: dict[str, tuple[str, ...]] = {
-    "full": tuple(t for t in TABLES if t != "interactions"),
+    "full": tuple(t for t in TABLES if t not in OPTIONAL_TABLES),
     "interactions": ("interactions",),
     "standards": ("competencies", "positions", "position_requirements"),
 }

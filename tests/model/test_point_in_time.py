@@ -11,6 +11,8 @@ career move or rank change (its ``from_*`` value). Those ``from_*`` values are k
 else about later moves (target, type, later moves) is corrupted, and so is the current state in
 the employees table when it is a fact from after ``t`` (position, unit and start date of people
 who moved later, grade of people promoted later, leaving dates, people hired on or after ``t``).
+The position history's rows from on or after ``t`` are scrambled too; without that table (older
+exports) the same holds (``test_without_position_history_nothing_after_t_is_read``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ EVENT_TABLES = (
     "assessments",
     "enrollments",
     "career_moves",
+    "position_history",
     "rank_history",
     "appraisals",
     "talent_box",
@@ -149,6 +152,14 @@ def corrupt(tables: Tables, cut: pd.Timestamp, only: str | None = None, seed: in
             ("to_position_id", "to_unit_id", "move_type"),
             rng,
         )
+    if "position_history" in todo and "position_history" in out:
+        hist = out["position_history"]
+        future = hist["start_date"] >= cut
+        for col in ("position_id", "unit_id"):
+            hist.loc[future, col] = _permute(hist.loc[future, col], rng)
+        hist.loc[future, "start_date"] = _shift(hist.loc[future, "start_date"], rng)
+        gone = future & (rng.random(len(hist)) < 0.5)
+        out["position_history"] = hist[~gone].reset_index(drop=True)
     if "rank_history" in todo:
         out["rank_history"] = _corrupt_changes(
             out["rank_history"], cut, "effective_date", ("from_grade",), ("to_grade",), rng
@@ -224,6 +235,16 @@ def test_deleting_everything_after_t_changes_nothing(base: tuple[Tables, pd.Data
     pd.testing.assert_frame_equal(features_at(out), frame)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_without_position_history_nothing_after_t_is_read(
+    base: tuple[Tables, pd.DataFrame], seed: int
+) -> None:
+    """Older exports (no position history): the post and its start come from career_moves and
+    the employees table, and still nothing from on or after ``t`` is read."""
+    tables = {k: v for k, v in base[0].items() if k != "position_history"}
+    pd.testing.assert_frame_equal(features_at(corrupt(tables, T, seed=seed)), features_at(tables))
+
+
 @pytest.mark.parametrize("table", EVENT_TABLES)
 def test_each_table_alone_is_cut_at_t(base: tuple[Tables, pd.DataFrame], table: str) -> None:
     tables, frame = base
@@ -236,6 +257,9 @@ def test_the_same_corruption_a_year_earlier_changes_features(
 ) -> None:
     """Events before ``t`` are read: corrupting from 2022 on must change the frame."""
     tables, frame = base
+    if table == "career_moves":  # read for the post only without a position history
+        tables = {k: v for k, v in tables.items() if k != "position_history"}
+        frame = features_at(tables)
     changed = features_at(corrupt(tables, EARLIER, only=table))
     with pytest.raises(AssertionError):
         pd.testing.assert_frame_equal(changed, frame)

@@ -70,6 +70,12 @@ EVENT_COLUMNS = {
         "move_date": "move_date",
         "move_type": "move_type",
     },
+    "position_history": {
+        "person": "nip",
+        "position": "position_id",
+        "unit": "unit_id",
+        "start_date": "start_date",
+    },
     "rank_history": {
         "person": "nip",
         "from_grade": "from_grade",
@@ -78,6 +84,17 @@ EVENT_COLUMNS = {
     },
 }
 INT_COLUMNS = ("jp_credited", "satisfaction")
+#: Ground truth for tests (``generate(..., truth=True)``): ``DIR/_truth/positions.<fmt>``, the
+#: post, unit and its start of everyone active on each 1 January 2020-2026. Ingest never reads
+#: it (a folder whose name is no table).
+TRUTH_DIR = "_truth"
+TRUTH_COLUMNS = {
+    "person": "nip",
+    "at": "at",
+    "position": "position_id",
+    "unit": "unit_id",
+    "start_date": "start_date",
+}
 
 
 class TableWriter:
@@ -256,12 +273,14 @@ def generate(
     workers: int | None = None,
     partitioned: bool | None = None,
     world: str = DEFAULT_WORLD,
+    truth: bool = False,
 ) -> dict[str, int]:
     """Write the organisation to ``out`` (one file per table); returns rows per table.
 
     ``world`` names the behaviour world (:mod:`training.synthetic.worlds`; default
     ``self_selection``): it changes who enrols in what and the outcome interactions, never
-    the tables' schema.
+    the tables' schema. ``truth`` also writes the ground truth of positions for tests
+    (:data:`TRUTH_DIR`).
 
     ``workers`` processes simulate chunks in parallel (default: one per CPU); the files are the
     same for any number of workers. ``partitioned`` (default: above :data:`PARTITION_ABOVE`
@@ -278,6 +297,7 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     ref = build_world(seed)
     writers: dict[str, TableWriter] = {}
+    truths: dict[str, TableWriter] = {}
     taken: set[str] = set()
     formasi_total: dict[int, int] = {}
     done, enrol_seq = 0, 0
@@ -296,13 +316,18 @@ def generate(
         emp.insert(0, "nip", emp.pop("person").map(nip_of))
         _writer(writers, out, "employees", fmt).write(emp)
         enrol_seq = _write_events(writers, out, fmt, events, nip_of, enrol_seq)
+        if truth and "truth_positions" in events:
+            df = events["truth_positions"].rename(columns=TRUTH_COLUMNS)
+            df["nip"] = df["nip"].map(nip_of)
+            (out / TRUTH_DIR).mkdir(exist_ok=True)
+            _writer(truths, out / TRUTH_DIR, "positions", fmt).write(df)
         for pos, count in formasi.items():
             formasi_total[pos] = formasi_total.get(pos, 0) + count
         done += len(emp)
         if on_progress:
             on_progress(Progress(done, n, k + 1, total))
     _write_reference(writers, out, fmt, ref, formasi_total)
-    for w in writers.values():
+    for w in [*writers.values(), *truths.values()]:
         w.close()
     return {name: w.rows for name, w in writers.items()}
 

@@ -129,8 +129,34 @@ class Progression(SimulationState):
             move_type=np.full(len(idx), kind),
         )
         p.pos[idx], p.unit[idx], p.pos_start[idx] = to_pos, to_unit, when
+        self.record_posts(idx)
         low = p.grade[idx] < self.pos_min_g[to_pos]
         self._set_grade(idx[low], self.pos_min_g[to_pos][low], when[low])
+
+    def record_posts(self, idx: np.ndarray) -> None:
+        """Position history rows (riwayat jabatan): the current post of ``idx`` and its start."""
+        p = self.p
+        self.rec.add(
+            "position_history",
+            person=p.gid[idx],
+            position=self.pos_ids[p.pos[idx]],
+            unit=self.w.units["unit_id"].to_numpy()[p.unit[idx]],
+            start_date=p.pos_start[idx],
+        )
+
+    def record_truth(self, at: np.datetime64) -> None:
+        """Ground truth for tests: post, unit and its start of everyone active on ``at`` as the
+        snapshot counts it (hired before ``at``, not left before it)."""
+        p = self.p
+        idx = np.flatnonzero((p.hire < at) & ((p.status == "active") | (p.end >= at)))
+        self.rec.add(
+            "truth_positions",
+            person=p.gid[idx],
+            at=np.full(len(idx), at),
+            position=self.pos_ids[p.pos[idx]],
+            unit=self.w.units["unit_id"].to_numpy()[p.unit[idx]],
+            start_date=p.pos_start[idx],
+        )
 
     def _q4(self, year: int, n: int) -> np.ndarray:
         # from 2 October, so a move never shares a date with a regular grade promotion (1 Oct)

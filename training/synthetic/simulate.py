@@ -33,7 +33,10 @@ class Simulation(Learning, Progression):
     def run(self) -> None:
         """Simulate every year; initial 2018 assessments seed what HR knows at the start."""
         self.assess(FIRST_YEAR - 1, share=0.25)
+        self.record_posts(np.arange(self.p.n))  # the post held when the window begins
         for y, year in enumerate(YEARS):
+            if year > FIRST_YEAR:
+                self.record_truth(np.datetime64(f"{year}-01-01"))
             self.assess(year, share=None)
             jp = self.enrol(y, year)
             self.push_twenty_jp(y, year, jp)
@@ -50,6 +53,7 @@ class Simulation(Learning, Progression):
             self.fill_managerial(y, year)
             self.rotate(year)
             self.prepare_jf(y, year)
+        self.record_truth(np.datetime64(f"{YEARS[-1] + 1}-01-01"))
 
 
 def employees_frame(world: World, p: People, export: np.datetime64) -> pd.DataFrame:
