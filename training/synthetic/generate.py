@@ -279,9 +279,7 @@ def generate(
 
     ``world`` names the behaviour world (:mod:`training.synthetic.worlds`; default
     ``self_selection``): it changes who enrols in what and the outcome interactions, never
-    the tables' schema. ``truth`` also writes the ground truth of positions for tests
-    (:data:`TRUTH_DIR`).
-
+    the tables' schema. ``truth``: also the positions' ground truth (:data:`TRUTH_DIR`).
     ``workers`` processes simulate chunks in parallel (default: one per CPU); the files are the
     same for any number of workers. ``partitioned`` (default: above :data:`PARTITION_ABOVE`
     employees, Parquet only) writes the tables that grow with the organisation as folders of
@@ -296,8 +294,7 @@ def generate(
     get_world(name=world)  # fail before writing anything
     out.mkdir(parents=True, exist_ok=True)
     ref = build_world(seed)
-    writers: dict[str, TableWriter] = {}
-    truths: dict[str, TableWriter] = {}
+    writers, truths = dict[str, TableWriter](), dict[str, TableWriter]()
     taken: set[str] = set()
     formasi_total: dict[int, int] = {}
     done, enrol_seq = 0, 0
@@ -316,20 +313,32 @@ def generate(
         emp.insert(0, "nip", emp.pop("person").map(nip_of))
         _writer(writers, out, "employees", fmt).write(emp)
         enrol_seq = _write_events(writers, out, fmt, events, nip_of, enrol_seq)
-        if truth and "truth_positions" in events:
-            df = events["truth_positions"].rename(columns=TRUTH_COLUMNS)
-            df["nip"] = df["nip"].map(nip_of)
-            (out / TRUTH_DIR).mkdir(exist_ok=True)
-            _writer(truths, out / TRUTH_DIR, "positions", fmt).write(df)
+        if truth:
+            _write_truth(truths, out, fmt, events, nip_of)
         for pos, count in formasi.items():
             formasi_total[pos] = formasi_total.get(pos, 0) + count
         done += len(emp)
         if on_progress:
             on_progress(Progress(done, n, k + 1, total))
     _write_reference(writers, out, fmt, ref, formasi_total)
-    for w in [*writers.values(), *truths.values()]:
-        w.close()
+    _ = [w.close() for w in [*writers.values(), *truths.values()]]
     return {name: w.rows for name, w in writers.items()}
+
+
+def _write_truth(
+    truths: dict[str, TableWriter],
+    out: Path,
+    fmt: str,
+    events: dict[str, pd.DataFrame],
+    nip_of: dict[int, str],
+) -> None:
+    """Append a chunk's ground truth of positions to ``out/_truth/positions.<fmt>``."""
+    if "truth_positions" not in events:
+        return
+    df = events["truth_positions"].rename(columns=TRUTH_COLUMNS)
+    df["nip"] = df["nip"].map(nip_of)
+    (out / TRUTH_DIR).mkdir(exist_ok=True)
+    _writer(truths, out / TRUTH_DIR, "positions", fmt).write(df)
 
 
 def _writer(writers: dict[str, TableWriter], out: Path, name: str, fmt: str) -> TableWriter:
