@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from recommender.careers.eligibility import AK_RATING_SHARE
 from recommender.data.grades import GRADES
 from training.synthetic import catalog_data as cd
 from training.synthetic.population import PRE_2021_MULTIPLIER
@@ -45,8 +46,50 @@ class Progression(SimulationState):
         cuts = np.floor(np.cumsum(RATING_SHARES) * len(idx)).astype(int)
         rating = np.searchsorted(cuts, np.arange(len(idx)), side="right")
         self.ratings[idx[order], y] = np.minimum(rating, 4)
+        self._accrue_credit(idx, y, year)
         labels = np.array(RATING_NAMES)[self.ratings[idx, y]]
         self.rec.add("appraisals", person=p.gid[idx], year=np.full(len(idx), year), rating=labels)
+
+    def _accrue_credit(self, idx: np.ndarray, y: int, year: int) -> None:
+        """JF credit points (angka kredit, domain.md 2.4) of the year: the tier's coefficient x
+        the rating's share, pro rata for a post started during the year."""
+        per = self.ak_per_year[self.p.pos[idx]]
+        share = np.array(AK_RATING_SHARE)[4 - self.ratings[idx, y]]
+        days = (ymd(year, 12, 31) - self.p.pos_start[idx]).astype(int)
+        self.ak[idx] += per * share * np.clip(days / 365.25, 0.0, 1.0)
+
+    # ------------------------------------------------------------------ the verdict's view
+    def begin_year(self, year: int) -> None:
+        """Keep the state on 1 January of ``year``: what the career-pattern verdict of that day
+        sees (post, its start, grade, completed training, credit points, holders per post)."""
+        p = self.p
+        self.jan_date = ymd(year)
+        self.jan_pos, self.jan_grade = p.pos.copy(), p.grade.copy()
+        self.jan_start, self.jan_ak = p.pos_start.copy(), self.ak.copy()
+        self.jan_done = self.completed.copy()
+        here = (p.hire < self.jan_date) & ((p.status == "active") | (p.end >= self.jan_date))
+        self.jan_holders = np.bincount(p.pos[here], minlength=len(self.pos_ids))
+
+    def rule_record(self, y: int) -> np.ndarray:
+        """The rules' rating condition on 1 January: rated Baik or better in each of the two
+        previous years (a missing rating fails). Before two simulated years exist (2019, 2020)
+        the older convention applies (:meth:`good_record`)."""
+        if y < 2:
+            return self.good_record(y)
+        last = self.ratings[:, y - 2 : y]
+        out: np.ndarray = ((last >= 0) & (last <= 1)).all(axis=1)
+        return out
+
+    def tenure_ok(self, years: float) -> np.ndarray:
+        """At least ``years`` in the post on 1 January, counted as the snapshot does."""
+        out: np.ndarray = (self.jan_date - self.jan_start).astype(int) / 365.25 >= years
+        return out
+
+    def open_posts(self, position: int, slots: int) -> int:
+        """Posts that may be filled now: vacant on 1 January (``slots`` minus holders then) and
+        still vacant (minus holders now); 0 when either is not positive."""
+        holders = int(((self.p.pos == position) & (self.p.status == "active")).sum())
+        return max(0, min(slots - int(self.jan_holders[position]), slots - holders))
 
     def talent(self, y: int, year: int) -> None:
         """9-box from the last rating (performance) and a potential assessment (often missing)."""
@@ -128,6 +171,8 @@ class Progression(SimulationState):
             move_date=when,
             move_type=np.full(len(idx), kind),
         )
+        new_tier = self.pos_tier[to_pos] != self.pos_tier[p.pos[idx]]
+        self.ak[idx[new_tier]] = 0.0
         p.pos[idx], p.unit[idx], p.pos_start[idx] = to_pos, to_unit, when
         self.record_posts(idx)
         low = p.grade[idx] < self.pos_min_g[to_pos]
@@ -194,24 +239,23 @@ class Progression(SimulationState):
             code = cd.JF[options[rng.integers(len(options))]][0]
             target = "ahli_madya" if tier[person] == "administrator" else "ahli_muda"
             to[k] = self.pos_index[f"JF-{code}-{target}"]
+        for pos, count in zip(*np.unique(to, return_counts=True), strict=True):
+            self.formasi[int(pos)] = self.formasi.get(int(pos), 0) + int(count)
         self._move(idx, to, p.unit[idx], np.full(len(idx), ymd(2020, 12, 30)), "equalisation")
 
-    def _vacancy(self, position: int) -> float:
-        holders = int(((self.p.pos == position) & (self.p.status == "active")).sum())
-        need = self.formasi.get(position, 1)
-        return max(0.0, (need - holders) / need)
-
     def jf_tier_moves(self, y: int, year: int) -> None:
-        """JF tier promotion (kenaikan jenjang): eligible by years, grade and record; who moves
-        depends on readiness for the next tier, performance, tier training and vacancies."""
+        """JF tier promotion (kenaikan jenjang) under the rules file's conditions on 1 January:
+        three years in the tier, the top grade of the tier, rated Baik twice, the credit points
+        to the next tier (domain.md 2.4) and a vacancy (formasi) in the next tier; who moves
+        depends on readiness, performance and tier training; never beyond the formasi."""
         p, rng = self.p, self.rng
-        act = self.active(ymd(year, 12, 31)) & (p.status == "active")
+        act = self.active(ymd(year, 12, 31)) & (p.status == "active") & (p.pos == self.jan_pos)
         tier = self.pos_tier[p.pos]
-        ok = act & np.isin(tier, list(NEXT_JF_TIER)) & self.good_record(y)
-        ok &= (p.pos_start <= ymd(year - 3, 12, 31)) & (p.grade >= self.pos_max_g[p.pos])
+        ok = act & np.isin(tier, list(NEXT_JF_TIER)) & self.rule_record(y) & self.tenure_ok(3)
+        ok &= self.jan_grade >= self.pos_max_g[p.pos]
+        ok &= self.jan_ak >= self.ak_needed[p.pos]
         # Someone promoted from one tier is never a candidate again in the next tier the same
-        # year (three years in a tier; two rank changes could share a date). They still take
-        # their random draw, so organisations where this never happened keep their files.
+        # year (they still take their random draw).
         start = p.pos.copy()
         for pos in np.unique(start[ok]):
             nxt = self.pos_index.get(f"JF-{self.pos_jf[pos]}-{NEXT_JF_TIER[self.pos_tier[pos]]}")
@@ -220,9 +264,10 @@ class Progression(SimulationState):
             idx = np.flatnonzero(ok & (p.pos == pos))
             ready = self.readiness(idx, nxt)
             trained = self.completed[idx].any(axis=1) & self._tier_training(idx, pos)
-            logit = -1.6 + 7 * (ready - 0.8) + 0.5 * self.z[idx] + 0.8 * trained
-            prob = sigmoid(logit) * min(1.0, 0.3 + 2 * self._vacancy(nxt))
-            go = idx[(rng.random(len(idx)) < prob) & (start[idx] == pos)]
+            logit = -1.0 + 7 * (ready - 0.8) + 0.5 * self.z[idx] + 0.8 * trained
+            draw = (rng.random(len(idx)) < sigmoid(logit)) & (start[idx] == pos)
+            go = idx[draw][np.argsort(-logit[draw], kind="stable")]
+            go = go[: self.open_posts(nxt, self.formasi.get(nxt, 0))]
             self._move(go, np.full(len(go), nxt), p.unit[go], self._q4(year, len(go)), "jf_tier")
 
     def _tier_training(self, idx: np.ndarray, pos: int) -> np.ndarray:
@@ -231,16 +276,19 @@ class Progression(SimulationState):
         return self.completed[idx, prog] if prog is not None else np.zeros(len(idx), bool)
 
     def jf_first_appointments(self, y: int, year: int) -> None:
-        """Pelaksana who completed a JF's basic training are appointed to its entry tier."""
+        """Pelaksana who completed a JF's basic training before the year are appointed to its
+        entry tier under the rules' conditions on 1 January (education, two years in post,
+        rating, grade, a vacancy in the entry tier), never beyond the formasi."""
         p, rng = self.p, self.rng
-        act = self.active(ymd(year, 12, 31)) & (p.status == "active")
-        idx = np.flatnonzero(act & (self.pending_jf >= 0) & (self.pos_tier[p.pos] == "pelaksana"))
+        act = self.active(ymd(year, 12, 31)) & (p.status == "active") & (p.pos == self.jan_pos)
+        ok = act & (self.pending_jf >= 0) & (self.pos_tier[p.pos] == "pelaksana")
+        idx = np.flatnonzero(ok & self.rule_record(y) & self.tenure_ok(2))
         if len(idx) == 0:
             return
         codes = [cd.JF[j][0] for j in self.pending_jf[idx]]
         basic = np.array([self.prog_by_id[f"PF-{c}-D"] for c in codes])
         degree = p.edu[idx] >= EDU.index("S1")
-        go = self.completed[idx, basic] & (
+        go = self.jan_done[idx, basic] & (
             rng.random(len(idx)) < 0.75 * (0.6 + 0.4 * self.readiness_any(idx))
         )
         targets = []
@@ -250,8 +298,11 @@ class Progression(SimulationState):
                 self.pos_index.get(f"JF-{c}-{tier}", self.pos_index[f"JF-{c}-ahli_pertama"])
             )
         to = np.array(targets)
-        allowed = degree | np.array([self.pos_tier[t] == "terampil" for t in to])
-        go &= allowed
+        go &= p.edu[idx] >= self.pos_min_edu[to]
+        go &= self.jan_grade[idx] >= self.pos_min_g[to] - 1
+        for target in np.unique(to[go]):
+            here = np.flatnonzero(go & (to == target))
+            go[here[self.open_posts(int(target), self.formasi.get(int(target), 0)) :]] = False
         sel = idx[go]
         self._move(sel, to[go], p.unit[sel], self._q4(year, len(sel)), "jf_first_appointment")
         self.pending_jf[sel] = -1
@@ -273,24 +324,24 @@ class Progression(SimulationState):
         posts = np.flatnonzero(
             np.isin(self.pos_unit, units_here) & np.isin(self.pos_tier, list(LADDER))
         )
-        age = self.age(ymd(year, 12, 31))
-        record = self.good_record(y)
+        age = year - p.birth.astype("datetime64[Y]").astype(int) - 1970  # as the snapshot
+        base = act & self.rule_record(y)
         for post in posts:
             tier = self.pos_tier[post]
             head = str(self.pos_ids[post]).endswith("-1")
             slots = int(self.w.positions["formasi"].iat[post])
             if year <= 2020 and not head:
                 slots *= PRE_2021_MULTIPLIER.get(tier, 1)
-            open_ = slots - int((act & (p.pos == post)).sum())
+            open_ = self.open_posts(post, slots)
             if open_ <= 0 or rng.random() > 0.75:
                 continue
             sources, years_in, max_age = LADDER[tier]
             unit = self.pos_unit[post]
             group = self.unit_group[unit]
-            cand = act & record & np.isin(self.pos_tier[p.pos], sources)
+            cand = base & (p.pos == self.jan_pos) & np.isin(self.pos_tier[p.pos], sources)
             cand &= self.unit_group[p.unit] == group
-            cand &= p.pos_start <= ymd(year - years_in, 12, 31)
-            cand &= p.grade >= self.pos_min_g[post] - 1
+            cand &= self.tenure_ok(years_in)
+            cand &= self.jan_grade >= self.pos_min_g[post] - 1
             cand &= p.edu >= self.pos_min_edu[post]
             if max_age is not None:
                 cand &= age <= max_age

@@ -37,6 +37,7 @@ class Simulation(Learning, Progression):
         for y, year in enumerate(YEARS):
             if year > FIRST_YEAR:
                 self.record_truth(np.datetime64(f"{year}-01-01"))
+            self.begin_year(year)
             self.assess(year, share=None)
             jp = self.enrol(y, year)
             self.push_twenty_jp(y, year, jp)

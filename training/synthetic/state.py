@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from recommender import domain
+from recommender.careers.eligibility import AK_PER_YEAR, AK_TO_NEXT_TIER
 from recommender.data.modalities import MODALITIES
 from training.synthetic.population import People, allowed_jfs
 from training.synthetic.sessions import MANDATORY, Schedule
@@ -130,6 +131,7 @@ class SimulationState:
         self.jf_options = allowed_jfs(world)
         self.unit_group = self._unit_groups()
         self.formasi = self._jf_formasi()
+        self._credit_points(people)
 
     # ------------------------------------------------------------------ helpers
     def _unit_groups(self) -> np.ndarray:
@@ -138,6 +140,16 @@ class SimulationState:
             units["level"].isin(["eselon_ii", "upt"]), units["parent_id"], units["unit_id"]
         )
         return np.where(units["level"] == "dinas_provinsi", "PROV", groups)
+
+    def _credit_points(self, people: People) -> None:
+        """JF credit points: yearly coefficient and points to the next tier per position
+        (:mod:`recommender.careers.eligibility`, domain.md 2.4); a JF official in post before
+        the window starts with the points of a Baik rating for every year in the tier."""
+        tiers = pd.Series(self.pos_tier)
+        self.ak_per_year = tiers.map(AK_PER_YEAR).fillna(0.0).to_numpy(float)
+        self.ak_needed = tiers.map(AK_TO_NEXT_TIER).fillna(np.inf).to_numpy(float)
+        years = (np.datetime64(f"{YEARS[0]}-01-01") - people.pos_start).astype(int) / 365.25
+        self.ak = self.ak_per_year[people.pos] * np.maximum(years, 0.0)
 
     def _jf_formasi(self) -> dict[int, int]:
         """Posts needed per non-managerial position in this chunk: holders x 1.3-1.7 (vacancies)."""
