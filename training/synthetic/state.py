@@ -130,8 +130,7 @@ class SimulationState:
         self.pending_jf = np.full(n, -1)
         self.jf_options = allowed_jfs(world)
         self.unit_group = self._unit_groups()
-        self.formasi = self._jf_formasi()
-        self._credit_points(people)
+        self.formasi, _ = self._jf_formasi(), self._credit_points(people)
 
     # ------------------------------------------------------------------ helpers
     def _unit_groups(self) -> np.ndarray:
