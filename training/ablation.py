@@ -37,7 +37,14 @@ FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
         "n_competencies",
     ),
     "priorities": ("priority_alignment",),
-    "popularity": ("pop_global", "pop_position", "pop_unit", "pop_tier", "years_offered"),
+    "popularity": (
+        "pop_global",
+        "pop_position",
+        "pop_unit",
+        "pop_unit_recent",
+        "pop_tier",
+        "years_offered",
+    ),
     "history": (
         "n_enrolments",
         "completion_rate",

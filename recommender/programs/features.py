@@ -66,6 +66,7 @@ PAIR_FEATURES = (
     "pop_global",
     "pop_position",
     "pop_unit",
+    "pop_unit_recent",
     "pop_tier",
 )
 FEATURES = PERSON_FEATURES + PROGRAM_FEATURES + PAIR_FEATURES
@@ -89,6 +90,7 @@ class Usage:
     by_tier: pd.DataFrame
     similarity: np.ndarray
     ease: np.ndarray
+    by_unit_recent: pd.DataFrame
 
 
 @dataclass
@@ -105,7 +107,7 @@ class UsageCounts:
 
     def __add__(self, other: UsageCounts) -> UsageCounts:
         return UsageCounts(
-            {k: _add_frames(self.pairs[k], other.pairs[k]) for k in USAGE_KEYS},
+            {k: _add_frames(self.pairs[k], other.pairs[k]) for k in self.pairs},
             {
                 k: self.sizes[k].add(other.sizes[k], fill_value=0).astype(np.int64)
                 for k in USAGE_KEYS
@@ -115,6 +117,10 @@ class UsageCounts:
 
 
 USAGE_KEYS = ("position_id", "unit_id", "tier")
+#: ``pairs`` key of the unit table over the last :data:`RECENT_DAYS` only (what co-workers
+#: took lately: enrolment spreads through units).
+RECENT_UNIT = "unit_id_recent"
+RECENT_DAYS = 365
 
 
 def _add_frames(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -143,6 +149,12 @@ def usage_counts(window: pd.DataFrame, snap: Snapshot) -> UsageCounts:
         table.index.name = key
         tables[key] = table.astype(np.int64)
         sizes[key] = snap.people[key].value_counts().astype(np.int64)
+    recent = who[who["start_date"] >= snap.at - pd.Timedelta(days=RECENT_DAYS)]
+    recent = recent.drop_duplicates(["employee_id", "program_id"])
+    group = recent["employee_id"].map(snap.people["unit_id"])
+    table = pd.crosstab(group, recent["program_id"]).reindex(columns=snap.programs, fill_value=0)
+    table.index.name = "unit_id"
+    tables[RECENT_UNIT] = table.astype(np.int64)
     return UsageCounts(tables, sizes, co_enrolment(snap.taken))
 
 
@@ -171,6 +183,7 @@ def usage_from(enrolled: np.ndarray, counts: UsageCounts, progs: pd.Index) -> Us
         tier,
         _similarity(counts.co.astype(np.float32)),
         ease_from_gram(gram=counts.co, l2=EASE_L2),
+        _share(counts.pairs[RECENT_UNIT], counts.sizes["unit_id"], progs),
     )
 
 
@@ -200,12 +213,18 @@ def _share(table: pd.DataFrame, size: pd.Series, progs: pd.Index) -> pd.DataFram
 
 def _usage_rows(snap: Snapshot, usage: Usage, key: str) -> np.ndarray:
     """Row of each person's ``key`` (position, unit, tier) in the usage table (-1: none)."""
-    table = {"position_id": usage.by_position, "unit_id": usage.by_unit, "tier": usage.by_tier}
+    table = {
+        "position_id": usage.by_position,
+        "unit_id": usage.by_unit,
+        "tier": usage.by_tier,
+        RECENT_UNIT: usage.by_unit_recent,
+    }
     shares = table[key]
+    column = "unit_id" if key == RECENT_UNIT else key
     return snap.memo_for(
         ("usage_rows", key),
         usage,
-        lambda: shares.index.get_indexer(pd.Index(snap.people[key])),
+        lambda: shares.index.get_indexer(pd.Index(snap.people[column])),
     )
 
 
@@ -315,6 +334,9 @@ def _usage_pairs(
         "pop_global": np.broadcast_to(usage.global_, (n, len(cat.programs))),
         "pop_position": _lookup(usage.by_position, _usage_rows(snap, usage, "position_id"), rows),
         "pop_unit": _lookup(usage.by_unit, _usage_rows(snap, usage, "unit_id"), rows),
+        "pop_unit_recent": _lookup(
+            usage.by_unit_recent, _usage_rows(snap, usage, RECENT_UNIT), rows
+        ),
         "pop_tier": _lookup(usage.by_tier, _usage_rows(snap, usage, "tier"), rows),
     }
 

@@ -14,7 +14,7 @@ def test_usage_ease_is_collab_on_the_co_enrolment_gram() -> None:
     co = features.co_enrolment(taken)
     empty = pd.DataFrame(np.zeros((1, 3), dtype=np.int64), columns=pd.Index(["a", "b", "c"]))
     counts = features.UsageCounts(
-        {k: empty for k in features.USAGE_KEYS},
+        {k: empty for k in (*features.USAGE_KEYS, features.RECENT_UNIT)},
         {k: pd.Series([1], dtype=np.int64) for k in features.USAGE_KEYS},
         co,
     )
