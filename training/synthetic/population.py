@@ -16,13 +16,13 @@ from training.synthetic.world import EDU, FIRST_YEAR, LAST_YEAR, TIER_GRADES, G,
 
 START = np.datetime64(f"{FIRST_YEAR}-01-01")
 EDU_P = {
-    "SMA": 0.10,
+    "SMA": 0.15,
     "SMP": 0.01,
     "D1": 0.005,
-    "D3": 0.09,
+    "D3": 0.10,
     "D4": 0.03,
-    "S1": 0.52,
-    "S2": 0.23,
+    "S1": 0.47,
+    "S2": 0.22,
     "S3": 0.015,
 }
 ENTRY_GRADE = {
@@ -94,9 +94,20 @@ def allowed_jfs(world: World) -> dict[int, list[int]]:
     return out
 
 
+#: Age on 1 January 2019 of the staff already in post: (low, high, share) bins. domain.md 2.5 gives
+#: 1.30 of 3.80 million PNS aged 51-60 (34 %, mid-2023); the younger bins are assumed [A] so
+#: that the share stays near a third while the oldest retire and younger staff are hired.
+AGE_BINS = ((22.0, 31.0, 0.10), (31.0, 41.0, 0.22), (41.0, 51.0, 0.40), (51.0, 57.5, 0.28))
+#: Share of staff without a D4/S1 degree who passed the adjustment exam (ujian penyesuaian
+#: ijazah) that opens golongan III; the others stay at II/d at most [A].
+EXAM_PASSED = 0.4
+
+
 def _ages(rng: np.random.Generator, n: int) -> np.ndarray:
-    young = rng.random(n) < 0.55
-    return np.clip(np.where(young, rng.normal(34, 4.5, n), rng.normal(51, 3.8, n)), 22, 57.5)
+    lo, hi, share = (np.array(c) for c in zip(*AGE_BINS, strict=True))
+    k = rng.choice(len(share), n, p=share / share.sum())
+    out: np.ndarray = lo[k] + rng.random(n) * (hi[k] - lo[k])
+    return out
 
 
 def _dates_from_years(base: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -182,7 +193,10 @@ def initial_grades(
     tiers = world.positions["tier"].to_numpy()[pos]
     lo = np.array([G[TIER_GRADES[t][0]] for t in tiers])
     hi = np.array([G[TIER_GRADES[t][1]] for t in tiers])
-    return np.clip(raw, lo, hi)
+    capped = (edu < EDU.index("D4")) & (rng.random(len(pos)) >= EXAM_PASSED)
+    hi = np.where(capped, np.maximum(lo, G["II/d"]), hi)
+    out: np.ndarray = np.clip(raw, lo, hi)
+    return out
 
 
 def initial_levels(

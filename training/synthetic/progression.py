@@ -12,7 +12,7 @@ from recommender.data.grades import GRADES
 from training.synthetic import catalog_data as cd
 from training.synthetic.population import PRE_2021_MULTIPLIER
 from training.synthetic.state import STRUCTURAL, SimulationState, random_dates, sigmoid, ymd
-from training.synthetic.world import EDU
+from training.synthetic.world import EDU, G
 
 RATING_SHARES = np.array([0.15, 0.72, 0.08, 0.04, 0.01])  # Sangat Baik .. Sangat Kurang
 RATING_NAMES = ("Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang", "Sangat Kurang")
@@ -134,6 +134,8 @@ class Progression(SimulationState):
             ymd(year, 10),
         )
         ok = act & self.good_record(y) & (p.grade < self.pos_max_g[p.pos])
+        # golongan III needs a D4/S1 degree or the adjustment exam (population.EXAM_PASSED)
+        ok &= ~((p.grade == G["II/d"]) & (p.edu < EDU.index("D4")) & ~self.exam_passed)
         ok &= (when - p.grade_date).astype(int) >= need
         ok &= when < self._retirement_date()  # never promoted after retiring this year
         ok &= rng.random(p.n) < 0.85

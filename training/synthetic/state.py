@@ -15,7 +15,7 @@ import pandas as pd
 from recommender import domain
 from recommender.careers.eligibility import AK_PER_YEAR, AK_TO_NEXT_TIER
 from recommender.data.modalities import MODALITIES
-from training.synthetic.population import People, allowed_jfs
+from training.synthetic.population import EXAM_PASSED, People, allowed_jfs
 from training.synthetic.sessions import MANDATORY, Schedule
 from training.synthetic.world import EDU, YEARS, G, World
 
@@ -149,6 +149,8 @@ class SimulationState:
         self.ak_needed = tiers.map(AK_TO_NEXT_TIER).fillna(np.inf).to_numpy(float)
         years = (np.datetime64(f"{YEARS[0]}-01-01") - people.pos_start).astype(int) / 365.25
         self.ak = self.ak_per_year[people.pos] * np.maximum(years, 0.0)
+        #: golongan III is open (a D4/S1 degree, or the adjustment exam passed)
+        self.exam_passed = (people.grade >= G["III/a"]) | (self.rng.random(people.n) < EXAM_PASSED)
 
     def _jf_formasi(self) -> dict[int, int]:
         """Posts needed per non-managerial position in this chunk: holders x 1.3-1.7 (vacancies)."""
