@@ -5,7 +5,8 @@ module, so a feature can never see the future: every event table is filtered on 
 ``< at`` before anything is computed (tested in ``tests/model/test_point_in_time.py``).
 
 Shapes: ``people`` has one row per employee active on ``at`` (index ``employee_id``; ratings
-as scores 0-4: ``last_rating`` and ``rating_1`` .. ``rating_3`` for the years before ``at``);
+as scores 0-4: ``last_rating`` and ``rating_1`` .. ``rating_3`` for the years before ``at``;
+``years_in_position`` and ``years_in_grade``, censored as :func:`start_from_moves` says);
 ``levels`` is people x competencies (last assessed level, NaN if never assessed);
 ``completed`` and ``taken`` are people x programmes booleans.
 """
@@ -76,16 +77,28 @@ def post_from_history(
     return last[["position_id", "unit_id"]], pd.to_datetime(last["start_date"])
 
 
-def start_from_moves(moves: pd.DataFrame | None, emp: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
+def _renamed(changes: pd.DataFrame | None, date: str) -> pd.DataFrame | None:
+    """``changes`` with its date column named ``move_date`` (None stays None)."""
+    return None if changes is None else changes.rename(columns={date: "move_date"})
+
+
+def start_from_moves(
+    moves: pd.DataFrame | None,
+    emp: pd.DataFrame,
+    at: pd.Timestamp,
+    export: str = "position_start_date",
+) -> pd.Series:
     """Start of the post held on ``at`` for data without a position history (older exports),
     index ``emp.index``: the last move before ``at``; without one, the later of the hire date
     and the first recorded move of the whole table (the window start), because the export's
     ``position_start_date`` is a fact of the export date (for someone who moves later it is the
     start of a later post). Tenure is thus censored at the window start for people who move
     later and people who do not alike; NaT where that date is not before ``at``. Without a
-    career_moves table, ``position_start_date`` where it is before ``at``, else NaT."""
+    career_moves table, ``position_start_date`` where it is before ``at``, else NaT. The same
+    rule gives the start of the grade from rank_history (``export="grade_date"``, the changes'
+    date column renamed ``move_date``)."""
     if moves is None or moves.empty:
-        start = emp["position_start_date"]
+        start = emp[export]
         out: pd.Series = start.where(start < at)
         return out
     window = moves["move_date"].min()
@@ -123,6 +136,10 @@ def _people(tables: dict[str, pd.DataFrame], at: pd.Timestamp) -> pd.DataFrame:
     else:
         start = start_from_moves(tables.get("career_moves"), emp, at)
     out["years_in_position"] = (at - start).dt.days / 365.25
+    grade_start = start_from_moves(
+        _renamed(tables.get("rank_history"), "effective_date"), emp, at, export="grade_date"
+    )
+    out["years_in_grade"] = (at - grade_start).dt.days / 365.25
     out["years_of_service"] = (at - emp["hire_date"]).dt.days / 365.25
     out["age"] = at.year - emp["birth_year"]
     out["female"] = (emp["sex"] == "P").astype(int)

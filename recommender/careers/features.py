@@ -289,6 +289,9 @@ def person_table(
             "p_grade_rank": people["grade_rank"].to_numpy(float),
             "p_education_rank": people["education_rank"].to_numpy(float),
             "p_years_in_position": people["years_in_position"].to_numpy(float),
+            "p_years_in_grade": people.get(
+                "years_in_grade", pd.Series(np.nan, people.index)
+            ).to_numpy(float),
             "p_age": people["age"].to_numpy(float),
             "p_training_mask": mask,
             "p_max_grade_rank": cur["max_grade_rank"].to_numpy(float),

@@ -143,3 +143,24 @@ def test_raw_truth_folder_is_written_only_on_request(tmp_path: Path) -> None:
     generate(60, 2, tmp_path / "a", workers=1)
     assert not (tmp_path / "a" / TRUTH_DIR).exists()
     assert (tmp_path / "a" / "position_history.parquet").is_file()
+
+
+def test_years_in_grade_censored_alike(org: tuple[Tables, pd.DataFrame]) -> None:
+    """Years in grade: exact after a recorded rank change; before one, censored at the first
+    recorded change whether or not the person is promoted later (never the export's grade_date,
+    a fact of the export)."""
+    tables, _ = org
+    ranks = tables["rank_history"]
+    window = ranks["effective_date"].min()
+    emp = tables["employees"].set_index("employee_id")
+    later_total = 0
+    for at in DATES[1::2]:
+        people = build_snapshot(tables, at).people
+        past = ranks[ranks["effective_date"] < at].groupby("employee_id")["effective_date"].max()
+        hire = emp["hire_date"].reindex(people.index)
+        start = past.reindex(people.index).fillna(hire.where(hire > window, window))
+        want = (at - start).dt.days / 365.25
+        assert np.allclose(people["years_in_grade"], want, atol=DAY, equal_nan=True), at
+        later = people.index.isin(ranks.loc[ranks["effective_date"] >= at, "employee_id"])
+        later_total += int((later & ~people.index.isin(past.index)).sum())
+    assert later_total > 50
