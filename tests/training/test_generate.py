@@ -133,7 +133,7 @@ RANGES = [
     ("grade_III", 0.55, 0.78),
     ("grade_IV", 0.12, 0.30),
     ("functional", 0.40, 0.65),
-    ("managerial", 0.04, 0.22),  # posts are fixed per unit: the share falls as size grows
+    ("managerial", 0.04, 0.22),  # posts under unit heads scale with the unit (issue 17)
     ("completion_classical", 0.88, 0.99),
     ("completion_self_paced", 0.40, 0.78),
     ("jp_median", 20, 50),

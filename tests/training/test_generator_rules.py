@@ -93,3 +93,14 @@ def test_golongan_and_age_mix_near_domain(tables: Tables, year: int) -> None:
     assert 0.12 <= golongan.get("II", 0.0) <= 0.20, golongan.to_dict()
     old = people["age"].between(51, 60).mean()
     assert 0.28 <= old <= 0.40, old
+
+
+def test_managerial_share_near_national(tables: Tables) -> None:
+    """domain.md 2.1: structural staff about 11 % (Dec 2021); posts under a unit's head scale
+    with the unit (world.MANAGERIAL_RATE), so the share holds at any size once the posts emptied
+    by the 2020 equalisation are filled again."""
+    tier = tables["positions"].set_index("position_id")["tier"]
+    managerial = {"pengawas", "administrator", "jpt_pratama", "jpt_madya", "jpt_utama"}
+    people = build_snapshot(tables, pd.Timestamp("2026-01-01")).people
+    share = people["position_id"].map(tier).isin(managerial).mean()
+    assert 0.07 <= share <= 0.16, share

@@ -23,7 +23,7 @@ from training.synthetic import names_data
 from training.synthetic.population import make_people
 from training.synthetic.sessions import Schedule, build_schedule
 from training.synthetic.simulate import simulate_chunk
-from training.synthetic.world import World, build_world
+from training.synthetic.world import World, build_world, scale_managerial
 from training.synthetic.worlds import DEFAULT_WORLD, get_world
 
 CHUNK_SIZE = 50_000
@@ -243,6 +243,7 @@ def iter_chunks(
     ``behaviour``: the behaviour world (:mod:`training.synthetic.worlds`).
     """
     counts = np.random.default_rng([seed, 4]).multinomial(n, world.unit_weight)
+    scale_managerial(world, counts)
     schedule = build_schedule(world, n, seed)
     chunks = plan_chunks(counts, chunk_size)
     offsets = np.concatenate([[0], np.cumsum([counts[c].sum() for c in chunks])])

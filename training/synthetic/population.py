@@ -51,7 +51,7 @@ ENTRY_AGE = {
 }
 #: Before the 2020 equalisation, each administrator / pengawas post (other than the unit head)
 #: was held by several officials (many echelon III/IV posts per unit) [A].
-PRE_2021_MULTIPLIER = {"administrator": 2, "pengawas": 4}
+PRE_2021_MULTIPLIER = {"administrator": 1.5, "pengawas": 2.0}
 
 
 @dataclass
@@ -174,7 +174,8 @@ def _fill_managerial(
         u = unit_row[positions.at[p, "unit_id"]]
         tier = str(positions.at[p, "tier"])
         head = str(positions.at[p, "position_id"]).endswith("-1")
-        slots = int(positions.at[p, "formasi"]) * (1 if head else PRE_2021_MULTIPLIER.get(tier, 1))
+        mult = 1.0 if head else PRE_2021_MULTIPLIER.get(tier, 1.0)
+        slots = round(int(positions.at[p, "formasi"]) * mult)
         pool = np.flatnonzero((unit == u) & eligible & (pos < 0))
         if len(pool) == 0:
             continue

@@ -333,7 +333,7 @@ class Progression(SimulationState):
             head = str(self.pos_ids[post]).endswith("-1")
             slots = int(self.w.positions["formasi"].iat[post])
             if year <= 2020 and not head:
-                slots *= PRE_2021_MULTIPLIER.get(tier, 1)
+                slots = round(slots * PRE_2021_MULTIPLIER.get(tier, 1.0))
             open_ = self.open_posts(post, slots)
             if open_ <= 0 or rng.random() > 0.75:
                 continue

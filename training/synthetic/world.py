@@ -290,6 +290,28 @@ def _managerial_posts(unit: pd.Series, kind: str) -> list[dict[str, object]]:
     return rows
 
 
+#: Posts under a unit's head grow with the unit: formasi per expected employee of the unit, so
+#: managerial staff stay near the national structural share (domain.md 2.1: 11 %, Dec 2021)
+#: whatever the organisation's size [A].
+MANAGERIAL_RATE = {"administrator": 0.02, "pengawas": 0.05}
+
+
+def scale_managerial(world: World, counts: np.ndarray) -> None:
+    """Set the formasi of each unit's administrator / pengawas posts (not the head's) to
+    :data:`MANAGERIAL_RATE` x the unit's expected employees ``counts`` (one per unit, in the
+    order of ``world.units``), rounded: a small unit may have none; in place."""
+    pos = world.positions
+    row = pd.Index(world.units["unit_id"]).get_indexer(pos["unit_id"].fillna(""))
+    rate = pos["tier"].map(MANAGERIAL_RATE).to_numpy(float)
+    scale = (
+        (pos["category"] == "manajerial").to_numpy()
+        & ~pos["position_id"].str.endswith("-1").to_numpy()
+        & ~np.isnan(rate)
+        & (row >= 0)
+    )
+    pos.loc[scale, "formasi"] = np.round(rate[scale] * counts[row[scale]]).astype(int)
+
+
 def build_positions(units: pd.DataFrame, kinds: np.ndarray) -> pd.DataFrame:
     """Position catalogue: managerial posts per unit, JF tiers, pelaksana titles."""
     rows: list[dict[str, object]] = []
