@@ -161,7 +161,9 @@ def test_every_query_has_exactly_one_right_answer_among_all_other_positions(
         right = frame[frame["label"] == 1].set_index("employee_id")["position_id"]
         assert (right == truth.reindex(right.index)).all(), year
         total += len(right)
-    assert total > 50
+    # 300 employees: 48 career queries since the generator moves people under the rules
+    # (issue 17: vacancy on 1 January, credit points), was more than 50 before
+    assert total > 40
 
 
 def test_queries_are_first_career_moves_of_the_year(clean_tables_once: Tables) -> None:
@@ -548,6 +550,17 @@ def test_cli_evaluate_careers_json(scenario: Scenario, cli_env: dict[str, str]) 
             assert out[ranker][m] == pytest.approx(scenario.first["test"][ranker][m], abs=1e-12)
     for base in ("markov", "similarity", "rules"):
         assert set(out["model"][f"vs_{base}"]) == {"mrr", "hit@5"}
+
+
+def test_cli_evaluate_careers_prints_every_ranker_and_the_evaluation_over_everyone(
+    scenario: Scenario, cli_env: dict[str, str]
+) -> None:
+    args = ["evaluate", "careers", "--data", str(scenario.data), "--model", "champion"]
+    result = _invoke(args, cli_env)
+    assert result.exit_code == 0, result.output
+    for base in ("markov", "similarity", "rules"):
+        assert f"model vs {base}: MRR" in result.stdout
+    assert "Who moves up in" in result.stdout
 
 
 def test_cli_train_careers_with_a_missing_data_folder_exits_2(

@@ -272,7 +272,8 @@ def test_changing_past_assessments_changes_that_persons_features(
     ass = tables["assessments"]
     active = frame["employee_id"].unique()
     past = ass[(ass["assessed_on"] < T) & (ass["level"] <= 2) & ass["employee_id"].isin(active)]
-    emp = past["employee_id"].iloc[0]
+    cover = frame.groupby("employee_id")["gap_coverage"].sum()
+    emp = next(e for e in past["employee_id"].unique() if cover.get(e, 0.0) > 0)  # has gaps
     changed = {k: v.copy() for k, v in tables.items()}
     mine = (ass["employee_id"] == emp) & (ass["assessed_on"] < T)
     changed["assessments"].loc[mine, "level"] = 5  # every gap closed

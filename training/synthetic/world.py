@@ -299,7 +299,8 @@ MANAGERIAL_RATE = {"administrator": 0.02, "pengawas": 0.05}
 def scale_managerial(world: World, counts: np.ndarray) -> None:
     """Set the formasi of each unit's administrator / pengawas posts (not the head's) to
     :data:`MANAGERIAL_RATE` x the unit's expected employees ``counts`` (one per unit, in the
-    order of ``world.units``), rounded: a small unit may have none; in place."""
+    order of ``world.units``), rounded; at least one pengawas post per unit, a small unit may
+    have no administrator post; in place."""
     pos = world.positions
     row = pd.Index(world.units["unit_id"]).get_indexer(pos["unit_id"].fillna(""))
     rate = pos["tier"].map(MANAGERIAL_RATE).to_numpy(float)
@@ -309,7 +310,9 @@ def scale_managerial(world: World, counts: np.ndarray) -> None:
         & ~np.isnan(rate)
         & (row >= 0)
     )
-    pos.loc[scale, "formasi"] = np.round(rate[scale] * counts[row[scale]]).astype(int)
+    want = np.round(rate[scale] * counts[row[scale]])
+    floor = (pos.loc[scale, "tier"] == "pengawas").to_numpy(int)  # every unit keeps one pengawas
+    pos.loc[scale, "formasi"] = np.maximum(want, floor).astype(int)
 
 
 def build_positions(units: pd.DataFrame, kinds: np.ndarray) -> pd.DataFrame:
