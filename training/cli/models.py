@@ -23,6 +23,7 @@ from rich.table import Table as RichTable
 
 from recommender.careers.rules import RulesError
 from recommender.cli.common import DataOpt, JsonOpt, clean_dir, console, err, fail, settings
+from training.cli.careers import print_everyone, rankers_of
 from training.cli.common import steps, str_or_none
 from training.kinds import Kind
 
@@ -178,24 +179,30 @@ def train_careers(data: DataOpt = None) -> None:
     _print_registered(summary)
 
 
-def _print_careers(head: dict[str, dict[str, Any]]) -> None:
+def _print_careers(head: dict[str, Any]) -> None:
+    """The movers' table (every ranker), the model against each baseline, then the evaluation
+    over everyone (training/careers_eval.py)."""
+    rankers = rankers_of(head=head)
     table = RichTable(title="Test period: next position (full ranking of all positions)")
     cols = ("hit@1", "hit@5", "mrr", "ndcg@5")
     table.add_column("ranker")
     for c in cols:
         table.add_column(c, justify="right")
     table.add_column("queries", justify="right")
-    for name, figures in head.items():
+    for name, figures in rankers.items():
         table.add_row(name, *(f"{figures[c]:.4f}" for c in cols), str(figures["queries"]))
     console.print(table)
-    for base in ("markov", "similarity"):
-        vs = head["model"][f"vs_{base}"]
+    for base in (name for name in rankers if name != "model"):
+        vs = rankers["model"].get(f"vs_{base}")
+        if vs is None:
+            continue
         lo, hi = vs["mrr"]["diff_ci"]
         console.print(
             f"model vs {base}: MRR {100 * vs['mrr']['lift']:+.1f} % "
             f"(difference 95 % CI [{lo:.4f}, {hi:.4f}]), "
             f"Hit@5 {100 * vs['hit@5']['lift']:+.1f} %"
         )
+    print_everyone(head=head)
 
 
 def _print_decision(decision: dict[str, Any]) -> None:
