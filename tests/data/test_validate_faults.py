@@ -33,13 +33,10 @@ Corrupt = Callable[[Path], int | None]
 #: Where a problem is: (table, row, column, rule).
 Where = tuple[str, int | None, str | None, str]
 
-NIP_CHILDREN = (
-    "assessments",
-    "appraisals",
-    "talent_box",
-    "enrollments",
-    "career_moves",
-    "rank_history",
+#: Tables whose rows belong to an employee (their ``nip`` refers to employees.nip), from the
+#: contract so a new child table (e.g. position_history) is covered without editing this list.
+NIP_CHILDREN = tuple(
+    t for t, table in TABLES.items() if any(c.references == "employees.nip" for c in table.columns)
 )
 #: Tables no column refers to: cutting their rows keeps a copy referentially sound.
 LEAVES = tuple(
@@ -331,6 +328,20 @@ def test_missing_column_rejects_the_whole_table(small_csv: Path, tmp_path: Path)
     assert [where(p) for p in report.problems if p.table == "appraisals"] == [
         ("appraisals", None, "rating", "missing_column")
     ]
+
+
+def test_every_employee_event_table_is_a_nip_child() -> None:
+    # NIP_CHILDREN comes from the contract: it must still list every table of employee events
+    # (a lost reference would silently shrink what the knock-on and quarantine tests cover)
+    assert set(NIP_CHILDREN) == {
+        "assessments",
+        "appraisals",
+        "talent_box",
+        "enrollments",
+        "career_moves",
+        "position_history",
+        "rank_history",
+    }
 
 
 def test_malformed_nip_is_never_quoted(small_csv: Path, tmp_path: Path) -> None:
