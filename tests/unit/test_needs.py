@@ -99,6 +99,9 @@ def case(world: World, unit: str) -> dict[str, Any]:
     nc2 = _programme(world, classical=False, min_jp=1, exclude=(nc,))
     enr = world.tables["enrollments"]
     four = enr["employee_id"].isin([a, b, c, d]) & (enr["end_date"].dt.year == YEAR)
+    # d trained nothing the year before: the previous year's compliance is below 1 whatever
+    # the generated history (the generator's year-end push brings most people to 20 JP)
+    four |= (enr["employee_id"] == d) & (enr["end_date"].dt.year == YEAR - 1)
     rows = [
         (a, x2, "2026-02-01", "2026-02-10", "completed", 12),
         (b, cl, "2026-01-10", "2026-01-15", "completed", None),

@@ -162,7 +162,7 @@ class Diffusion(Behaviour):
             "priority": 0.6,
             "log_popularity": 0.2,
             "modality_habit": 0.5,
-            "self_paced_after_2020": 0.1,  # peers, not the LMS, carry the trend here
+            "self_paced_after_2020": 0.2,  # peers, not the LMS, carry most of the trend here
         }
 
         def extra(part: np.ndarray) -> np.ndarray:
