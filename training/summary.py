@@ -11,6 +11,7 @@ import pandas as pd
 
 from recommender import domain
 from recommender.data.io import load_clean
+from training.summary_realism import realism, realism_lines
 
 EXPORT_DATE = pd.Timestamp("2025-12-31")
 
@@ -103,9 +104,19 @@ def stats(directory: str | Path) -> dict[str, float]:
     return {**people_stats(tables), **training_stats(tables), **career_stats(tables)}
 
 
+def summary_json(directory: str | Path) -> dict[str, object]:
+    """``{"stats": stats(), "realism": realism()}`` for ``jenjang summary --json``. Raises
+    DataSourceError if there are no tables."""
+    tables = load_clean(directory)
+    figures = {**people_stats(tables), **training_stats(tables), **career_stats(tables)}
+    return {"stats": figures, "realism": realism(tables)}
+
+
 def summarise(directory: str | Path) -> list[str]:
-    """Readable lines for ``jenjang summary``. Raises DataSourceError if there are no tables."""
-    s = stats(directory)
+    """Readable lines for ``jenjang summary``, ending with the figures against domain.md. Raises
+    DataSourceError if there are no tables."""
+    both = summary_json(directory)
+    s: dict[str, float] = both["stats"]  # type: ignore[assignment]
     pct = lambda k: f"{100 * s.get(k, np.nan):.0f} %"  # noqa: E731
     return [
         f"[bold]Organisation in {directory}[/bold]",
@@ -125,4 +136,5 @@ def summarise(directory: str | Path) -> list[str]:
         f"  ratings: Sangat Baik {pct('rating_Sangat Baik')}, Baik {pct('rating_Baik')}; same "
         f"rating next year {pct('rating_persistence')}; with a managerial assessment "
         f"{pct('assessed_share')}",
+        *realism_lines(both["realism"]),  # type: ignore[arg-type]
     ]

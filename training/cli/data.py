@@ -18,7 +18,7 @@ from recommender.data.validate import Problem, Report, validate
 from training.cli.common import employee_progress, print_counts
 from training.ingest import QUARANTINE
 from training.ingest import ingest as run_ingest
-from training.summary import summarise
+from training.summary import summarise, summary_json
 
 if TYPE_CHECKING:
     from training.synthetic.generate import Progress as Step
@@ -195,10 +195,16 @@ def summary(
     data: Annotated[
         Path | None, typer.Option(help="Clean tables folder (default: the demo's clean tables).")
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Print a summary of the clean organisation: people, positions, training, 20-JP rule."""
+    """Print a summary of the clean organisation: people, positions, training, 20-JP rule, and
+    managerial share, golongan mix, ages and JF time in tier against the domain.md ranges."""
+    folder = data or settings().clean_dir
     try:
-        lines = summarise(data or settings().clean_dir)
+        if as_json:
+            print(json.dumps(summary_json(folder), indent=2, default=str))
+            return
+        lines = summarise(folder)
     except DataSourceError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
