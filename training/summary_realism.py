@@ -175,12 +175,31 @@ def in_range(key: str, value: float) -> bool:
     return bool(np.isfinite(value) and t.low <= value <= t.high)
 
 
+def holder_years(tables: dict[str, pd.DataFrame], when: pd.Timestamp) -> dict[str, float]:
+    """Median years in their tier so far of the JF holders active on ``when``, per tier
+    (``holder_years_<tier>``; censored: not comparable to the time before a promotion)."""
+    history, _ = post_history(tables)
+    tier = tables["positions"].set_index("position_id")["tier"]
+    h = history[history["start_date"] <= when]
+    h = h.assign(tier=h["position_id"].map(tier)).sort_values(["employee_id", "start_date"])
+    h = h[h["employee_id"].isin(active_on(tables["employees"], when)["employee_id"])]
+    new_run = (h["tier"] != h.groupby("employee_id")["tier"].shift()) | (
+        h["employee_id"] != h["employee_id"].shift()
+    )
+    current = h[new_run].drop_duplicates("employee_id", keep="last")
+    years = (when - current["start_date"]).dt.days / 365.25
+    return {f"holder_years_{t}": float(years[current["tier"] == t].median()) for t in JF_TIERS[:-1]}
+
+
 def realism(tables: dict[str, pd.DataFrame]) -> dict[str, object]:
     """Everything above as a JSON-ready dict: ``{"dates": {label: {stat: value}},
     "jf_tier_years": {...}, "jf_promotions": {...}, "jf_source": str,
     "targets": {stat: {"says", "tag", "low", "high"}}, "in_range": {label|"jf": {stat: bool}}}``.
     Raises KeyError if a needed table (employees, positions, career_moves) is missing."""
-    dates = {label: mix_on(tables, when) for label, when in report_dates(tables).items()}
+    dates = {
+        label: {**mix_on(tables, when), **holder_years(tables, when)}
+        for label, when in report_dates(tables).items()
+    }
     medians, counts, source = tier_years(tables)
     flags: dict[str, dict[str, bool]] = {
         label: {k: in_range(k, v) for k, v in figures.items() if k in TARGETS}
@@ -208,6 +227,8 @@ def realism_lines(result: dict[str, object]) -> list[str]:
             lines.append(_line(key, 100 * fig[key], "%", flags[label][key]))
         bins = ", ".join(f"{lo}-{hi} {100 * fig[f'age_{lo}_{hi}']:.1f} %" for lo, hi in AGE_BINS)
         lines.append(f"    age bands: {bins}")
+        held = ", ".join(f"{t} {fig[f'holder_years_{t}']:.1f}" for t in JF_TIERS[:-1])
+        lines.append(f"    JF holders, median years in their tier so far (censored): {held}")
     medians: dict[str, float] = result["jf_tier_years"]  # type: ignore[assignment]
     counts: dict[str, int] = result["jf_promotions"]  # type: ignore[assignment]
     lines.append(f"  JF median years in tier before a tier promotion (from {result['jf_source']}):")
