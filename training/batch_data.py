@@ -77,6 +77,7 @@ PERSON_TABLES = (
     "talent_box",
     "assessments",
     "enrollments",
+    "position_history",
 )
 #: Tables the batch never reads (LMS interactions are not features of the rankers).
 UNUSED_TABLES = ("interactions",)

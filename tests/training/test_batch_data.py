@@ -140,6 +140,9 @@ def test_the_programme_batch_never_loads_the_person_tables(
         assert spill.count == -(-len(spill.eligible) // 25)
         assert (req.out / batch_data.SPILL_DIR).is_dir()
         assert set(spill.files) == {n for n in PERSON_TABLES if n in paths}
+        # the riwayat jabatan is a person table: split by partition, never read whole
+        assert "position_history" in paths and "position_history" in spill.files
+        assert "position_history" not in shared.org
         assert shared.positions is None and shared.history is None
     finally:
         spill.close()

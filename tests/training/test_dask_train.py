@@ -47,6 +47,17 @@ def frames(tiny_clean: Path) -> dict[str, list[YearFrame]]:
 
 
 @pytest.fixture(scope="module")
+def context(tiny_clean: Path, frames: dict[str, list[YearFrame]]) -> programs.BaselineContext:
+    """The baselines' context score_split needs (hyper-parameters chosen on the validation year)."""
+    return programs.baseline_context(
+        tables=load_clean(tiny_clean),
+        validation=frames["validation"],
+        scored=frames["test"],
+        progress=lambda _: None,
+    )
+
+
+@pytest.fixture(scope="module")
 def train_frame(frames: dict[str, list[YearFrame]]) -> pd.DataFrame:
     return concat(frames["train"])
 
@@ -235,10 +246,14 @@ def test_dask_fit_runs_in_stages_until_early_stopping(dask_fit: distributed.Dask
 
 
 def test_dask_and_single_machine_models_agree_on_test_ndcg(
-    dask_fit: distributed.DaskFit, single: ProgramRanker, frames: dict[str, list[YearFrame]]
+    dask_fit: distributed.DaskFit,
+    single: ProgramRanker,
+    frames: dict[str, list[YearFrame]],
+    context: programs.BaselineContext,
 ) -> None:
-    on_dask = programs.score_split(frames["test"], dask_fit.ranker, 20)["model"]["ndcg@10"]
-    alone = programs.score_split(frames["test"], single, 20)["model"]["ndcg@10"]
+    test = frames["test"]
+    on_dask = programs.score_split(test, dask_fit.ranker, 20, context)["model"]["ndcg@10"]
+    alone = programs.score_split(test, single, 20, context)["model"]["ndcg@10"]
     assert 0.1 < alone < 0.4
     assert abs(on_dask - alone) <= TOLERANCE, (on_dask, alone)
 

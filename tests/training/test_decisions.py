@@ -424,9 +424,9 @@ def run(tiny_clean: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         fitted.append(out)  # exactly the rows LightGBM is fitted (then validated) on
         return out
 
-    def spy_score(frames: list[YearFrame], ranker: Any, n_boot: int) -> Any:
+    def spy_score(frames: list[YearFrame], ranker: Any, n_boot: int, context: Any) -> Any:
         scored.extend(f.frame for f in frames)
-        return score(frames, ranker, n_boot)
+        return score(frames, ranker, n_boot, context)
 
     messages: list[str] = []
     with pytest.MonkeyPatch.context() as mp:
