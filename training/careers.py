@@ -401,12 +401,6 @@ class CareersPipeline:
         """LambdaRank with early stopping on NDCG@5 (:func:`fit_ranker`)."""
         return fit_ranker(train, valid, cfg)
 
-    def score(
-        self, *, years: list[CareerYear], ranker: ProgramRanker, cfg: CareersConfig
-    ) -> dict[str, dict[str, Any]]:
-        """Model and baselines on the same candidates (:func:`score_split`)."""
-        return score_split(years, ranker, cfg.n_boot)
-
     def baselines(self) -> tuple[str, ...]:
         """The baselines scored beside the model."""
         return tuple(BASELINES)

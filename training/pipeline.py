@@ -68,10 +68,6 @@ class RankingPipeline(Protocol):
         """The ranker fitted on ``train`` with early stopping on ``valid``."""
         ...
 
-    def score(self, *, years: list[Any], ranker: ProgramRanker, cfg: Any) -> dict[str, Any]:
-        """Ranker name (``model`` first, then the baselines) -> figures on a split."""
-        ...
-
     def baselines(self) -> tuple[str, ...]:
         """Names of the baselines scored beside the model."""
         ...

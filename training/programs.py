@@ -444,18 +444,6 @@ class ProgramsPipeline:
         """LambdaRank with early stopping (:func:`fit_ranker`)."""
         return fit_ranker(train, valid, cfg)
 
-    def score(
-        self, *, years: list[YearFrame], ranker: ProgramRanker, cfg: ProgramsConfig
-    ) -> dict[str, dict[str, Any]]:
-        """Model and baselines on the same queries (:func:`score_split`); the baselines'
-        collaborative hyper-parameters need the validation year, so this contract method
-        (which gets only ``years``) is refused: use :func:`evaluate` or :func:`train`.
-        Raises NotImplementedError."""
-        raise NotImplementedError(
-            "programs: scoring needs the tables (training.programs.score_split with a "
-            "baseline_context)"
-        )
-
     def baselines(self) -> tuple[str, ...]:
         """The baselines scored beside the model."""
         return ALL_BASELINES
