@@ -25,7 +25,8 @@ profile carries the same facts):
 * ``years_in_position`` as given (default 0); ``years_of_service`` from 1 July of ``hire_year``
   (a year carries no month: mid-year is the unbiased guess), never less than
   ``years_in_position``; without ``hire_year`` the person is taken as a new hire and it equals
-  ``years_in_position``;
+  ``years_in_position``; ``years_in_grade`` NaN (a profile carries no grade date; it feeds
+  only the career horizon, never the programme ranker);
 * ``last_rating`` as a score 0-4 (``RATING_SCORE``), NaN without it; ``rating_1..3`` and
   ``talent_box`` NaN (the profile has no dated reviews);
 * ``levels`` (1 x C): the given level per competency, NaN elsewhere;
@@ -243,6 +244,7 @@ def _people(
             "unit_id": pd.Series([profile.unit_id], dtype=object).to_numpy(),
             "grade": [profile.grade],
             "years_in_position": [float(profile.years_in_position)],
+            "years_in_grade": [np.nan],  # a profile carries no grade date
             "years_of_service": [_years_of_service(profile, at)],
             "age": [age],
             "female": [female],
