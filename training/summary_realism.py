@@ -15,7 +15,7 @@ The tolerance ranges are assumptions of this module (shares: about the domain.md
 minus 4 points, wider where domain.md gives a range; JF times: from the time at a steady Sangat
 Baik rating to the time at a steady Butuh Perbaikan rating, since promotions also wait for a
 vacancy), written next to what domain.md says and its
-evidence tag; a figure outside its range is flagged, never hidden (golongan I is 0 % today).
+evidence tag; a figure outside its range is flagged, never hidden.
 """
 
 from __future__ import annotations

@@ -227,9 +227,14 @@ def test_generated_organisation_is_in_the_documented_ranges(
     for label, ok in flags.items():
         if label == "jf":
             continue
-        for key in ("managerial", "golongan_II", "age_51_60"):
+        for key in (
+            "managerial",
+            "golongan_I",
+            "golongan_II",
+            "golongan_III",
+            "golongan_IV",
+            "age_51_60",
+        ):
             assert ok[key], (label, key, result["dates"][label][key])  # type: ignore[index]
-        # golongan I: domain.md about 1 %, the generator has none (known gap, reported, not hidden)
-        assert not ok["golongan_I"]
     for key in ("tier_years_ahli_pertama", "tier_years_ahli_muda", "tier_years_ahli_madya"):
         assert flags["jf"][key], (key, result["jf_tier_years"])

@@ -15,9 +15,12 @@ from training.synthetic import catalog_data as cd
 from training.synthetic.world import EDU, FIRST_YEAR, LAST_YEAR, TIER_GRADES, G, World
 
 START = np.datetime64(f"{FIRST_YEAR}-01-01")
+#: Education mix of the staff (central ministry, domain.md 8 [A]); SD and SMP are the few older
+#: staff hired at golongan I (drivers, guards, messengers), about 2 % together [A].
 EDU_P = {
+    "SD": 0.005,
     "SMA": 0.15,
-    "SMP": 0.01,
+    "SMP": 0.015,
     "D1": 0.005,
     "D3": 0.10,
     "D4": 0.03,
@@ -101,6 +104,10 @@ AGE_BINS = ((22.0, 31.0, 0.10), (31.0, 41.0, 0.22), (41.0, 51.0, 0.40), (51.0, 5
 #: Share of staff without a D4/S1 degree who passed the adjustment exam (ujian penyesuaian
 #: ijazah) that opens golongan III; the others stay at II/d at most [A].
 EXAM_PASSED = 0.4
+#: Share of staff hired at golongan I (SD/SMP) who passed the service exam (ujian dinas tingkat I)
+#: that opens golongan II; the others stay at I/d at most [A]. With 2 % of staff hired at
+#: golongan I, this keeps about 1 % of active staff in golongan I (domain.md 2.2).
+DINAS_I_PASSED = 0.3
 
 
 def _ages(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -196,6 +203,8 @@ def initial_grades(
     hi = np.array([G[TIER_GRADES[t][1]] for t in tiers])
     capped = (edu < EDU.index("D4")) & (rng.random(len(pos)) >= EXAM_PASSED)
     hi = np.where(capped, np.maximum(lo, G["II/d"]), hi)
+    stuck_in_i = (entry < G["II/a"]) & (rng.random(len(pos)) >= DINAS_I_PASSED)
+    hi = np.where(stuck_in_i, np.maximum(lo, np.minimum(hi, G["I/d"])), hi)
     out: np.ndarray = np.clip(raw, lo, hi)
     return out
 

@@ -136,6 +136,8 @@ class Progression(SimulationState):
         ok = act & self.good_record(y) & (p.grade < self.pos_max_g[p.pos])
         # golongan III needs a D4/S1 degree or the adjustment exam (population.EXAM_PASSED)
         ok &= ~((p.grade == G["II/d"]) & (p.edu < EDU.index("D4")) & ~self.exam_passed)
+        # golongan II needs the service exam of golongan I (population.DINAS_I_PASSED)
+        ok &= ~((p.grade == G["I/d"]) & ~self.dinas_i_passed)
         ok &= (when - p.grade_date).astype(int) >= need
         ok &= when < self._retirement_date()  # never promoted after retiring this year
         ok &= rng.random(p.n) < 0.85

@@ -15,7 +15,7 @@ import pandas as pd
 from recommender import domain
 from recommender.careers.eligibility import AK_PER_YEAR, AK_TO_NEXT_TIER
 from recommender.data.modalities import MODALITIES
-from training.synthetic.population import EXAM_PASSED, People, allowed_jfs
+from training.synthetic.population import DINAS_I_PASSED, EXAM_PASSED, People, allowed_jfs
 from training.synthetic.sessions import MANDATORY, Schedule
 from training.synthetic.world import EDU, YEARS, G, World
 
@@ -151,6 +151,10 @@ class SimulationState:
         self.ak = self.ak_per_year[people.pos] * np.maximum(years, 0.0)
         #: golongan III is open (a D4/S1 degree, or the adjustment exam passed)
         self.exam_passed = (people.grade >= G["III/a"]) | (self.rng.random(people.n) < EXAM_PASSED)
+        #: golongan II is open (hired at II/a or above, or the service exam of golongan I passed)
+        self.dinas_i_passed = (people.grade >= G["II/a"]) | (
+            self.rng.random(people.n) < DINAS_I_PASSED
+        )
 
     def _jf_formasi(self) -> dict[int, int]:
         """Posts needed per non-managerial position in this chunk: holders x 1.3-1.7 (vacancies)."""

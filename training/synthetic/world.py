@@ -26,7 +26,7 @@ G = {g: i for i, g in enumerate(GRADES)}
 
 #: Grade range by tier (domain.md 2.2; managerial ranges indicative [R]).
 TIER_GRADES = {
-    "pelaksana": ("II/a", "III/d"),
+    "pelaksana": ("I/a", "III/d"),
     "pemula": ("II/a", "II/a"),
     "terampil": ("II/b", "II/d"),
     "mahir": ("III/a", "III/b"),
