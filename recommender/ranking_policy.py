@@ -46,6 +46,25 @@ def policy_cut(
     return k, min(k, math.ceil(guarantee * k / top))
 
 
+def _checked(
+    group: np.ndarray, score: np.ndarray, flagged: np.ndarray, k: int, guarantee: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``score`` as float and ``flagged`` as bool arrays; raises ValueError (unequal lengths, a
+    non-finite score, ``k`` < 1, ``guarantee`` < 0)."""
+    score = np.asarray(score, dtype=float)
+    flagged = np.asarray(flagged, dtype=bool)
+    n = len(score)
+    if len(group) != n or len(flagged) != n:
+        raise ValueError(
+            f"group, score, flagged differ in length: {len(group)}, {n}, {len(flagged)}"
+        )
+    if k < 1 or guarantee < 0:
+        raise ValueError(f"need k >= 1 and guarantee >= 0, got k={k}, guarantee={guarantee}")
+    if not np.isfinite(score).all():
+        raise ValueError("score holds NaN or infinite values")
+    return score, flagged
+
+
 def _sorted_groups(codes: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Input rows by group, then descending score, then input order; and the group starts."""
     n = len(score)
@@ -100,22 +119,12 @@ def policy_scores(
     and stably within a group gives the policy order. Raises ValueError for arrays of unequal
     length, a non-finite score, ``k`` < 1 or ``guarantee`` < 0.
     """
-    score = np.asarray(score, dtype=float)
-    flagged = np.asarray(flagged, dtype=bool)
-    group = np.asarray(group)
+    score, flagged = _checked(group, score, flagged, k, guarantee)
     n = len(score)
-    if len(group) != n or len(flagged) != n:
-        raise ValueError(
-            f"group, score, flagged differ in length: {len(group)}, {n}, {len(flagged)}"
-        )
-    if k < 1 or guarantee < 0:
-        raise ValueError(f"need k >= 1 and guarantee >= 0, got k={k}, guarantee={guarantee}")
-    if not np.isfinite(score).all():
-        raise ValueError("score holds NaN or infinite values")
     out = score.copy()
     if n == 0 or guarantee == 0:
         return out
-    codes = pd.factorize(group, sort=False)[0]
+    codes = pd.factorize(np.asarray(group), sort=False)[0]
     order, starts = _sorted_groups(codes, score)
     sizes = np.diff(np.r_[starts, n])
     pos = np.arange(n) - np.repeat(starts, sizes)
@@ -145,4 +154,32 @@ def _dense_rank(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     dense = np.cumsum(step)
     base = np.maximum.accumulate(np.where(first, dense, 0))
     out: np.ndarray = (dense - base).astype(float)
+    return out
+
+
+def guarantee_met(
+    *,
+    group: np.ndarray,
+    score: np.ndarray,
+    flagged: np.ndarray,
+    k: int = POLICY_TOP,
+    guarantee: int = POLICY_GUARANTEE,
+) -> np.ndarray:
+    """Whether each group's top ``k`` by ``score`` (descending, ties in input order) holds at
+    least ``min(m, guarantee, k)`` flagged rows (``m``: the group's flagged rows): the check the
+    policy makes true. Arrays as :func:`policy_scores`. Returns bool (n_groups,), one entry per
+    distinct ``group`` value in order of first appearance. Raises ValueError as
+    :func:`policy_scores`."""
+    score, flagged = _checked(group, score, flagged, k, guarantee)
+    n = len(score)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    codes = pd.factorize(np.asarray(group), sort=False)[0]
+    order, starts = _sorted_groups(codes, score)
+    sizes = np.diff(np.r_[starts, n])
+    top = (np.arange(n) - np.repeat(starts, sizes)) < k
+    f = flagged[order]
+    have = np.add.reduceat((f & top).astype(int), starts)
+    need = np.minimum(np.add.reduceat(f.astype(int), starts), min(guarantee, k))
+    out: np.ndarray = have >= need  # sorted groups are in code order, codes in first appearance
     return out

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.ranking_policy import policy_cut, policy_scores
+from recommender.ranking_policy import guarantee_met, policy_cut, policy_scores
 
 
 def _order(group: np.ndarray, values: np.ndarray, person: object) -> list[int]:
@@ -130,6 +130,13 @@ def test_agrees_with_the_slow_reference(
         top = _order(group, out, person)[:k]
         m = int(flagged[plain].sum())
         assert flagged[top].sum() >= min(m, guarantee, k)
+    after = guarantee_met(group=group, score=out, flagged=flagged, k=k, guarantee=guarantee)
+    assert after.all()
+    before = guarantee_met(group=group, score=score, flagged=flagged, k=k, guarantee=guarantee)
+    same = [
+        np.array_equal(out[group == g], score[group == g]) for g in dict.fromkeys(group.tolist())
+    ]
+    assert before.tolist() == same  # a group is re-ranked exactly when it misses the guarantee
 
 
 @pytest.mark.parametrize(
@@ -143,3 +150,11 @@ def test_policy_cut_scales_short_answers(k: int, expected: tuple[int, int]) -> N
 def test_policy_cut_rejects_bad_k() -> None:
     with pytest.raises(ValueError, match="k >= 1"):
         policy_cut(k=0)
+
+
+def test_guarantee_met_per_group_in_first_appearance_order() -> None:
+    group = np.array(["b", "a", "b", "a"])
+    score = np.array([2.0, 2.0, 1.0, 1.0])
+    flagged = np.array([False, True, True, False])
+    met = guarantee_met(group=group, score=score, flagged=flagged, k=1, guarantee=1)
+    assert met.tolist() == [False, True]  # b's flagged row is second, a's first
