@@ -30,6 +30,7 @@ from recommender.careers.features import FEATURES, CareerContext, candidate_fram
 from recommender.careers.horizon import HORIZON_MONTHS, PairHorizon, horizons, pair_horizon
 from recommender.careers.path import Path, path_to_eligible
 from recommender.careers.patterns import PatternTable, reasons_for
+from recommender.careers.policy import attainable_advancing, served_scores
 from recommender.careers.readiness import MS, Readiness, readiness
 from recommender.domain import SCORE_DIGITS
 
@@ -132,6 +133,9 @@ def next_positions(
 ) -> list[Suggestion]:
     """Top ``k`` next positions for ``employee_id`` on ``ctx.snap.at``.
 
+    The order is the served order of :mod:`recommender.careers.policy`: the score's, except
+    that at least ``min(m, 3)`` of the ``m`` advancing posts eligible within the horizon are in
+    the top 10 (scaled for ``k`` < 10); each suggestion's ``score`` stays the ranker's.
     ``scorer`` None, or no move history in ``ctx``, switches to the standards-only score.
     Without ``path`` no path to eligible is computed. ``eligible_only`` keeps only positions
     the career pattern allows now. ``lang`` ("en" or "id") words the reasons. Returns fewer
@@ -153,7 +157,15 @@ def next_positions(
     frame = frame.assign(score=score)
     if eligible_only:
         frame = frame[frame["eligible"] == 1.0]
-    frame = frame.sort_values("score", ascending=False, kind="stable").head(k)
+    flagged = attainable_advancing(rules=ctx.rules, frame=frame, at=ctx.snap.at)
+    served = served_scores(
+        group=np.zeros(len(frame), dtype=int),
+        score=frame["score"].to_numpy(float),
+        flagged=flagged,
+        k=k,
+    )
+    frame = frame.assign(_served=served)
+    frame = frame.sort_values("_served", ascending=False, kind="stable").head(k)
     return [
         _suggest(ctx, r, i + 1, "learned" if learned else "standards", patterns, path, lang)
         for i, (_, r) in enumerate(frame.iterrows())

@@ -49,6 +49,9 @@ class Catalog(Memoised):
     tiers_ok: np.ndarray  # programmes x tiers (domain.TIERS)
     prereq: list[np.ndarray]
     next_position: np.ndarray  # position row -> likely target position row (or itself)
+    #: competency type per competency (``competencies`` order: manajerial, sosial_kultural,
+    #: teknis), object (C,); empty when the catalogue was built without the types
+    competency_types: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     #: derived read-only values (per year features, indexes), computed once: see ``memo``
     cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -130,7 +133,16 @@ def build_catalog(tables: dict[str, pd.DataFrame]) -> Catalog:
         tiers_ok,
         prereq,
         _next_positions(positions),
+        competency_types=_competency_types(tables["competencies"], comps),
     )
+
+
+def _competency_types(competencies: pd.DataFrame, comps: pd.Index) -> np.ndarray:
+    """The ``type`` of each competency of ``comps`` (None where the table has no type)."""
+    if "type" not in competencies:
+        return np.full(len(comps), None, dtype=object)
+    types = competencies.set_index("competency_id")["type"]
+    return types.reindex(comps).to_numpy(dtype=object)
 
 
 def modality_codes(programs: pd.DataFrame) -> np.ndarray:

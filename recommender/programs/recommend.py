@@ -12,8 +12,10 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from recommender.programs.advancing import advancing_for
 from recommender.programs.catalog import Catalog
 from recommender.programs.features import FEATURES, Candidates, Usage, candidate_arrays
+from recommender.ranking_policy import policy_cut, policy_scores
 from recommender.snapshot import Snapshot
 
 
@@ -51,7 +53,9 @@ def top_programs(
     modality: str | None = None,
 ) -> Ranked:
     """The top ``k`` programmes for ``employee_id`` as arrays (the service's fast path; see
-    :func:`recommend`). Raises KeyError when the person is not active on the snapshot date."""
+    :func:`recommend`), in the served order: the ranker's order with the ranking policy applied
+    over all candidates before the cut (:func:`_served`); ``score`` stays the ranker's score.
+    Raises KeyError when the person is not active on the snapshot date."""
     row = snap.row(employee_id)
     cands = candidate_arrays(snap, cat, usage, year, np.array([row]), max(150, k))
     keep = np.ones(len(cands.program_ids), dtype=bool)
@@ -70,9 +74,26 @@ def top_programs(
         score = np.asarray(matrix(X, list(FEATURES)), dtype=float)
     else:
         score = np.asarray(scorer.predict(pd.DataFrame(X, columns=list(FEATURES))), dtype=float)
-    top = np.argsort(-score, kind="stable")[:k]
+    top = np.argsort(-_served(snap, cat, row, cands.program_ids[keep], score, k), kind="stable")[:k]
     chosen = Candidates(cands.employee_ids[keep][top], cands.program_ids[keep][top], X[top])
     return Ranked(chosen, score[top])
+
+
+def _served(
+    snap: Snapshot, cat: Catalog, row: int, program_ids: np.ndarray, score: np.ndarray, k: int
+) -> np.ndarray:
+    """Scores in the served order: the ranking policy over all the person's candidates, with
+    programmes that close a gap of the likely next post guaranteed a share of the top ``k``
+    (:func:`recommender.ranking_policy.policy_cut`)."""
+    flagged = advancing_for(snap=snap, cat=cat, row=row, program_ids=program_ids)
+    top, guarantee = policy_cut(k=k)
+    return policy_scores(
+        group=np.zeros(len(score), dtype=int),
+        score=score,
+        flagged=flagged,
+        k=top,
+        guarantee=guarantee,
+    )
 
 
 def recommend(
