@@ -34,16 +34,17 @@ def policy_cut(
     """The (``k``, ``guarantee``) the policy uses for an answer of ``k`` items.
 
     An answer of ``top`` items or more uses the policy's definition (``guarantee`` in the first
-    ``top``; the answer is a prefix of that order). A shorter answer scales the guarantee to its
-    length, rounding up: ``ceil(guarantee * k / top)`` in the top ``k`` (with the defaults: 1 of
-    1-3, 2 of 4-6, 3 of 7-10), so a short answer shows something reachable too. Raises
-    ValueError for ``k`` or ``top`` below 1 or a negative ``guarantee``.
+    ``top``; the answer is a prefix of that order). A shorter answer keeps the nearest share in
+    its own top ``k``: ``guarantee * k / top`` rounded half up (with the defaults: 0 of 1, 1 of
+    2-4, 2 of 5-8, 3 of 9-10), so a default answer of 5 shows something reachable and a single
+    best guess (e.g. the plan's likely next post) stays the ranker's. Raises ValueError for
+    ``k`` or ``top`` below 1 or a negative ``guarantee``.
     """
     if k < 1 or top < 1 or guarantee < 0:
         raise ValueError(f"need k >= 1, top >= 1, guarantee >= 0; got {k}, {top}, {guarantee}")
     if k >= top:
         return top, guarantee
-    return k, min(k, math.ceil(guarantee * k / top))
+    return k, min(k, math.floor(guarantee * k / top + 0.5))
 
 
 def _checked(

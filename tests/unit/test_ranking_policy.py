@@ -141,7 +141,16 @@ def test_agrees_with_the_slow_reference(
 
 @pytest.mark.parametrize(
     ("k", "expected"),
-    [(1, (1, 1)), (3, (3, 1)), (4, (4, 2)), (5, (5, 2)), (7, (7, 3)), (10, (10, 3)), (25, (10, 3))],
+    [
+        (1, (1, 0)),
+        (2, (2, 1)),
+        (4, (4, 1)),
+        (5, (5, 2)),
+        (8, (8, 2)),
+        (9, (9, 3)),
+        (10, (10, 3)),
+        (25, (10, 3)),
+    ],
 )
 def test_policy_cut_scales_short_answers(k: int, expected: tuple[int, int]) -> None:
     assert policy_cut(k=k) == expected
