@@ -39,6 +39,8 @@ from training.careers_data import (
     by_move_type,
     concat,
     evaluate_all,
+    policy_figures,
+    policy_flags,
     target_ranks,
 )
 from training.configs import CareersConfig
@@ -112,12 +114,18 @@ def scores_for(df: pd.DataFrame, ranker: ProgramRanker) -> dict[str, np.ndarray]
 def score_split(
     years: list[CareerYear], ranker: ProgramRanker, n_boot: int
 ) -> dict[str, dict[str, Any]]:
-    """Model and baselines on a split; the model also gets MRR / Hit@5 by move type."""
-    df = concat(years)
+    """Model and baselines on a split; the model also gets MRR / Hit@5 by move type and its
+    ``policy`` figures (the served order beside the unconstrained one:
+    :func:`training.careers_data.policy_figures`; the headline keys stay unconstrained)."""
+    flagged = [y.frame.assign(policy_flag=policy_flags(year=y)) for y in years]
+    df = concat([CareerYear(y.year, f, y.context) for y, f in zip(years, flagged, strict=True)])
     scores = scores_for(df, ranker)
     results = evaluate_all(df, scores, n_boot)
     for name, score in scores.items():
         results[name]["by_move_type"] = by_move_type(df, score)
+    results["model"]["policy"] = policy_figures(
+        frame=df, score=scores["model"], flagged=df["policy_flag"].to_numpy(bool), n_boot=n_boot
+    )
     return results
 
 
@@ -365,6 +373,8 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         out[name]["hit@5_ci"] = figures["hit@5_ci"]
         out[name]["queries"] = figures["queries"]
         out[name]["parity"] = {g: d["parity_ratio"] for g, d in figures["groups"].items()}
+        if "policy" in figures:
+            out[name]["policy"] = figures["policy"]
     for base in BASELINES:
         vs = results["model"][f"vs_{base}"]
         out["model"][f"vs_{base}"] = {

@@ -22,14 +22,18 @@ import pandas as pd
 
 from recommender.careers.features import CareerContext, build_context, candidate_frame
 from recommender.careers.features import career_moves as choice_moves
+from recommender.careers.horizon import HORIZON_MONTHS
+from recommender.careers.policy import attainable_advancing, served_scores
 from recommender.careers.rules import RuleSet
 from recommender.programs.catalog import Catalog
+from recommender.ranking_policy import POLICY_GUARANTEE, POLICY_TOP, guarantee_met
 from recommender.snapshot import build_snapshot
 from training.frames import QUERY, concat_years, group_parity
 from training.metrics import bootstrap_ci
 
 METRICS = ("hit@1", "hit@5", "mrr", "ndcg@5")
 MIN_GROUP_QUERIES = 20
+PAIR = ["employee_id", "position_id"]
 
 
 @dataclass
@@ -170,3 +174,58 @@ def by_move_type(frame: pd.DataFrame, score: np.ndarray) -> dict[str, dict[str, 
         str(k): {"mrr": float(p["mrr"].mean()), "hit@5": float(p["hit@5"].mean()), "n": len(p)}
         for k, p in joined.groupby("move_type")
     }
+
+
+def policy_flags(*, year: CareerYear, batch: int = 256) -> np.ndarray:
+    """Whether each row of ``year.frame`` is a post the ranking policy guarantees (advancing and
+    eligible within the horizon on 1 January: :func:`recommender.careers.policy.
+    attainable_advancing`), bool (len(frame),) in frame order. The pair columns the horizon
+    reads are rebuilt ``batch`` people at a time (the year frame does not keep them)."""
+    ctx = year.context
+    frame = year.frame
+    ids = pd.Index(frame["employee_id"].unique())
+    rows = np.sort(ctx.snap.people.index.get_indexer(ids))
+    parts = []
+    for i in range(0, len(rows), batch):
+        detail = candidate_frame(ctx, rows[i : i + batch], detail=True)
+        flags = attainable_advancing(rules=ctx.rules, frame=detail, at=ctx.snap.at)
+        parts.append(pd.Series(flags, index=pd.MultiIndex.from_frame(detail[PAIR])))
+    if not parts:
+        return np.zeros(len(frame), dtype=bool)
+    found = pd.concat(parts)
+    key = pd.MultiIndex.from_frame(frame[PAIR])
+    out: np.ndarray = found.reindex(key).fillna(False).to_numpy(bool)
+    return out
+
+
+def policy_figures(
+    *, frame: pd.DataFrame, score: np.ndarray, flagged: np.ndarray, n_boot: int = 300
+) -> dict[str, Any]:
+    """The cost of the ranking policy: MRR and Hit@5 of the served order (the policy of
+    :mod:`recommender.careers.policy` over each query's candidates, top 10, guarantee 3) beside
+    the unconstrained order of ``score`` (n,), on the same queries of ``frame``; ``flagged``
+    (n,) from :func:`policy_flags`. Returns ``k``, ``guarantee``, ``horizon_months``, ``mrr``,
+    ``hit@5`` (served), ``mrr_unconstrained``, ``hit@5_unconstrained``, ``mrr_cost`` and
+    ``hit@5_cost`` (relative: 1 - served / unconstrained), ``mrr_diff_ci`` (95 % paired
+    bootstrap interval of served - unconstrained), ``queries``, ``queries_reranked`` (share of
+    queries whose top 10 missed the guarantee) and ``with_attainable`` (share with at least one
+    flagged post). Raises ValueError for a non-finite score."""
+    group = frame.groupby(QUERY, sort=False).ngroup().to_numpy()
+    served = served_scores(group=group, score=score, flagged=flagged, k=POLICY_TOP)
+    plain, policy = per_query(frame, score), per_query(frame, served)
+    met = guarantee_met(group=group, score=score, flagged=flagged)
+    out: dict[str, Any] = {
+        "k": POLICY_TOP,
+        "guarantee": POLICY_GUARANTEE,
+        "horizon_months": HORIZON_MONTHS,
+        "queries": len(plain),
+        "queries_reranked": float(1.0 - met.mean()) if len(met) else 0.0,
+        "with_attainable": float(pd.Series(flagged).groupby(group).any().mean()),
+    }
+    for m in ("mrr", "hit@5"):
+        before, after = float(plain[m].mean()), float(policy[m].reindex(plain.index).mean())
+        out[m], out[f"{m}_unconstrained"] = after, before
+        out[f"{m}_cost"] = 1.0 - after / before if before else 0.0
+    diff = (policy["mrr"].reindex(plain.index) - plain["mrr"]).to_numpy()
+    out["mrr_diff_ci"] = list(bootstrap_ci(diff, n_boot))
+    return out

@@ -19,6 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.programs.advancing import advancing_programmes, next_standard
+from recommender.programs.catalog import Catalog
+from recommender.ranking_policy import (
+    POLICY_GUARANTEE,
+    POLICY_TOP,
+    guarantee_met,
+    policy_scores,
+)
+from recommender.snapshot import Snapshot
 from training.frames import group_parity
 from training.metrics import bootstrap_ci, family_ndcg, query_metrics, top_k_profile
 
@@ -102,3 +111,64 @@ def evaluate_all(
 def best_baseline(results: dict[str, dict[str, Any]], metric: str = "ndcg@10") -> str:
     """Name of the baseline with the highest ``metric``."""
     return max((k for k in results if k != "model"), key=lambda k: results[k][metric])
+
+
+def policy_flags(*, frame: pd.DataFrame, snaps: dict[int, tuple[Snapshot, Catalog]]) -> np.ndarray:
+    """Whether each candidate row (``year``, ``employee_id``, ``program_id``) closes a gap of
+    the person's likely next post (:mod:`recommender.programs.advancing`, the flag the served
+    order guarantees), bool (len(frame),). ``snaps``: year -> (snapshot of 1 January, catalogue).
+    Raises KeyError for a year not in ``snaps`` or a person or programme outside them."""
+    out = np.zeros(len(frame), dtype=bool)
+    years = frame["year"].to_numpy()
+    for year in np.unique(years):
+        at = np.flatnonzero(years == year)
+        snap, cat = snaps[int(year)]
+        rows = snap.people.index.get_indexer(pd.Index(frame["employee_id"].to_numpy()[at]))
+        progs = cat.ids.get_indexer(pd.Index(frame["program_id"].to_numpy()[at]))
+        if (rows < 0).any() or (progs < 0).any():
+            raise KeyError(f"a {year} candidate is outside the snapshot or the catalogue")
+        seen, nxt = next_standard(snap=snap, cat=cat)
+        out[at] = advancing_programmes(
+            seen=seen, nxt=nxt, target=cat.target, person=rows, programme=progs
+        )
+    return out
+
+
+def policy_figures(
+    *,
+    frame: pd.DataFrame,
+    relevant: pd.DataFrame,
+    score: np.ndarray,
+    flagged: np.ndarray,
+    n_boot: int = 300,
+) -> dict[str, Any]:
+    """The cost of the ranking policy: NDCG@10 of the served order (the policy over each
+    query's candidates, top 10, guarantee 3: :mod:`recommender.ranking_policy`) beside the
+    unconstrained order of ``score`` (n,) on the same queries; ``flagged`` (n,) from
+    :func:`policy_flags`. Returns ``k``, ``guarantee``, ``ndcg@10`` and ``mrr`` (served),
+    ``ndcg@10_unconstrained``, ``mrr_unconstrained``, ``ndcg@10_cost`` and ``mrr_cost``
+    (relative: 1 - served / unconstrained), ``ndcg@10_diff_ci`` (95 % paired bootstrap interval
+    of served - unconstrained), ``queries``, ``queries_reranked`` (share of people whose top 10
+    missed the guarantee, all people of the frame) and ``with_advancing`` (share with at least
+    one flagged candidate). Raises ValueError for a non-finite score."""
+    group = frame.groupby(["year", "employee_id"], sort=False).ngroup().to_numpy()
+    served = policy_scores(
+        group=group, score=score, flagged=flagged, k=POLICY_TOP, guarantee=POLICY_GUARANTEE
+    )
+    plain = query_metrics(frame, relevant, score)
+    policy = query_metrics(frame, relevant, served).reindex(plain.index)
+    met = guarantee_met(group=group, score=score, flagged=flagged)
+    out: dict[str, Any] = {
+        "k": POLICY_TOP,
+        "guarantee": POLICY_GUARANTEE,
+        "queries": len(plain),
+        "queries_reranked": float(1.0 - met.mean()) if len(met) else 0.0,
+        "with_advancing": float(pd.Series(flagged).groupby(group).any().mean()),
+    }
+    for m in ("ndcg@10", "mrr"):
+        before, after = float(plain[m].mean()), float(policy[m].mean())
+        out[m], out[f"{m}_unconstrained"] = after, before
+        out[f"{m}_cost"] = 1.0 - after / before if before else 0.0
+    diff = (policy["ndcg@10"] - plain["ndcg@10"]).to_numpy()
+    out["ndcg@10_diff_ci"] = list(bootstrap_ci(diff, n_boot))
+    return out

@@ -37,7 +37,7 @@ from training.baselines import (
 )
 from training.configs import ProgramsConfig
 from training.datasets import SPLITS, YearFrame, build_year, concat
-from training.evaluate import best_baseline, evaluate_all
+from training.evaluate import best_baseline, evaluate_all, policy_figures, policy_flags
 from training.exposure.figures import Report
 from training.exposure.report import programs_report
 from training.exposure.store import log as log_fairness
@@ -150,7 +150,10 @@ def score_split(
     frames: list[YearFrame], ranker: ProgramRanker, n_boot: int, context: BaselineContext
 ) -> dict[str, dict[str, Any]]:
     """Model and every baseline (:data:`training.baselines.ALL_BASELINES`) on the same queries
-    of a split; ``ease`` and ``rp3beta`` carry their chosen ``params``."""
+    of a split; ``ease`` and ``rp3beta`` carry their chosen ``params``; the model also its
+    ``policy`` figures (the served order's NDCG@10 beside the unconstrained one:
+    :func:`training.evaluate.policy_figures`). The headline keys stay the unconstrained
+    ranker's."""
     df = concat(frames)
     relevant = pd.concat([f.relevant for f in frames], ignore_index=True)
     offered = int(df.groupby("year")["program_id"].nunique().max())
@@ -163,6 +166,14 @@ def score_split(
     )
     for method in COLLAB:
         results[method]["params"] = dict(context.chosen[method]["params"])
+    snaps = {year: (state.snap, state.cat) for year, state in context.states.items()}
+    results["model"]["policy"] = policy_figures(
+        frame=df,
+        relevant=relevant,
+        score=scores["model"],
+        flagged=policy_flags(frame=df, snaps=snaps),
+        n_boot=n_boot,
+    )
     return {k: results[k] for k in ("model", *ALL_BASELINES) if k in results}
 
 
@@ -407,6 +418,8 @@ def headline(results: dict[str, Any]) -> dict[str, dict[str, float]]:
         out[name]["parity"] = {g: d["parity_ratio"] for g, d in figures["groups"].items()}
         if "params" in figures:
             out[name]["params"] = figures["params"]
+        if "policy" in figures:
+            out[name]["policy"] = figures["policy"]
     best = best_baseline(results)
     out["model"]["best_baseline"] = best
     out["model"]["lift_vs_best"] = results["model"][f"vs_{best}"]["lift"]

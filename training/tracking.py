@@ -44,7 +44,9 @@ def metric_key(*parts: str) -> str:
 
 
 def flat_metrics(results: dict[str, dict[str, Any]], prefix: str) -> dict[str, float]:
-    """Numeric headline figures of every ranker, flattened for ``log_metrics``."""
+    """Numeric headline figures of every ranker, flattened for ``log_metrics`` (a ranker's
+    ``policy`` block as ``<prefix>.<ranker>.policy.<figure>``, e.g.
+    ``test.model.policy.ndcg_at_10_cost``)."""
     out = {}
     for ranker, figures in results.items():
         for name, value in figures.items():
@@ -57,6 +59,10 @@ def flat_metrics(results: dict[str, dict[str, Any]], prefix: str) -> dict[str, f
             elif name.startswith("vs_"):
                 out[metric_key(prefix, ranker, name, "lift")] = float(value["lift"])
                 out[metric_key(prefix, ranker, name, "diff_ci_low")] = float(value["diff_ci"][0])
+            elif name == "policy" and isinstance(value, dict):
+                for key, x in value.items():
+                    if isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x):
+                        out[metric_key(prefix, ranker, name, key)] = float(x)
             elif name.endswith("_by_family") and isinstance(value, dict):
                 for family, x in value.items():
                     if isinstance(x, (int, float)) and math.isfinite(x):

@@ -371,6 +371,16 @@ def test_train_registers_a_challenger_with_its_results(scenario: Scenario) -> No
     assert run.data.metrics["test.markov.hit_at_5"] == pytest.approx(
         first["test"]["markov"]["hit@5"]
     )
+    # the served order's cost beside the unconstrained figures (issue 18), logged too
+    policy = first["test"]["model"]["policy"]
+    assert policy["k"] == 10 and policy["guarantee"] == 3
+    for m in ("mrr", "hit@5"):
+        assert policy[f"{m}_unconstrained"] == pytest.approx(first["test"]["model"][m])
+        assert 0 <= policy[m] <= 1
+    assert policy["queries"] == first["test"]["model"]["queries"]
+    metrics = run.data.metrics
+    assert metrics["test.model.policy.mrr_cost"] == pytest.approx(policy["mrr_cost"])
+    assert metrics["test.model.policy.hit_at_5"] == pytest.approx(policy["hit@5"])
 
 
 def test_train_measures_everyone_active_and_logs_it(scenario: Scenario) -> None:
@@ -550,6 +560,9 @@ def test_cli_evaluate_careers_json(scenario: Scenario, cli_env: dict[str, str]) 
             assert out[ranker][m] == pytest.approx(scenario.first["test"][ranker][m], abs=1e-12)
     for base in ("markov", "similarity", "rules"):
         assert set(out["model"][f"vs_{base}"]) == {"mrr", "hit@5"}
+    trained = scenario.first["test"]["model"]["policy"]
+    for key in ("mrr", "hit@5", "mrr_unconstrained", "mrr_cost", "queries_reranked"):
+        assert out["model"]["policy"][key] == pytest.approx(trained[key], abs=1e-12), key
 
 
 def test_cli_evaluate_careers_prints_every_ranker_and_the_evaluation_over_everyone(

@@ -143,6 +143,13 @@ def test_run_logs_test_metrics_of_the_model_and_every_baseline(scenario: Scenari
         assert metrics[f"test.{ranker}.queries"] > 100
     for base in BASELINES:
         assert f"test.model.vs_{base}.lift" in metrics
+    # the served order's cost beside the unconstrained figures (issue 18), logged too
+    policy = results["model"]["policy"]
+    assert policy["k"] == 10 and policy["guarantee"] == 3
+    assert policy["ndcg@10_unconstrained"] == pytest.approx(results["model"]["ndcg@10"])
+    assert 0 < policy["ndcg@10"] < 1 and policy["queries"] == results["model"]["queries"]
+    assert metrics["test.model.policy.ndcg_at_10"] == pytest.approx(policy["ndcg@10"])
+    assert metrics["test.model.policy.ndcg_at_10_cost"] == pytest.approx(policy["ndcg@10_cost"])
     logged = json.loads(_artifact_text(scenario, scenario.first, "evaluation/test.json"))
     assert logged["model"]["ndcg@10"] == pytest.approx(results["model"]["ndcg@10"])
     assert set(logged) == {"model", *BASELINES}
@@ -335,6 +342,9 @@ def test_cli_evaluate_programs_json(scenario: Scenario, cli_env: dict[str, str])
     assert out["model"]["lift_vs_best"] == pytest.approx(
         scenario.first["test"]["model"][f"vs_{out['model']['best_baseline']}"]["lift"]
     )
+    trained = scenario.first["test"]["model"]["policy"]
+    for key in ("ndcg@10", "ndcg@10_unconstrained", "ndcg@10_cost", "queries_reranked"):
+        assert out["model"]["policy"][key] == pytest.approx(trained[key], abs=1e-12), key
 
 
 def test_cli_evaluate_without_such_model_exits_2(
