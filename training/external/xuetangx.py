@@ -29,6 +29,7 @@ from training.external.xuetangx_data import (
     ExternalDataError,
     Interactions,
     load_interactions,
+    split_back,
     split_last,
     split_random,
     target_matrix,
@@ -36,6 +37,7 @@ from training.external.xuetangx_data import (
 from training.external.xuetangx_features import (
     BASELINES,
     FEATURES,
+    History,
     baseline_scores,
     build_history,
     candidate_frame,
@@ -114,16 +116,52 @@ def _fit(
     say("tuning EASE and RP3beta on a slice carved from the train file")
     tuned = tune(taken=hist.taken, relevant=target_matrix(targets, learners, courses))
     say("fitting the ranker on pseudo-targets of the train file")
-    carvings = [(hist, targets)]
+    carvings = grouped_carvings(train.frame, targets, learners, courses, config)
+    scored = len(carvings)
     for i in range(config.extra_carvings):
         more_past, more = split_random(
             train.frame, seed=config.seed + 1 + i, min_past=config.min_past
         )
         carvings.append((build_history(more_past, learners, courses), more))
+    for back in range(1, config.prefix_carvings + 1):
+        earlier, more = split_back(train.frame, back=back, min_past=config.prefix_min_past)
+        if len(more):
+            carvings.append((build_history(earlier, learners, courses), more))
     ranker, fit = fit_model(
-        carvings=carvings, learners=learners, courses=courses, tuned=tuned, config=config
+        carvings=carvings,
+        learners=learners,
+        courses=courses,
+        tuned=tuned,
+        config=config,
+        scored=scored,
     )
     return ranker, tuned, fit
+
+
+def grouped_carvings(
+    frame: pd.DataFrame,
+    targets: pd.DataFrame,
+    learners: pd.Index,
+    courses: pd.Index,
+    config: XuetangxConfig,
+) -> list[tuple[History, pd.DataFrame]]:
+    """The scored carvings: the learners with a target are cut into ``config.carving_groups``
+    random groups (seeded); each carving holds one group's targets and the history of the
+    whole train file ``frame`` less those targets only, so that its matrices are close to the
+    test-time ones while no learner's target reaches its own features. One group: the train
+    file less every target."""
+    groups = max(config.carving_groups, 1)
+    who = pd.Index(targets["employee_id"].unique())
+    group_of = np.random.default_rng(config.seed).permutation(len(who)) % groups
+    target_group = group_of[who.get_indexer(pd.Index(targets["employee_id"]))]
+    pair = frame["employee_id"].astype(str) + "\x00" + frame["program_id"].astype(str)
+    out = []
+    for g in range(groups):
+        part = targets[target_group == g]
+        held = part["employee_id"].astype(str) + "\x00" + part["program_id"].astype(str)
+        past = frame[~pair.isin(set(held))]
+        out.append((build_history(past, learners, courses), part.reset_index(drop=True)))
+    return out
 
 
 def _test_queries(

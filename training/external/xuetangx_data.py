@@ -187,3 +187,23 @@ def target_matrix(targets: pd.DataFrame, learners: pd.Index, courses: pd.Index) 
     out = np.zeros((len(learners), len(courses)), dtype=bool)
     out[u[ok], c[ok]] = True
     return out
+
+
+def split_back(
+    frame: pd.DataFrame, *, back: int, min_past: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(past, targets) of an earlier point of each learner's sequence: for a learner with ``n``
+    courses, the course at position ``p = n - 1 - back`` (0-based, time order) is the target
+    when ``p >= min_past``; that learner's later courses are dropped (they are neither past
+    nor target), the earlier ones are the past. Learners too short for a target keep all
+    their courses in the past. ``back = 0`` is :func:`split_last` with one target. Raises
+    ValueError for ``back < 0`` or ``min_past < 1``."""
+    if back < 0 or min_past < 1:
+        raise ValueError(f"split_back: back >= 0 and min_past >= 1 needed, got {back}, {min_past}")
+    size = frame.groupby("employee_id")["seq"].transform("size").to_numpy()
+    seq = frame["seq"].to_numpy()
+    point = size - 1 - back
+    has = point >= min_past
+    target = has & (seq == point)
+    past = ~has | (seq < point)
+    return frame[past].reset_index(drop=True), frame[target].reset_index(drop=True)

@@ -43,16 +43,34 @@ COLLAB_FEATURES = (
     "rp3_last",
     "rp3_recent",
 )
+SEQUENCE_FEATURES = (
+    "trans_prev",
+    "skip_last",
+    "adjacent_last",
+    "trans_recent",
+)
+MORE_COLLAB_FEATURES = (
+    "user_knn",
+    "rp3_popular_down",
+    "ease_low_l2",
+    "ease_high_l2",
+    "rp3_z",
+    "rp3_to_top",
+)
 #: Weight of a course ``j`` steps before the learner's latest one in the ``*_recent`` scores.
 RECENCY = 0.5
-FEATURES = (*BASE_FEATURES, *COLLAB_FEATURES)
+#: Neighbours kept per learner in ``user_knn``.
+USER_NEIGHBOURS = 200
+FEATURES = (*BASE_FEATURES, *COLLAB_FEATURES, *SEQUENCE_FEATURES, *MORE_COLLAB_FEATURES)
 BASELINES = ("popularity", "item_knn", "ease", "rp3beta")
 
 
 @dataclass
 class History:
     """Learner x course matrices of one set of interactions. ``last`` is the index of each
-    learner's latest course (-1 when the learner has none)."""
+    learner's latest course (-1 when the learner has none), ``prev`` of the one before it;
+    ``transitions[i, j]`` counts learners taking ``j`` right after ``i``, ``skips[i, j]`` two
+    steps after ``i``."""
 
     taken: np.ndarray
     strength: np.ndarray
@@ -60,6 +78,8 @@ class History:
     length: np.ndarray
     transitions: np.ndarray
     position: np.ndarray
+    prev: np.ndarray
+    skips: np.ndarray
 
 
 def build_history(frame: pd.DataFrame, learners: pd.Index, courses: pd.Index) -> History:
@@ -80,15 +100,25 @@ def build_history(frame: pd.DataFrame, learners: pd.Index, courses: pd.Index) ->
     last = np.full(n_u, -1, dtype=int)
     ends = df.groupby("u")["c"].last()
     last[ends.index.to_numpy()] = ends.to_numpy()
-    nxt = df.groupby("u")["c"].shift(-1)
-    pairs = df.assign(nxt=nxt).dropna(subset=["nxt"])
-    transitions = np.zeros((n_c, n_c), dtype=np.float32)
-    np.add.at(transitions, (pairs["c"].to_numpy(), pairs["nxt"].to_numpy(int)), 1.0)
+    transitions, skips = (_lag_counts(df, lag, n_c) for lag in (1, 2))
+    prev = np.full(n_u, -1, dtype=int)
+    before = df.groupby("u")["c"].nth(-2)
+    prev[df.loc[before.index, "u"].to_numpy()] = before.to_numpy()
     rank = df.groupby("u").cumcount().to_numpy(float)
     span = np.maximum(length[df["u"].to_numpy()] - 1, 1)
     position = np.full((n_u, n_c), np.nan, dtype=np.float32)
     position[df["u"], df["c"]] = rank / span
-    return History(taken, strength, last, length, transitions, position)
+    return History(taken, strength, last, length, transitions, position, prev, skips)
+
+
+def _lag_counts(df: pd.DataFrame, lag: int, n_c: int) -> np.ndarray:
+    """(courses, courses) float32: learners taking ``j`` exactly ``lag`` steps after ``i``
+    (``df``: columns ``u``, ``c``, sorted by learner and order)."""
+    nxt = df.groupby("u")["c"].shift(-lag)
+    pairs = df.assign(nxt=nxt).dropna(subset=["nxt"])
+    out = np.zeros((n_c, n_c), dtype=np.float32)
+    np.add.at(out, (pairs["c"].to_numpy(), pairs["nxt"].to_numpy(int)), 1.0)
+    return out
 
 
 def _knn_max(taken: np.ndarray, sim: np.ndarray) -> np.ndarray:
@@ -193,9 +223,87 @@ def collab_features(hist: History, tuned: Tuned) -> dict[str, np.ndarray]:
     return out
 
 
+def _row_normalised(m: np.ndarray) -> np.ndarray:
+    out: np.ndarray = m / np.maximum(m.sum(axis=1, keepdims=True), 1.0)
+    return out
+
+
+def _from_course(m: np.ndarray, course: np.ndarray) -> np.ndarray:
+    """Row ``course[u]`` of ``m`` for every learner (zeros where ``course`` is -1)."""
+    out: np.ndarray = np.where((course >= 0)[:, None], m[np.maximum(course, 0)], 0.0)
+    return out.astype(np.float32)
+
+
+def sequence_features(hist: History) -> dict[str, np.ndarray]:
+    """:data:`SEQUENCE_FEATURES` from the order of ``hist``: the next-course share from the
+    learner's second-latest course, two steps on from the latest, either side of the latest
+    (before or after it) and from every course weighted by recency (each (learners,
+    courses))."""
+    trans = _row_normalised(hist.transitions)
+    return {
+        "trans_prev": _from_course(trans, hist.prev),
+        "skip_last": _from_course(_row_normalised(hist.skips), hist.last),
+        "adjacent_last": _from_course(
+            _row_normalised(hist.transitions + hist.transitions.T), hist.last
+        ),
+        "trans_recent": recency_history(hist) @ trans,
+    }
+
+
+def user_knn(taken: np.ndarray, neighbours: int = USER_NEIGHBOURS) -> np.ndarray:
+    """(learners, courses) float32: sum over the learner's ``neighbours`` most similar other
+    learners (cosine of their course sets) of similarity x taken."""
+    x = taken.astype(np.float32)
+    xn = x / np.sqrt(np.maximum(x.sum(axis=1, keepdims=True), 1.0))
+    sim = xn @ xn.T
+    np.fill_diagonal(sim, 0.0)
+    if neighbours < sim.shape[1]:
+        cut = np.argpartition(-sim, neighbours - 1, axis=1)[:, neighbours - 1 : neighbours]
+        sim = np.where(sim >= np.take_along_axis(sim, cut, axis=1), sim, 0.0)
+    out: np.ndarray = sim @ x
+    return out
+
+
+def _within_learner(score: np.ndarray, taken: np.ndarray) -> dict[str, np.ndarray]:
+    """z-score of ``score`` among each learner's untaken courses, and its ratio to the
+    learner's best untaken score (taken courses: 0)."""
+    free = np.where(taken, np.nan, score.astype(np.float64))
+    mean = np.nanmean(free, axis=1, keepdims=True)
+    std = np.nanstd(free, axis=1, keepdims=True)
+    top = np.nanmax(free, axis=1, keepdims=True)
+    z = np.nan_to_num((free - mean) / np.where(std > 0, std, 1.0))
+    ratio = np.nan_to_num(free / np.where(top > 0, top, 1.0))
+    return {"z": z.astype(np.float32), "to_top": ratio.astype(np.float32)}
+
+
+def more_collab_features(hist: History, tuned: Tuned, rp3: np.ndarray) -> dict[str, np.ndarray]:
+    """:data:`MORE_COLLAB_FEATURES` from ``hist`` only: user-kNN, RP3beta with a stronger
+    popularity discount, EASE at a tenth and five times the tuned ``l2``, and the tuned RP3beta
+    score ``rp3`` (learners, courses) normalised within the learner."""
+    x = hist.taken.astype(np.float32)
+    l2 = tuned.ease["l2"]
+    alpha, beta = tuned.rp3beta["alpha"], tuned.rp3beta["beta"]
+    down = rp3_weights(taken=hist.taken, alpha=alpha, beta=beta + 0.3, top_k=0)
+    within = _within_learner(rp3, hist.taken)
+    return {
+        "user_knn": user_knn(hist.taken),
+        "rp3_popular_down": scores(history=x, weights=down),
+        "ease_low_l2": scores(history=x, weights=ease_weights(interactions=x, l2=l2 / 10)),
+        "ease_high_l2": scores(history=x, weights=ease_weights(interactions=x, l2=l2 * 5)),
+        "rp3_z": within["z"],
+        "rp3_to_top": within["to_top"],
+    }
+
+
 def pair_features(hist: History, tuned: Tuned) -> dict[str, np.ndarray]:
     """Learner x course matrices of every feature in :data:`FEATURES`, from ``hist`` only."""
-    return {**base_features(hist), **collab_features(hist, tuned)}
+    collab = collab_features(hist, tuned)
+    return {
+        **base_features(hist),
+        **collab,
+        **sequence_features(hist),
+        **more_collab_features(hist, tuned, collab["rp3"]),
+    }
 
 
 def candidate_frame(

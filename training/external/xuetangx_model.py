@@ -56,10 +56,14 @@ class XuetangxConfig:
     min_child_samples: int = 300
     early_stopping_rounds: int = 50
     extra_carvings: int = 0
+    prefix_carvings: int = 0
+    prefix_min_past: int = 2
     objective: str = "lambdarank"
     feature_fraction: float = 0.8
     lambda_l2: float = 0.0
     n_jobs: int = 2
+    shared_stop: bool = False
+    carving_groups: int = 1
 
 
 def labels(frame: pd.DataFrame, u: np.ndarray, c: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -90,10 +94,12 @@ def _groups(frame: pd.DataFrame) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FoldModel:
-    """One fitted LightGBM booster and the iteration early stopping chose."""
+    """One fitted LightGBM booster, the iteration early stopping chose and the validation
+    NDCG@10 after every round (``curve``)."""
 
     booster: lgb.Booster
     best_iteration: int
+    curve: tuple[float, ...] = ()
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Scores (higher is better), one per row of ``frame`` (needs :data:`FEATURES`)."""
@@ -180,14 +186,50 @@ def _fit_fold(
         group=_groups(valid_frame),
         reference=train_set,
     )
+    curve: dict[str, Any] = {}
+    callbacks = [lgb.record_evaluation(curve)]
+    if not config.shared_stop:
+        callbacks.append(lgb.early_stopping(config.early_stopping_rounds, verbose=False))
     booster = lgb.train(
         _params(config, len(fit_frame)),
         train_set,
         num_boost_round=config.n_estimators,
         valid_sets=[valid_set],
-        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+        callbacks=callbacks,
     )
-    return FoldModel(booster, int(booster.best_iteration or config.n_estimators))
+    best = int(booster.best_iteration or config.n_estimators)
+    return FoldModel(booster, best, tuple(curve["valid_0"][f"ndcg@{K}"]))
+
+
+def _cross_fit(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    every: tuple[pd.DataFrame, np.ndarray],
+    config: XuetangxConfig,
+) -> tuple[list[FoldModel], np.ndarray]:
+    """The fold models and their out-of-fold scores on ``frame`` (the first carving, labels
+    ``y``); ``every`` holds the fitting rows of all carvings. With ``config.shared_stop`` every
+    model stops at the round where the mean of the folds' validation NDCG@10 peaks."""
+    rng = np.random.default_rng(config.seed)
+    queries = np.unique(frame["employee_id"].to_numpy())
+    fold_of = pd.Series(rng.permutation(len(queries)) % config.folds, index=queries)
+    rankers, masks = [], []
+    for fold in range(config.folds):
+        valid = queries[fold_of.to_numpy() == fold]
+        in_valid = np.isin(frame["employee_id"].to_numpy(), valid)
+        out = ~np.isin(every[0]["employee_id"].to_numpy(), valid)
+        fit = (every[0][out], every[1][out])
+        rankers.append(_fit_fold(fit, (frame[in_valid], y[in_valid]), config, rng))
+        masks.append(in_valid)
+    if config.shared_stop:
+        length = min(len(r.curve) for r in rankers)
+        mean = np.mean([r.curve[:length] for r in rankers], axis=0)
+        best = int(np.argmax(mean)) + 1
+        rankers = [FoldModel(r.booster, best, r.curve) for r in rankers]
+    oof = np.zeros(len(frame))
+    for model, in_valid in zip(rankers, masks, strict=True):
+        oof[in_valid] = model.predict(frame.loc[in_valid])
+    return rankers, oof
 
 
 def _carving(
@@ -209,36 +251,30 @@ def fit_model(
     courses: pd.Index,
     tuned: Tuned,
     config: XuetangxConfig,
+    scored: int = 1,
 ) -> tuple[Ensemble, dict[str, Any]]:
     """Fit ``config.folds`` LightGBM models on the carvings of the train file, each a
-    (history without the targets, targets) pair; the first carving (each learner's last
-    course) also early-stops and is scored, the others only add fitting queries. The learners
-    of the first carving are cut into folds; each model is fitted on the queries of the other
-    learners (every carving) and early-stopped on its fold. Returns the ensemble (mean score)
-    and facts about the fit, with the internal figures (NDCG@10, Recall@10 of the out-of-fold
-    model scores and of every baseline on the first carving). Raises ValueError when fewer
-    learners than folds have a target."""
+    (history without the targets, targets) pair; the first ``scored`` carvings (each
+    learner's last course; several when the learners are cut into groups, each carving
+    holding one group's targets, disjoint learners) also early-stop and are scored, the others
+    only add fitting queries. The learners of the scored carvings are cut into folds; each
+    model is fitted on the queries of the other learners (every carving) and early-stopped on
+    its fold. Returns the ensemble (mean score) and facts about the fit, with the internal
+    figures (NDCG@10, Recall@10 of the out-of-fold model scores and of every baseline on the
+    scored carvings). Raises ValueError when fewer learners than folds have a target."""
     parts = [_carving(h, t, learners, courses, tuned) for h, t in carvings]
-    frame, y, feats = parts[0]
+    for i, part in enumerate(parts):
+        part[0]["query"] = part[0]["employee_id"] + i * len(learners)
+    frame = pd.concat([p[0] for p in parts[:scored]], ignore_index=True)
+    y = np.concatenate([p[1] for p in parts[:scored]])
+    feats = parts[0][2]
     queries = np.unique(frame["employee_id"].to_numpy())
     if len(queries) < max(config.folds, 2):
         raise ValueError(f"{len(queries)} learners with a pseudo-target, need {config.folds}")
-    for i, part in enumerate(parts):
-        part[0]["query"] = part[0]["employee_id"] + i * len(learners)
     every = pd.concat([p[0] for p in parts], ignore_index=True)
     every_y = np.concatenate([p[1] for p in parts])
-    rng = np.random.default_rng(config.seed)
-    fold_of = pd.Series(rng.permutation(len(queries)) % config.folds, index=queries)
-    oof = np.zeros(len(frame))
-    rankers = []
-    for fold in range(config.folds):
-        valid = queries[fold_of.to_numpy() == fold]
-        in_valid = np.isin(frame["employee_id"].to_numpy(), valid)
-        out = ~np.isin(every["employee_id"].to_numpy(), valid)
-        model = _fit_fold((every[out], every_y[out]), (frame[in_valid], y[in_valid]), config, rng)
-        oof[in_valid] = model.predict(frame.loc[in_valid])
-        rankers.append(model)
-    targets = carvings[0][1]
+    rankers, oof = _cross_fit(frame, y, (every, every_y), config)
+    targets = pd.concat([t for _, t in carvings[:scored]], ignore_index=True)
     t_u, t_c = codes(targets, learners, courses)
     relevant = pd.DataFrame({"year": 0, "employee_id": t_u, "program_id": t_c, "label": 1})
     relevant = relevant[(relevant["employee_id"] >= 0) & (relevant["program_id"] >= 0)]
