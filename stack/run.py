@@ -150,25 +150,17 @@ def _demo_key(sup: Supervisor, env: Mapping[str, str]) -> str:
     return key
 
 
-#: Reason recorded when the stack promotes a model that misses the exposure rule (the demo's
-#: do, on attainable exposure by age band and grade: docs/fairness.md);
-#: JENJANG_STACK_FAIRNESS_OVERRIDE="" keeps the rule strict.
-DEMO_FAIRNESS_OVERRIDE = (
-    "demo organisation (synthetic): exposure gaps by age band and grade are documented in "
-    "docs/fairness.md"
-)
-
-
 def promote_argv(cfg: StackConfig, env: Mapping[str, str], kind: str) -> list[str]:
-    """``jenjang promote <kind>`` as the stack runs it: with the fairness override
-    (``JENJANG_STACK_FAIRNESS_OVERRIDE``, default :data:`DEMO_FAIRNESS_OVERRIDE`), or, with
-    ``JENJANG_STACK_MIN_PARITY`` set, with that parity floor (``--min-parity``) and the
-    exposure rule kept strict."""
+    """``jenjang promote <kind>`` as the stack runs it: strict by default (a refusal exits 3
+    and stops the stack with the failed checks); ``JENJANG_STACK_FAIRNESS_OVERRIDE`` (empty by
+    default) is the documented reason of an agency that accepts the exposure risk
+    (``--accept-fairness-risk``); with ``JENJANG_STACK_MIN_PARITY`` set, that parity floor
+    (``--min-parity``) and the exposure rule kept strict."""
     promote = [exe("jenjang"), "promote", kind]
     if cfg.min_parity is not None:
         return [*promote, "--min-parity", str(cfg.min_parity)]
-    override = env.get("JENJANG_STACK_FAIRNESS_OVERRIDE", DEMO_FAIRNESS_OVERRIDE)
-    if override:  # the demo champions miss the exposure rule by age and grade
+    override = env.get("JENJANG_STACK_FAIRNESS_OVERRIDE", "")
+    if override:  # an agency's documented reason, logged with the decision
         promote += ["--accept-fairness-risk", override]
     return promote
 

@@ -67,26 +67,31 @@ version's report needs its pipeline: :func:`training.pipeline.recompute_fairness
 
 from __future__ import annotations
 
+from recommender.programs.advancing import MANAGERIAL_TYPES
 from training.exposure.figures import (
     ATTAINABLE,
+    GATE_VERSION,
     RAW,
     AttributeFigure,
     GroupFigure,
     Report,
+    adjusted_figure,
+    adjusted_means,
     attribute_figure,
     bootstrap_means,
 )
+from training.exposure.legal import LEGAL_COLUMNS, legal_people, pair_verdicts
 from training.exposure.measures import (
     AGE_BANDS,
     ATTRIBUTES,
     LEVEL,
-    MANAGERIAL_TYPES,
     MIN_GROUP,
     MIN_RATIO,
     PERSON,
     K,
     advancing_programmes,
     age_band,
+    both_exposures,
     careers_exposure,
     discount,
     exposure,
@@ -96,10 +101,13 @@ from training.exposure.measures import (
     next_standard,
     person_groups,
     programmes_scored,
+    served,
     top_of_ladder,
 )
 from training.exposure.report import (
+    ADJUSTED,
     careers_report,
+    covariates,
     measure,
     programs_report,
     ratio_line,
@@ -112,6 +120,8 @@ from training.exposure.rule import (
     from_metrics,
     gate,
     has_attainable,
+    has_gate_figures,
+    is_failure,
 )
 from training.exposure.store import (
     SHAPING,
@@ -121,9 +131,12 @@ from training.exposure.store import (
 )
 
 __all__ = [
+    "ADJUSTED",
     "AGE_BANDS",
     "ATTAINABLE",
     "ATTRIBUTES",
+    "GATE_VERSION",
+    "LEGAL_COLUMNS",
     "LEVEL",
     "MANAGERIAL_TYPES",
     "MIN_GROUP",
@@ -137,13 +150,17 @@ __all__ = [
     "K",
     "Logged",
     "Report",
+    "adjusted_figure",
+    "adjusted_means",
     "advancing_programmes",
     "age_band",
     "artifact_path",
     "attribute_figure",
     "bootstrap_means",
+    "both_exposures",
     "careers_exposure",
     "careers_report",
+    "covariates",
     "discount",
     "exposure",
     "exposure_rule",
@@ -151,16 +168,21 @@ __all__ = [
     "from_metrics",
     "gate",
     "has_attainable",
+    "has_gate_figures",
     "ideal_dcg",
+    "is_failure",
     "labelled",
+    "legal_people",
     "load",
     "log",
     "measure",
     "next_standard",
+    "pair_verdicts",
     "person_groups",
     "programmes_scored",
     "programs_report",
     "ratio_line",
     "rows",
+    "served",
     "top_of_ladder",
 ]

@@ -8,7 +8,13 @@ attribute the lowest-to-highest ratio of **attainable** exposure over the judged
 the promotion rule judges), the **raw** ratio beside it (``fairness.<kind>.raw.<attribute>...``,
 reported, not judged), the groups flagged as small and the people with nothing attainable. A run
 logged before attainable exposure (no ``fairness.<kind>.none_attainable``) has raw figures only:
-they are shown as raw, and the judged ratio as not measured.
+they are shown as raw, and the judged ratio as not measured. Since issue 18
+(``fairness.<kind>.gate_version`` 2) the judged ratio is that of the served order (the ranking
+policy's) with its 95 % interval, which the rule gates on (age band and grade adjusted for tier,
+years to retirement and eligibility, their unadjusted ratio beside); the page also shows the
+unconstrained ranker's ratio (``fairness.<kind>.unconstrained...``), the people excluded because
+no advancement is legally possible before retirement, and the policy's cost when the run logged
+one (metrics whose name holds ``policy``, e.g. ``test.policy...``).
 """
 
 from __future__ import annotations
@@ -65,11 +71,20 @@ class FairnessRow:
     raw_ratio: float | None = None
     none_attainable: list[tuple[str, int]] = field(default_factory=list)
     attainable: bool = True
+    ci: tuple[float, float] | None = None
+    adjusted: bool = False
+    unadjusted_ratio: float | None = None
+    unconstrained_ratio: float | None = None
+    excluded_legal: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def below(self) -> bool:
-        """Whether the ratio is under the promotion floor (0.8)."""
-        return self.ratio is not None and self.ratio < MIN_EXPOSURE_RATIO
+        """Whether the rule fails this attribute: the upper end of the ratio's interval (the
+        ratio itself without one) is under the promotion floor (0.8)."""
+        if self.ratio is None:
+            return False
+        top = self.ci[1] if self.ci is not None else self.ratio
+        return top < MIN_EXPOSURE_RATIO
 
 
 @dataclass
@@ -82,6 +97,31 @@ class Figures:
     rows: list[tuple[str, list[float | None]]] = field(default_factory=list)
     online: dict[str, float] = field(default_factory=dict)
     fairness: list[FairnessRow] = field(default_factory=list)
+    policy: dict[str, float] = field(default_factory=dict)
+    excluded: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+#: Figures logged beside the judged ones: ``fairness.<kind>.<sub>.<attribute>.ratio``.
+SUBMEASURES = ("raw", "unadjusted", "unconstrained")
+
+
+def _extras(metrics: dict[str, float]) -> dict[tuple[str, str], dict[str, float]]:
+    """Per (kind, attribute): the ratios beside the judged one (``raw``, ``unadjusted``,
+    ``unconstrained``), the judged ratio's interval and whether it is adjusted."""
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for key, value in metrics.items():
+        parts = key.split(".")
+        if parts[0] != "fairness" or len(parts) < 4:
+            continue
+        if parts[2] in SUBMEASURES and len(parts) == 5 and parts[4] == "ratio":
+            out.setdefault((parts[1], parts[3]), {})[parts[2]] = float(value)
+        elif len(parts) == 4 and parts[3] in ("ratio_ci_low", "ratio_ci_high", "adjusted"):
+            out.setdefault((parts[1], parts[2]), {})[parts[3]] = float(value)
+    return out
+
+
+def _counted(found: dict[str, dict[str, float]], name: str) -> list[tuple[str, int]]:
+    return [(g, int(v[name])) for g, v in sorted(found.items()) if v.get(name, 0) > 0]
 
 
 def fairness_from_metrics(metrics: dict[str, float]) -> list[FairnessRow]:
@@ -91,15 +131,11 @@ def fairness_from_metrics(metrics: dict[str, float]) -> list[FairnessRow]:
     before attainable exposure: its ratio is shown as raw. Raises nothing (other keys
     ignored)."""
     ratios: dict[tuple[str, str], float | None] = {}
-    raw_ratios: dict[tuple[str, str], float] = {}
+    extras = _extras(metrics)
     groups: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
     for key, value in metrics.items():
         parts = key.split(".")
-        if parts[0] != "fairness" or len(parts) < 4:
-            continue
-        if parts[2] == "raw":
-            if len(parts) == 5 and parts[4] == "ratio":
-                raw_ratios[(parts[1], parts[3])] = float(value)
+        if parts[0] != "fairness" or len(parts) < 4 or parts[2] in SUBMEASURES:
             continue
         where = (parts[1], parts[2])
         if len(parts) == 4 and parts[3] == "judged_groups":
@@ -119,14 +155,22 @@ def fairness_from_metrics(metrics: dict[str, float]) -> list[FairnessRow]:
         small = [
             (g, int(v.get("n", 0))) for g, v in sorted(found.items()) if v.get("small", 0) >= 0.5
         ]
-        none = [
-            (g, int(v["none_attainable"]))
-            for g, v in sorted(found.items())
-            if v.get("none_attainable", 0) > 0
-        ]
+        more = extras.get(where, {})
         if f"fairness.{where[0]}.none_attainable" in metrics:
+            ci = (more["ratio_ci_low"], more["ratio_ci_high"]) if "ratio_ci_high" in more else None
             row = FairnessRow(
-                where[0], where[1], ratios.get(where), judged, small, raw_ratios.get(where), none
+                where[0],
+                where[1],
+                ratios.get(where),
+                judged,
+                small,
+                more.get("raw"),
+                _counted(found, "none_attainable"),
+                ci=ci if f"fairness.{where[0]}.gate_version" in metrics else None,
+                adjusted=more.get("adjusted", 0.0) >= 0.5,
+                unadjusted_ratio=more.get("unadjusted"),
+                unconstrained_ratio=more.get("unconstrained"),
+                excluded_legal=_counted(found, "excluded_legal"),
             )
         else:  # logged before attainable exposure: the figures are raw, nothing is judged
             row = FairnessRow(
@@ -145,15 +189,29 @@ def figures_from_metrics(metrics: dict[str, float]) -> Figures:
         parts = key.split(".", 2)
         if len(parts) == 3 and parts[0] == "test":
             scorer, name = parts[1], parts[2]
-            if name == "queries" or name.startswith("vs_"):
-                continue
+            if name == "queries" or name.startswith(("vs_", "policy.")):
+                continue  # the policy's cost has its own table
             by_scorer.setdefault(scorer, {})[name] = float(value)
     names = {n for values in by_scorer.values() for n in values}
     columns = [c for c in PREFERRED if c in names] + sorted(names - set(PREFERRED))
     order = sorted(by_scorer, key=lambda s: (s != "model", s))
     rows = [(s, [by_scorer[s].get(c) for c in columns]) for s in order]
     online = {k: float(v) for k, v in metrics.items() if k.startswith("online.")}
-    return Figures(columns, rows, online, fairness_from_metrics(metrics))
+    policy = {
+        k: float(v)
+        for k, v in sorted(metrics.items())
+        if "policy" in k and not k.startswith("fairness.")
+    }
+    excluded: dict[str, dict[str, float]] = {}
+    for k, v in metrics.items():
+        parts = k.split(".")
+        if len(parts) == 3 and parts[0] == "fairness" and parts[2] in EXCLUSIONS:
+            excluded.setdefault(parts[1], {})[parts[2]] = float(v)
+    return Figures(columns, rows, online, fairness_from_metrics(metrics), policy, excluded)
+
+
+#: Per kind, the people not in the judged figures and why (``fairness.<kind>.<name>``).
+EXCLUSIONS = ("people", "excluded_top", "excluded_legal", "none_attainable")
 
 
 class RunFigures:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -77,12 +78,15 @@ def scenario(tiny_clean: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     s.weak = programs.train(s.settings, tiny_clean, WEAK, progress=quiet)
     s.careers = careers.train(s.settings, tiny_clean, CAREERS, progress=quiet)
     run = s.weak["run_id"]
-    _set_metric(s, run, "fairness.programs.sex.ratio", 0.75, step=1)
+    logged = tracking.run_metrics(s.settings, run)
+    for name, value in (("ratio", 0.75), ("ratio_ci_low", 0.74), ("ratio_ci_high", 0.76)):
+        _set_metric(s, run, f"fairness.programs.sex.{name}", value, step=1)
     default_floor = WEAK.model_copy(update={"min_exposure_ratio": 0.8})
     s.decisions["below"] = programs.promote(s.settings, default_floor, "1")
     s.tags_after_refusal = dict(tracking.client(s.settings).get_run(run).data.tags)
-    sex = dict(_judged(s.weak))["sex"]
-    _set_metric(s, run, "fairness.programs.sex.ratio", sex, step=2)
+    for name in ("ratio", "ratio_ci_low", "ratio_ci_high"):
+        key = f"fairness.programs.sex.{name}"
+        _set_metric(s, run, key, logged[key], step=2)
     no_floor = WEAK.model_copy(update={"min_exposure_ratio": 0.0})
     s.decisions["first"] = programs.promote(s.settings, no_floor, "1")
     s.better = programs.train(s.settings, tiny_clean, BETTER, progress=quiet)
@@ -108,10 +112,12 @@ def test_training_logs_the_figures_of_both_models(scenario: Scenario) -> None:
         report = fairness.Report.from_dict(summary["fairness"])
         assert report.kind == kind and report.years == (2025,) and report.min_group == 20
         assert report.measure == "attainable" and report.people > 50
-        assert report.raw_people == report.people + report.none_attainable
+        assert report.raw_people == (report.people + report.none_attainable + report.excluded_legal)
+        assert report.policy and report.gate_version == fairness.GATE_VERSION
         assert [a.attribute for a in report.attributes] == list(fairness.ATTRIBUTES)
         metrics = _metrics(scenario, summary)
-        assert fairness.has_attainable(metrics, kind)
+        assert fairness.has_attainable(metrics, kind) and fairness.has_gate_figures(metrics, kind)
+        assert metrics[f"fairness.{kind}.excluded_legal"] == report.excluded_legal
         assert metrics[f"fairness.{kind}.none_attainable"] == report.none_attainable
         for attr, ratio in _judged(summary):
             assert metrics[f"fairness.{kind}.{attr}.ratio"] == pytest.approx(ratio)
@@ -128,6 +134,9 @@ def test_training_logs_the_figures_of_both_models(scenario: Scenario) -> None:
                 assert metrics[f"{key}.n"] == g.n
                 assert metrics[f"{key}.small"] == (0.0 if g.judged else 1.0)
                 assert metrics[f"{key}.none_attainable"] == g.none_attainable
+                assert metrics[f"{key}.excluded_legal"] == g.excluded_legal
+            assert a.unconstrained is not None, "the ranker's own order beside the served one"
+            assert a.adjusted == (a.attribute in fairness.ADJUSTED)
         logged = fairness.load(scenario.settings, summary["run_id"], kind)
         assert logged is not None and logged.to_dict() == summary["fairness"]
 
@@ -140,20 +149,24 @@ def test_logged_tables_hold_no_person(scenario: Scenario) -> None:
         uri = f"runs:/{summary['run_id']}/{fairness.artifact_path(kind, 'csv')}"
         text = mlflow.artifacts.load_text(uri)
         assert text.startswith("attribute,group,n,exposure,ci_low,ci_high,judged,small,ratio")
-        assert ",none_attainable,raw_n,raw_exposure,raw_ci_low,raw_ci_high,raw_ratio" in text
+        assert ",none_attainable,excluded_legal,adjusted,ratio_ci_low,ratio_ci_high," in text
+        assert ",raw_n,raw_exposure,raw_ci_low,raw_ci_high,raw_ratio" in text
         assert not re.search(r"\be_[a-z0-9]{8,}|\d{18}", text), "no pseudonym, no NIP"
 
 
 def test_promote_refuses_a_ratio_below_0_8(scenario: Scenario) -> None:
     below = scenario.decisions["below"]
     assert below["decision"] == "refused"
-    assert any(
-        r.startswith("attainable exposure ratio by sex is 0.750 < 0.8 (") for r in below["reasons"]
+    failed = (
+        "failed: attainable exposure ratio by sex 0.750 [0.740, 0.760]: the whole 95 % interval "
+        "is below 0.8 ("
     )
+    assert any(r.startswith(failed) for r in below["reasons"])
+    assert [r for r in below["failed"]] == [r for r in below["reasons"] if r.startswith(failed)]
     assert any(r.startswith("no champion yet; NDCG@10") for r in below["reasons"])
     tags = scenario.tags_after_refusal
     assert tags["promotion.decision"] == "refused"
-    assert "attainable exposure ratio by sex is 0.750 < 0.8" in tags["promotion.reasons"]
+    assert "attainable exposure ratio by sex 0.750 [0.740, 0.760]" in tags["promotion.reasons"]
     first = scenario.decisions["first"]
     assert first["decision"] == "promoted" and str(first["version"]) == "1"
 
@@ -161,10 +174,14 @@ def test_promote_refuses_a_ratio_below_0_8(scenario: Scenario) -> None:
 def test_promote_refuses_a_ratio_worse_than_the_champions(scenario: Scenario) -> None:
     worse = scenario.decisions["worse"]
     attr = scenario.tampered
-    ratio = dict(_judged(scenario.better))[attr]
+    report = fairness.Report.from_dict(scenario.better["fairness"])
+    figure = report.attribute(attr)
     assert worse["decision"] == "refused" and str(worse["champion_before"]) == "1"
-    expected = f"attainable exposure ratio by {attr} {ratio:.3f} is worse than the champion's 1.000"
-    assert expected in worse["reasons"]
+    expected = (
+        f"failed: exposure ratio by {attr} {figure.ratio:.3f} (interval up to "
+        f"{figure.ratio_ci[1]:.3f}) is below the champion's 1.000"
+    )
+    assert expected in worse["reasons"] and expected in worse["failed"]
     assert any("NDCG@10" in r and "beats the champion's" in r for r in worse["reasons"])
     champion = tracking.version_for(scenario.settings, programs.MODEL_NAME, tracking.CHAMPION)
     assert champion is not None and str(champion.version) == "1"
@@ -293,7 +310,8 @@ def test_model_page_shows_ratio_per_attribute_and_small_groups(scenario: Scenari
             row = section.split(f'data-attribute="{a.attribute}"', 1)[1].split("</tr>", 1)[0]
             if math.isfinite(a.ratio):
                 assert f"{a.ratio:.3f}" in row, (kind, a.attribute)
-                assert ("&lt; 0.8" in row) == (a.ratio < 0.8)
+                assert ("&lt; 0.8" in row) == (a.ratio_ci[1] < 0.8)
+                assert f"[{a.ratio_ci[0]:.3f}, {a.ratio_ci[1]:.3f}]" in row
             else:
                 assert "not judged" in row
             assert a.raw is not None
@@ -322,18 +340,21 @@ def test_an_explicit_reason_overrides_only_the_exposure_rule() -> None:
 
     new = {
         "fairness.programs.none_attainable": 0.0,
+        "fairness.programs.gate_version": float(fairness.GATE_VERSION),
         "fairness.programs.sex.ratio": 0.5,
+        "fairness.programs.sex.ratio_ci_high": 0.6,
         "fairness.programs.region.ratio": 0.9,
+        "fairness.programs.region.ratio_ci_high": 0.95,
     }
     rule = fairness.exposure_rule(kind="programs", min_ratio=0.8, tolerance=0.0)
     passing = registry.with_fairness(check=lambda n, o: (True, ["NDCG ok"]), fairness_check=rule)
     ok, reasons = passing(new, None)
-    assert not ok and any("0.500 < 0.8" in r for r in reasons)
+    assert not ok and any(r.startswith("failed: attainable exposure ratio by sex") for r in reasons)
     accepted = registry.with_fairness(
         check=lambda n, o: (True, ["NDCG ok"]), fairness_check=rule, override="demo organisation"
     )
     ok, reasons = accepted(new, None)
-    assert ok and any("0.500 < 0.8" in r for r in reasons)
+    assert ok and any(r.startswith("failed: attainable exposure ratio by sex") for r in reasons)
     assert reasons[-1] == "exposure rule overridden: demo organisation"
     failing = registry.with_fairness(
         check=lambda n, o: (False, ["NDCG worse"]),
@@ -363,14 +384,47 @@ def test_promote_against_a_champion_logged_before_attainable_exposure(scenario: 
         tracking.set_alias(s.settings, programs.MODEL_NAME, tracking.CHAMPION, "1")
     reasons = decision["reasons"]
     assert decision["decision"] == "promoted", reasons  # raw 1.0 ratios were not compared
-    assert not any("worse than the champion" in r for r in reasons)
+    assert not any("below the champion" in r for r in reasons)
     assert (
-        "the champion has raw exposure figures only (logged before attainable exposure): "
-        "attainable ratios not compared with the champion's, only the 0.0 floor applied"
+        f"note: the champion has no exposure figures of this rule (version "
+        f"{fairness.GATE_VERSION}): not compared with it, only the floor applied"
     ) in reasons
-    assert any(
-        r.startswith("raw exposure ratio by ") and "the champion's raw 1.000" in r for r in reasons
+
+
+def test_promote_command_exits_3_and_prints_the_failed_checks(scenario: Scenario) -> None:
+    """A real failing case: version 2's booster registered again, with the exposure figures of
+    a ranker that puts advancing programmes last for women and first for men (computed by the
+    measure on the test year, served through the ranking policy); `jenjang promote` refuses it,
+    prints the failed check and exits 3. The champion stays."""
+    from recommender.data.io import load_clean
+    from recommender.programs.catalog import build_catalog
+    from training.cli.models import REFUSED_EXIT
+    from training.datasets import concat
+
+    s = scenario
+    tables = load_clean(s.data)
+    frame = concat(programs.build_test_frames(tables=tables, cfg=BETTER, progress=lambda _: None))
+    cat = build_catalog(tables)
+    first, people = fairness.programmes_scored(tables, cat, frame, np.zeros(len(frame)))
+    women = people["sex"].reindex(pd.MultiIndex.from_frame(first[fairness.PERSON])) == "P"
+    advancing = first["advancing"].to_numpy(float)
+    unfair = np.where(women.to_numpy(), -advancing, advancing)
+    scored, people = fairness.programmes_scored(tables, cat, frame, unfair)
+    report = fairness.measure(
+        "programs", fairness.both_exposures(scored), people, n_boot=20, min_group=20
     )
+    sex = report.attribute("sex")
+    assert sex.ratio_ci[1] < 0.8, "an unfair ranker fails by sex even with the policy"
+    version = _register_version_2_again(s.settings, {"n_boot": 20}, 0.99)
+    fairness.log(s.settings, version.run_id, report)
+    out = _invoke(s, ["promote", "programs", "--model", str(version.version)])
+    assert out.exit_code == REFUSED_EXIT, out.output
+    assert f"refused: version {version.version}" in out.output
+    assert "failed checks:" in out.output
+    assert "failed: attainable exposure ratio by sex" in out.output
+    assert "the whole 95 % interval is below 0.8" in out.output
+    champion = tracking.version_for(s.settings, programs.MODEL_NAME, tracking.CHAMPION)
+    assert champion is not None and str(champion.version) == "1"
 
 
 def _register_version_2_again(settings: Any, params: dict[str, Any], ndcg: float) -> Any:

@@ -5,7 +5,6 @@ model page's parsing, on small hand-made frames (training/fairness.py)."""
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -158,47 +157,81 @@ def test_without_an_attainable_column_advancing_items_are_attainable() -> None:
     assert got.loc[(2025, "a"), "raw"] == pytest.approx(W[1] / (1 + W[1]))
 
 
-def test_careers_exposure_counts_only_eligible_higher_tiers_as_attainable(
-    monkeypatch: pytest.MonkeyPatch,
+def test_served_applies_the_policy_and_keeps_the_rankers_order() -> None:
+    """The policy moves missing attainable items into the top 10 (at least min(m, 3)); the
+    unconstrained order stays beside it."""
+    rows = [("e0", float(20 - r), r >= 12, r >= 12) for r in range(20)]  # attainable at 13..20
+    rows += [("e1", 1.0, True, True), ("e1", 2.0, False, False)]
+    scored = fairness.served(_both(rows))
+    values = fairness.both_exposures(scored)
+    e0 = values.loc[(2025, "e0")]
+    assert e0["unconstrained"] == 0.0  # none of the 8 attainable items in the ranker's top 10
+    assert e0["attainable"] == pytest.approx(W[7:10].sum() / W[:8].sum())  # 3 moved to 8..10
+    e1 = values.loc[(2025, "e1")]
+    assert e1["attainable"] == e1["unconstrained"] == pytest.approx(W[1])  # already in the top
+    assert scored["unconstrained"].tolist() == [r[1] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def tiny_context(tiny_clean: Any) -> Any:
+    from recommender.careers.features import build_context
+    from recommender.careers.rules import load_rules
+    from recommender.data.io import load_clean
+    from recommender.programs.catalog import build_catalog
+    from recommender.snapshot import build_snapshot
+
+    tables = load_clean(tiny_clean)
+    snap = build_snapshot(tables, "2025-01-01")
+    return build_context(tables, snap, build_catalog(tables), load_rules())
+
+
+def test_careers_exposure_judges_the_served_order_on_posts_open_within_the_horizon(
+    tiny_context: Any,
 ) -> None:
-    """The eligibility verdict is the candidate frame's ``eligible`` column, as served."""
-    from recommender.careers import features
+    """Attainable = a higher tier eligible now or within 12 months (the recommender's horizon);
+    the served order guarantees min(m, 3) of them in the top 10 even against a ranker that puts
+    them last."""
+    from recommender.careers.features import FEATURES, candidate_frame
+    from recommender.careers.horizon import horizons
 
-    def frame(ctx: Any, rows: np.ndarray) -> pd.DataFrame:
-        out = pd.DataFrame(
-            {
-                "employee_id": ["e0"] * 3 + ["e1"] * 2,
-                # e0: a higher tier it may not take yet (ranked 1), an eligible one (ranked 2)
-                "tier_step": [1.0, 1.0, 0.0, 1.0, 0.0],
-                "eligible": [0.0, 1.0, 1.0, 0.0, 1.0],
-            }
-        )
-        for name in features.FEATURES:
-            out[name] = out.get(name, 0.0)
-        return out
+    ctx = tiny_context
 
-    monkeypatch.setattr(features, "candidate_frame", frame)
-    people = pd.DataFrame(
-        {
-            "female": [1, 0],
-            "java": [1, 1],
-            "age": [35, 45],
-            "grade": ["III/a", "III/b"],
-            "tier_level": [2, 3],
-        },
-        index=pd.Index(["e0", "e1"], name="employee_id"),
+    def adverse(f: pd.DataFrame) -> np.ndarray:
+        return -f["tier_step"].to_numpy(float)  # advancing posts last
+
+    values, who = fairness.careers_exposure(ctx, 2025, adverse, max_people=40, seed=3)
+    measured = who.loc[values.index]
+    rows = ctx.snap.people.index.get_indexer(measured.index.get_level_values("employee_id"))
+    cands = candidate_frame(ctx, rows, detail=True)
+    h = horizons(ctx.rules, cands, ctx.snap.at)
+    open_ = (cands["tier_step"].to_numpy() > 0) & (h.days <= 366)
+    expected = pd.Series(open_).groupby(cands["employee_id"].to_numpy()).sum()
+    got = values["n_attainable"].droplevel("year")
+    assert got.to_dict() == expected.reindex(got.index).to_dict()
+    some = values[values["n_attainable"] > 0]
+    assert len(some) > 0, "the tiny organisation has people with an attainable post"
+    assert (some["attainable"] >= some["unconstrained"] - 1e-12).all()
+    assert (some["attainable"] > 0).all() and (some["unconstrained"] == 0).all()
+    assert set(FEATURES) <= set(cands.columns)
+    assert {"legal", "n_within", "n_now", "years_to_retirement", "tier_level"} <= set(who.columns)
+    assert (measured.loc[measured["n_within"] > 0, "legal"]).all()  # open within 12 months: legal
+
+
+def test_a_move_datable_only_after_retirement_is_not_legal(tiny_context: Any) -> None:
+    from recommender.careers.features import candidate_frame
+
+    ctx = tiny_context
+    cands = candidate_frame(ctx, np.arange(len(ctx.snap.people)), detail=True)
+    bup = np.full(len(cands), 58.0)
+    attainable, legal, now = fairness.pair_verdicts(
+        rules=ctx.rules, pairs=cands, at=ctx.snap.at, bup=np.full(len(cands), np.nan)
     )
-    ctx = SimpleNamespace(
-        snap=SimpleNamespace(people=people),
-        cat=SimpleNamespace(positions=pd.DataFrame({"tier": ["pelaksana", "jpt_madya"]})),
-    )
-    scores = np.array([3.0, 2.0, 1.0, 2.0, 1.0])
-    values, who = fairness.careers_exposure(ctx, 2025, lambda f: scores[: len(f)])
-    e0, e1 = values.loc[(2025, "e0")], values.loc[(2025, "e1")]
-    assert e0["attainable"] == pytest.approx(W[1]) and e0["n_attainable"] == 1
-    assert e0["raw"] == pytest.approx((1 + W[1]) / W[:3].sum())
-    assert math.isnan(e1["attainable"]) and e1["raw"] == 1 / (1 + W[1])
-    assert len(who) == 2
+    later = np.flatnonzero(attainable & ~now)  # open within the horizon, not yet
+    assert len(later) > 0 and legal[later].all() and (now <= attainable).all()
+    older = cands.iloc[later].copy()
+    older["p_age"] = 57.999  # retires (BUP 58) before the move can be made
+    moved = fairness.pair_verdicts(rules=ctx.rules, pairs=older, at=ctx.snap.at, bup=bup[later])
+    assert not moved[1].any()
 
 
 # ------------------------------------------------------------------------------- groups
@@ -296,6 +329,40 @@ def test_no_ratio_with_fewer_than_two_judged_groups() -> None:
         fairness.attribute_figure("sex", values, groups[:-1])
 
 
+def test_adjusted_means_compare_like_with_like() -> None:
+    """Exposure driven by tier only: the raw group means differ (group b sits in the low tier
+    more often), the adjusted ones do not; a true group effect stays after adjustment."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    group = np.where(np.arange(n) < n // 2, "a", "b")
+    low_tier = rng.random(n) < np.where(group == "a", 0.2, 0.8)
+    exposure = np.where(low_tier, 0.3, 0.9) + rng.normal(0, 0.02, n)
+    cov = low_tier[:, None].astype(float)
+    plain = fairness.attribute_figure("x", exposure, group, n_boot=50, seed=1)
+    adjusted = fairness.adjusted_figure("x", exposure, group, cov, n_boot=50, seed=1)
+    assert plain.ratio < 0.6 and plain.ratio_ci[1] < 0.8
+    assert adjusted.adjusted and adjusted.ratio > 0.98 and adjusted.ratio_ci[1] >= 0.8
+    assert adjusted.attribute_group("a").exposure == pytest.approx(
+        0.3 * low_tier.mean() + 0.9 * (1 - low_tier.mean()), abs=0.01
+    )
+    unfair = exposure - 0.4 * (group == "b")
+    still = fairness.adjusted_figure("x", unfair, group, cov, n_boot=50, seed=1)
+    assert still.ratio_ci[1] < 0.8 and still.lowest == "b"
+
+
+def test_people_no_law_lets_advance_are_excluded_and_counted() -> None:
+    people = _people(250).assign(legal=np.arange(250) % 10 != 0)  # e0, e10, ... cannot advance
+    values = _values(people, np.full(250, 0.2), np.full(250, 0.5))
+    report = fairness.measure("careers", values, people, n_boot=10, seed=0)
+    barred = int((~people["legal"] & ~people["top"]).sum())
+    assert report.excluded_legal == barred and report.people == 247 - barred
+    assert report.raw_people == 247  # the raw figures keep them
+    grade = report.attribute("grade")
+    assert grade.attribute_group("II").excluded_legal == 1  # e0 of e0..e9
+    assert sum(g.excluded_legal for g in grade.groups) == barred
+    assert report.metrics()["fairness.careers.excluded_legal"] == barred
+
+
 def _people(n: int) -> pd.DataFrame:
     idx = pd.MultiIndex.from_arrays(
         [[2025] * n, [f"e{i}" for i in range(n)]], names=fairness.PERSON
@@ -345,9 +412,14 @@ def test_measure_leaves_the_top_of_the_ladder_out_and_reads_back() -> None:
     assert metrics["fairness.programs.grade.III.small"] == 0.0
     assert metrics["fairness.programs.grade.judged_groups"] == 1.0
     assert "fairness.programs.grade.ratio" not in metrics  # NaN is not logged
+    assert metrics["fairness.programs.gate_version"] == fairness.GATE_VERSION
+    assert metrics["fairness.programs.excluded_legal"] == 0.0
+    assert metrics["fairness.programs.policy"] == 0.0  # no unconstrained column: no policy
+    assert metrics["fairness.programs.sex.ratio_ci_high"] == pytest.approx(0.8)
     table = report.table()
     assert set(table.columns) >= {"attribute", "group", "n", "exposure", "ci_low", "small"}
     assert set(table.columns) >= {"none_attainable", "raw_exposure", "raw_ratio"}
+    assert set(table.columns) >= {"excluded_legal", "ratio_ci_high", "unconstrained_exposure"}
     assert not table.astype(str).apply(lambda c: c.str.startswith("e")).any().any(), "no person"
     with pytest.raises(ValueError):
         fairness.measure("programs", values.iloc[:0], people)
@@ -399,154 +471,163 @@ def test_a_report_logged_before_attainable_exposure_reads_back_as_raw() -> None:
     old = report.to_dict()
     for key in ("measure", "none_attainable", "raw_people", "raw_mean_exposure"):
         del old[key]
+    for key in ("excluded_legal", "policy", "unconstrained_mean_exposure", "gate_version"):
+        del old[key]
     for a in old["attributes"]:
-        del a["raw"]
+        for key in ("raw", "adjusted", "unadjusted", "unconstrained"):
+            del a[key]
         for g in a["groups"]:
-            del g["none_attainable"]
+            del g["none_attainable"], g["excluded_legal"]
     back = fairness.Report.from_dict(old)
     assert back.measure == "raw" and back.attribute("sex").raw is None
+    assert back.gate_version == 1
     metrics = back.metrics()
+    assert "fairness.programs.gate_version" not in metrics
     assert "fairness.programs.none_attainable" not in metrics  # no attainable marker
     assert not any(".raw." in k or "none_attainable" in k for k in metrics)
 
 
 # ------------------------------------------------------------------- what is advancing
+# The definition is the recommender's (recommender/programs/advancing.py,
+# tests/unit/test_advancing.py); the measure uses it.
 
 
-def test_next_standard_and_advancing_programmes() -> None:
-    comps = pd.Index(["MK01", "TK01", "TK02"])
-    cat: Any = SimpleNamespace(
-        positions=pd.DataFrame({"position_id": ["PEL", "JF-A-ahli_pertama", "JF-A-ahli_muda"]}),
-        # pelaksana: MK 1, TK01 2; JF ahli pertama: MK 1, TK01 2; ahli muda: MK 2, TK01 3
-        req=np.array([[1, 2, 0], [1, 2, 0], [2, 3, 0]], dtype=np.float32),
-        next_position=np.array([0, 2, 2]),
-        competencies=comps,
-        # programme 0: TK01 to 3; programme 1: TK02 to 3 (not required); programme 2: MK01 to 2
-        target=np.array([[0, 3, 0], [0, 0, 3], [2, 0, 0]], dtype=np.float32),
-    )
-    snap: Any = SimpleNamespace(
-        people=pd.DataFrame(
-            {
-                "position_id": ["PEL", "JF-A-ahli_pertama", "JF-A-ahli_pertama", "NOPE"],
-                "tier": ["pelaksana", "ahli_pertama", "ahli_pertama", None],
-            }
-        ),
-        # person 2 is assessed at TK01 3 and MK01 2 already
-        levels=np.array(
-            [[np.nan] * 3, [np.nan] * 3, [2, 3, np.nan], [np.nan] * 3], dtype=np.float32
-        ),
-    )
-    types = pd.Series(["manajerial", "teknis", "teknis"], index=comps)
-    seen, nxt = fairness.next_standard(snap, cat, types)
-    assert seen[0].tolist() == [0.5, 1.5, 1.0]  # unassessed: requirement - 0.5 (1.0 if none)
-    assert nxt[0].tolist() == [1, 2, 0]  # pelaksana -> ahli pertama: managerial level 1
-    assert nxt[1].tolist() == [2, 3, 0]  # the next tier of the same JF
-    assert nxt[3].tolist() == [0, 0, 0]  # post not in the catalogue
-    person = np.repeat(np.arange(4), 3)
-    programme = np.tile(np.arange(3), 4)
-    adv = fairness.advancing_programmes(seen, nxt, cat.target, person, programme).reshape(4, 3)
-    assert adv[0].tolist() == [True, False, True]  # closes the presumed half-level gaps
-    assert adv[1].tolist() == [True, False, True]
-    assert adv[2].tolist() == [False, False, False]  # already at the next standard
-    assert adv[3].tolist() == [False, False, False]
+def test_the_measure_uses_the_recommenders_definition_of_advancing() -> None:
+    from recommender.programs import advancing
+
+    assert fairness.next_standard is advancing.next_standard
+    assert fairness.advancing_programmes is advancing.advancing_programmes
 
 
 # ------------------------------------------------------------------------------ the gate
 
 
 def _logged(
-    kind: str = "programs", raw: float | None = None, old: bool = False, **ratios: float
+    kind: str = "programs",
+    raw: float | None = None,
+    old: bool = False,
+    version: int = fairness.GATE_VERSION,
+    width: float = 0.05,
+    **ratios: float,
 ) -> dict[str, float]:
-    """Metrics of a run: the judged ratio per attribute with groups lo / hi / tiny (small), the
-    raw ratio ``raw`` beside each, and the attainable marker unless ``old`` (a run logged
-    before attainable exposure: its ratios are raw)."""
+    """Metrics of a run: the judged ratio per attribute with its interval (ratio +- ``width``)
+    and groups lo / hi / tiny (small), the raw ratio ``raw`` beside each, the attainable marker
+    unless ``old`` (a run logged before attainable exposure: its ratios are raw) and the gate
+    version ``version`` (0: not logged)."""
     out: dict[str, float] = {"test.model.ndcg_at_10": 0.2}
     if not old:
         out[f"fairness.{kind}.none_attainable"] = 7.0
+        if version:
+            out[f"fairness.{kind}.gate_version"] = float(version)
     for attr, ratio in ratios.items():
         base = f"fairness.{kind}.{attr}"
         out[f"{base}.ratio"] = ratio
+        out[f"{base}.ratio_ci_low"], out[f"{base}.ratio_ci_high"] = ratio - width, ratio + width
         out[f"{base}.judged_groups"] = 2.0
+        out[f"{base}.adjusted"] = 1.0 if attr in fairness.ADJUSTED else 0.0
         out[f"{base}.lo.exposure"], out[f"{base}.lo.n"], out[f"{base}.lo.small"] = ratio, 300, 0
         out[f"{base}.hi.exposure"], out[f"{base}.hi.n"], out[f"{base}.hi.small"] = 1.0, 400, 0
         out[f"{base}.tiny.exposure"], out[f"{base}.tiny.n"], out[f"{base}.tiny.small"] = 0, 12, 1
         if not old:
             out[f"{base}.lo.none_attainable"] = 7.0
+            out[f"{base}.hi.excluded_legal"] = 3.0
         if raw is not None:
             out[f"fairness.{kind}.raw.{attr}.ratio"] = raw
             out[f"fairness.{kind}.raw.{attr}.lo.exposure"] = raw
     return out
 
 
-def test_gate_refuses_a_ratio_below_0_8_and_says_which_groups() -> None:
-    ok, reasons = fairness.gate(_logged(sex=0.95, grade=0.75), None, "programs")
+ADJUSTED_WORDS = "attainable exposure (adjusted for tier, years to retirement and eligibility)"
+
+
+def test_gate_refuses_when_the_whole_interval_is_below_0_8_and_says_which_groups() -> None:
+    ok, reasons = fairness.gate(_logged(sex=0.95, grade=0.70), None, "programs")
     assert not ok
     assert (
-        "attainable exposure ratio by grade is 0.750 < 0.8 (lo 0.750 / hi 1.000); "
-        "flagged, not judged (small): tiny (n=12); nothing attainable, not measured: lo 7"
+        f"failed: {ADJUSTED_WORDS} ratio by grade 0.700 [0.650, 0.750]: the whole 95 % interval "
+        "is below 0.8 (lo 0.700 / hi 1.000); flagged, not judged (small): tiny (n=12); "
+        "no advancement legally possible before retirement, excluded: hi 3; "
+        "nothing attainable, not measured: lo 7"
     ) in reasons
     assert any(
-        r.startswith("attainable exposure ratio by sex 0.950 >= 0.8 (lo 0.950 / hi 1.000)")
+        r.startswith(
+            "passed: attainable exposure ratio by sex 0.950 [0.900, 1.000]: the 95 % interval "
+            "reaches 0.8 (lo 0.950 / hi 1.000)"
+        )
         for r in reasons
     )
-    assert fairness.gate(_logged(sex=0.95, grade=0.8), None, "programs")[0]
+    assert [r for r in reasons if fairness.is_failure(r)] == [reasons[1]]
+
+
+def test_gate_judges_the_upper_end_of_the_interval_not_the_point() -> None:
+    # point 0.76 but the interval reaches 0.81: sampling noise cannot rule 0.8 out
+    ok, reasons = fairness.gate(_logged(sex=0.76, width=0.05), None, "programs")
+    assert ok, reasons
+    assert reasons[0].startswith("passed: attainable exposure ratio by sex 0.760 [0.710, 0.810]")
+    # the same point with a tight interval fails
+    ok, reasons = fairness.gate(_logged(sex=0.76, width=0.02), None, "programs")
+    assert not ok and reasons[0].startswith("failed: attainable exposure ratio by sex 0.760")
 
 
 def test_gate_judges_attainable_ratios_and_only_reports_raw_ones() -> None:
     ok, reasons = fairness.gate(_logged(raw=0.4, sex=0.9, grade=0.85), None, "programs")
     assert ok, reasons  # raw 0.4 < 0.8 does not refuse
     assert any(
-        r.startswith("attainable exposure ratio by grade 0.850 >= 0.8")
+        r.startswith(f"passed: {ADJUSTED_WORDS} ratio by grade 0.850")
         and r.endswith("; raw exposure ratio 0.400 (reported, not gated)")
         for r in reasons
     )
     ok, reasons = fairness.gate(_logged(raw=0.95, grade=0.7), None, "programs")
     assert not ok  # a fine raw ratio does not rescue a low attainable one
-    assert any(r.startswith("attainable exposure ratio by grade is 0.700 < 0.8") for r in reasons)
+    assert any(r.startswith(f"failed: {ADJUSTED_WORDS} ratio by grade 0.700") for r in reasons)
 
 
-def test_gate_refuses_a_ratio_worse_than_the_champions() -> None:
-    champion = _logged(sex=0.95, grade=0.90)
+def test_gate_refuses_a_ratio_clearly_worse_than_the_champions() -> None:
+    champion = _logged(sex=0.95, grade=0.95)
     ok, reasons = fairness.gate(_logged(sex=0.96, grade=0.85), champion, "programs")
     assert not ok
-    assert "attainable exposure ratio by grade 0.850 is worse than the champion's 0.900" in reasons
     assert (
-        "attainable exposure ratio by sex 0.960 is not worse than the champion's 0.950" in reasons
-    )
-    assert fairness.gate(_logged(sex=0.95, grade=0.90), champion, "programs")[0]  # a tie passes
+        "failed: exposure ratio by grade 0.850 (interval up to 0.900) is below the champion's 0.950"
+    ) in reasons
+    assert (
+        "passed: exposure ratio by sex 0.960 (interval up to 1.010) is not below the "
+        "champion's 0.950"
+    ) in reasons
+    assert fairness.gate(_logged(sex=0.95, grade=0.90), champion, "programs")[0]  # within noise
     assert fairness.gate(_logged(sex=0.95, grade=0.85), champion, "programs", tolerance=0.06)[0]
 
 
-def test_gate_does_not_compare_attainable_ratios_with_an_old_champions_raw_ones() -> None:
-    """A champion logged before attainable exposure has raw ratios under the judged names: the
-    candidate's attainable ratios are not compared with them, and the reasons say so."""
-    champion = _logged(old=True, sex=0.99, grade=0.95)  # raw figures, higher than the new ones
-    new = _logged(raw=0.6, sex=0.9, grade=0.85)
-    ok, reasons = fairness.gate(new, champion, "programs")
-    assert ok, reasons
-    assert not any("worse than the champion" in r for r in reasons)
-    assert "raw exposure ratio by grade 0.600, the champion's raw 0.950 (information only, " in (
-        " ".join(reasons)
-    )
-    assert reasons[-1] == (
-        "the champion has raw exposure figures only (logged before attainable exposure): "
-        "attainable ratios not compared with the champion's, only the 0.8 floor applied"
-    )
-    # the floor still applies against an old champion
-    assert not fairness.gate(_logged(sex=0.7), champion, "programs")[0]
+def test_gate_does_not_compare_with_a_champion_of_an_older_rule() -> None:
+    """A champion logged before the rule of issue 18 (no gate version, or raw figures only) is
+    not compared; the reasons say so; the floor still applies."""
+    for champion in (
+        _logged(old=True, sex=0.99, grade=0.99),
+        _logged(version=0, sex=0.99, grade=0.99),
+    ):
+        ok, reasons = fairness.gate(_logged(raw=0.6, sex=0.9, grade=0.85), champion, "programs")
+        assert ok, reasons
+        assert not any("below the champion" in r for r in reasons)
+        assert reasons[-1] == (
+            "note: the champion has no exposure figures of this rule (version "
+            f"{fairness.GATE_VERSION}): not compared with it, only the floor applied"
+        )
+        assert not fairness.gate(_logged(sex=0.7), champion, "programs")[0]
 
 
-def test_gate_refuses_a_candidate_with_raw_figures_only() -> None:
+def test_gate_refuses_a_candidate_with_figures_of_an_older_rule() -> None:
     ok, reasons = fairness.gate(_logged("careers", old=True, sex=0.99), None, "careers")
-    assert not ok and reasons[0].startswith("only raw exposure figures on this run")
+    assert not ok and reasons[0].startswith("failed: the exposure figures on this run predate")
     assert "jenjang fairness careers --version" in reasons[0]
+    ok, reasons = fairness.gate(_logged("careers", version=1, sex=0.99), None, "careers")
+    assert not ok and fairness.is_failure(reasons[0])
 
 
-def test_gate_without_figures_refuses_and_an_old_champion_is_not_compared() -> None:
+def test_gate_without_figures_refuses_and_a_champion_without_is_not_compared() -> None:
     ok, reasons = fairness.gate({"test.model.mrr": 0.5}, None, "careers")
     assert not ok and "jenjang fairness careers --version" in reasons[0]
+    assert reasons[0].startswith("failed: no exposure figures on this run")
     ok, reasons = fairness.gate(_logged("careers", sex=0.9), {"test.model.mrr": 0.4}, "careers")
-    assert ok and reasons[-1] == "the champion has no exposure figures: not compared"
+    assert ok and reasons[-1].startswith("note: the champion has no exposure figures")
     other_kind = _logged("programs", sex=0.9)
     assert not fairness.gate(other_kind, None, "careers")[0]
 
@@ -554,7 +635,9 @@ def test_gate_without_figures_refuses_and_an_old_champion_is_not_compared() -> N
 def test_gate_reports_attributes_without_two_judged_groups() -> None:
     metrics = {
         "fairness.careers.none_attainable": 0.0,
+        "fairness.careers.gate_version": float(fairness.GATE_VERSION),
         "fairness.careers.grade.judged_groups": 1.0,
+        "fairness.careers.grade.adjusted": 1.0,
         "fairness.careers.grade.II.exposure": 0.2,
         "fairness.careers.grade.II.n": 40.0,
         "fairness.careers.grade.II.small": 1.0,
@@ -562,9 +645,18 @@ def test_gate_reports_attributes_without_two_judged_groups() -> None:
     ok, reasons = fairness.gate(metrics, None, "careers")
     assert ok
     assert reasons == [
-        "attainable exposure by grade not judged: fewer than two large groups; "
+        f"not judged: {ADJUSTED_WORDS} by grade: fewer than two groups of 100+; "
         "flagged, not judged (small): II (n=40)"
     ]
+
+
+def test_sub_measures_are_not_read_as_attributes() -> None:
+    metrics = _logged(sex=0.9)
+    metrics["fairness.programs.unconstrained.sex.ratio"] = 0.3
+    metrics["fairness.programs.unadjusted.grade.ratio"] = 0.2
+    logged = fairness.from_metrics(metrics, "programs")
+    assert list(logged) == ["sex"] and logged["sex"].ci == pytest.approx((0.85, 0.95))
+    assert logged["sex"].excluded_legal == {"hi": 3}
 
 
 # ---------------------------------------------------------------------------- the page

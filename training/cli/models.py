@@ -31,8 +31,14 @@ train_app = typer.Typer(no_args_is_help=True, help="Train a model, log it to MLf
 evaluate_app = typer.Typer(
     no_args_is_help=True, help="Evaluate a registered model and the baselines on the test period."
 )
+#: Exit code of ``jenjang promote`` when the gate refuses the candidate (its failed checks are
+#: printed first); 0 = promoted or already the champion, 2 = a usage or lookup error.
+REFUSED_EXIT = 3
 promote_app = typer.Typer(
-    no_args_is_help=True, help="Promote a model to champion through the quality-and-parity gate."
+    no_args_is_help=True,
+    help="Promote a model to champion through the quality-and-parity gate and the exposure "
+    f"rule. Exits {REFUSED_EXIT} when the gate refuses it (the failed checks are printed), 2 on "
+    "a usage error, 0 when promoted or already the champion.",
 )
 fairness_app = typer.Typer(
     no_args_is_help=True,
@@ -53,8 +59,9 @@ FairnessRiskOpt = Annotated[
     typer.Option(
         "--accept-fairness-risk",
         metavar="REASON",
-        help="Promote although the exposure rule fails (all other checks must pass); "
-        "the reason is logged with the decision on the run.",
+        help="Promote although the exposure rule fails (all other checks must pass), for an "
+        "agency that documents why; the reason is logged with the decision on the run. "
+        "Without it a failing model is refused (exit 3).",
     ),
 ]
 MinParityOpt = Annotated[
@@ -206,10 +213,19 @@ def _print_careers(head: dict[str, Any]) -> None:
 
 
 def _print_decision(decision: dict[str, Any]) -> None:
+    """The decision and its reasons; a refusal lists the failed checks first, on stderr too,
+    and exits :data:`REFUSED_EXIT`."""
     colour = {"promoted": "green", "refused": "red"}.get(decision["decision"], "yellow")
     console.print(f"[{colour}]{decision['decision']}[/]: version {decision['version']}")
     for reason in decision["reasons"]:
         console.print(f"  - {escape(reason)}", highlight=False)
+    if decision["decision"] != "refused":
+        return
+    failed = decision.get("failed") or decision["reasons"]
+    err.print(f"[red]refused[/red]: version {decision['version']}; failed checks:")
+    for reason in failed:
+        err.print(f"  - {escape(reason)}", highlight=False)
+    raise typer.Exit(REFUSED_EXIT)
 
 
 # ------------------------------------------------------------------------------- fairness

@@ -4,18 +4,21 @@ their JSON form, their table and their flat MLflow metrics."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from training.exposure.measures import LEVEL, MIN_GROUP
+from training.exposure.measures import LEVEL, MIN_GROUP, MIN_RATIO
 
 #: The judged measure (exposure relative to what the person's candidates allow) and the
 #: reported one (share of the list); ``Report.measure`` says which one ``attributes`` hold.
 ATTAINABLE = "attainable"
 RAW = "raw"
+#: Version of the judged figures: 2 = issue 18 (served order, horizon, legal exclusions, age
+#: band and grade adjusted, gated on the interval); 1 = attainable exposure of 2026-11-29.
+GATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class GroupFigure:
     ci_high: float
     judged: bool
     none_attainable: int = 0
+    excluded_legal: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,18 @@ class AttributeFigure:
     lowest: str | None
     highest: str | None
     raw: AttributeFigure | None = None
+    adjusted: bool = False
+    unadjusted: AttributeFigure | None = None
+    unconstrained: AttributeFigure | None = None
+
+    @property
+    def passes(self) -> bool | None:
+        """The gate's verdict on this attribute against :data:`MIN_RATIO`: True when the upper
+        end of the ratio's interval reaches it, False when the whole interval is below it, None
+        when the ratio is not judged."""
+        if not math.isfinite(self.ratio):
+            return None
+        return bool(self.ratio_ci[1] >= MIN_RATIO)
 
     @property
     def small(self) -> list[GroupFigure]:
@@ -86,6 +102,7 @@ def attribute_figure(
     seed: int = 0,
     min_group: int = MIN_GROUP,
     none_attainable: dict[str, int] | None = None,
+    excluded_legal: dict[str, int] | None = None,
 ) -> AttributeFigure:
     """Mean exposure per group with bootstrap 95 % intervals, sizes and the judged ratio.
 
@@ -94,15 +111,17 @@ def attribute_figure(
     ratio's interval takes min / max of the judged groups' means replicate by replicate. Groups
     with fewer than ``min_group`` people are flagged (``judged`` False) and left out of the
     ratio. ``none_attainable``: group -> people not measured because nothing was attainable for
-    them, kept on the group's figure (a group with no measured person gets n 0, NaN figures and
-    is not judged). Raises ValueError when the arrays are empty or differ in length, or
-    n_boot < 1.
+    them, and ``excluded_legal``: group -> people excluded because no advancement is legally
+    possible for them before retirement, both kept on the group's figure (a group with no
+    measured person gets n 0, NaN figures and is not judged). Raises ValueError when the arrays
+    are empty or differ in length, or n_boot < 1.
     """
     values = np.asarray(values, dtype=float)
     labels = np.asarray(groups, dtype=object).astype(str)
     if len(values) == 0 or len(values) != len(labels) or n_boot < 1:
         raise ValueError("values and groups must be non-empty, of one length; n_boot >= 1")
     none = {str(g): int(c) for g, c in (none_attainable or {}).items() if c}
+    legal = {str(g): int(c) for g, c in (excluded_legal or {}).items() if c}
     rng = np.random.default_rng(seed)
     tail = (1 - LEVEL) / 2
     figures: list[GroupFigure] = []
@@ -121,14 +140,111 @@ def attribute_figure(
                 float(hi),
                 judged,
                 none.get(str(group), 0),
+                legal.get(str(group), 0),
             )
         )
         if judged:
             replicates[group] = means
-    for group in sorted(set(none) - set(labels)):
-        figures.append(GroupFigure(group, 0, math.nan, math.nan, math.nan, False, none[group]))
+    return _with_ratio(name, _with_empty(figures, labels, none, legal), replicates)
+
+
+def _with_empty(
+    figures: list[GroupFigure], labels: np.ndarray, none: dict[str, int], legal: dict[str, int]
+) -> list[GroupFigure]:
+    """``figures`` plus a not-judged entry for each group with no measured person, sorted."""
+    for group in sorted((set(none) | set(legal)) - set(labels)):
+        figures.append(
+            GroupFigure(
+                group,
+                0,
+                math.nan,
+                math.nan,
+                math.nan,
+                False,
+                none.get(group, 0),
+                legal.get(group, 0),
+            )
+        )
     figures.sort(key=lambda f: f.group)
-    return _with_ratio(name, figures, replicates)
+    return figures
+
+
+def adjusted_means(
+    values: np.ndarray, dummies: np.ndarray, covariates: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Group means adjusted for ``covariates`` by a weighted linear model (direct
+    standardisation): fit ``values ~ dummies + covariates`` (no intercept: one dummy per group)
+    by least squares with ``weights`` (n,) (bootstrap counts), then each group's mean
+    prediction over everyone (weighted) had they all been in it. ``dummies`` (n, G),
+    ``covariates`` (n, p). Returns (G,); NaN for a group with no weight. Raises
+    LinAlgError when the fit does not converge."""
+    x = np.hstack([dummies, covariates])
+    root = np.sqrt(weights)[:, None]
+    beta = np.linalg.lstsq(x * root, values * root[:, 0], rcond=None)[0]
+    g = dummies.shape[1]
+    centre = float(np.average(covariates @ beta[g:], weights=weights)) if len(beta) > g else 0.0
+    present = (dummies * weights[:, None]).sum(axis=0) > 0
+    out: np.ndarray = np.where(present, beta[:g] + centre, np.nan)
+    return out
+
+
+def adjusted_figure(
+    name: str,
+    values: np.ndarray,
+    groups: np.ndarray,
+    covariates: np.ndarray,
+    n_boot: int = 300,
+    seed: int = 0,
+    min_group: int = MIN_GROUP,
+    none_attainable: dict[str, int] | None = None,
+    excluded_legal: dict[str, int] | None = None,
+) -> AttributeFigure:
+    """Like :func:`attribute_figure`, but each group's exposure is its mean **adjusted** for
+    ``covariates`` (n, p) (:func:`adjusted_means`: tier, years to retirement, eligibility),
+    so groups are compared like with like; the interval resamples people within each group
+    (``n_boot`` times, seeded) and refits. The figure has ``adjusted`` True. Raises ValueError
+    when the arrays are empty or differ in length, or n_boot < 1."""
+    values = np.asarray(values, dtype=float)
+    labels = np.asarray(groups, dtype=object).astype(str)
+    covariates = np.asarray(covariates, dtype=float).reshape(len(values), -1)
+    if len(values) == 0 or len(values) != len(labels) or n_boot < 1:
+        raise ValueError("values and groups must be non-empty, of one length; n_boot >= 1")
+    names = sorted(set(labels))
+    codes = np.searchsorted(np.array(names, dtype=object), labels)
+    dummies = (codes[:, None] == np.arange(len(names))[None, :]).astype(float)
+    point = adjusted_means(values, dummies, covariates, np.ones(len(values)))
+    rng = np.random.default_rng(seed)
+    reps = np.empty((n_boot, len(names)))
+    members = [np.flatnonzero(codes == i) for i in range(len(names))]
+    for b in range(n_boot):
+        counts = np.zeros(len(values))
+        for idx in members:
+            np.add.at(counts, idx[rng.integers(0, len(idx), len(idx))], 1.0)
+        reps[b] = adjusted_means(values, dummies, covariates, counts)
+    tail = (1 - LEVEL) / 2
+    none = {str(g): int(c) for g, c in (none_attainable or {}).items() if c}
+    legal = {str(g): int(c) for g, c in (excluded_legal or {}).items() if c}
+    figures, replicates = [], {}
+    for i, group in enumerate(names):
+        n = len(members[i])
+        lo, hi = np.quantile(reps[:, i], [tail, 1 - tail])
+        judged = n >= min_group
+        figures.append(
+            GroupFigure(
+                group,
+                n,
+                float(point[i]),
+                float(lo),
+                float(hi),
+                judged,
+                none.get(group, 0),
+                legal.get(group, 0),
+            )
+        )
+        if judged:
+            replicates[group] = reps[:, i]
+    figure = _with_ratio(name, _with_empty(figures, labels, none, legal), replicates)
+    return replace(figure, adjusted=True)
 
 
 def _with_ratio(
@@ -162,7 +278,11 @@ class Report:
     report logged before attainable exposure, read back by :meth:`from_dict`). ``people`` are
     the people measured, ``none_attainable`` the people (not at the top of the ladder) with no
     attainable advancing candidate, not measured; ``raw_people`` / ``raw_mean_exposure`` the
-    raw measure's population (both groups) and mean.
+    raw measure's population (both groups) and mean. Since :data:`GATE_VERSION` 2 (issue 18):
+    ``excluded_legal`` the people for whom no advancement is legally possible before retirement
+    (not measured), ``policy`` whether the figures judge the ranking policy's served order
+    (``unconstrained_mean_exposure`` and each attribute's ``unconstrained`` the ranker's own
+    order), age band and grade ``adjusted`` (their ``unadjusted`` figures beside).
     """
 
     kind: str
@@ -178,6 +298,10 @@ class Report:
     raw_people: int = 0
     raw_mean_exposure: float = math.nan
     measure: str = ATTAINABLE
+    excluded_legal: int = 0
+    policy: bool = False
+    unconstrained_mean_exposure: float = math.nan
+    gate_version: int = 1
 
     def attribute(self, name: str) -> AttributeFigure:
         """The figures of attribute ``name``; raises KeyError when it was not measured."""
@@ -210,6 +334,10 @@ class Report:
             int(data.get("raw_people", 0)),
             _num(data.get("raw_mean_exposure")),
             str(data.get("measure", RAW)),
+            int(data.get("excluded_legal", 0)),
+            bool(data.get("policy", False)),
+            _num(data.get("unconstrained_mean_exposure")),
+            int(data.get("gate_version", 1)),
         )
 
     def table(self) -> pd.DataFrame:
@@ -235,6 +363,12 @@ class Report:
                         "lowest": a.lowest,
                         "highest": a.highest,
                         "none_attainable": g.none_attainable,
+                        "excluded_legal": g.excluded_legal,
+                        "adjusted": a.adjusted,
+                        "ratio_ci_low": a.ratio_ci[0],
+                        "ratio_ci_high": a.ratio_ci[1],
+                        "unconstrained_exposure": _exposure_of(a.unconstrained, g.group),
+                        "unadjusted_exposure": _exposure_of(a.unadjusted, g.group),
                         "raw_n": raw.n if raw else math.nan,
                         "raw_exposure": raw.exposure if raw else math.nan,
                         "raw_ci_low": raw.ci_low if raw else math.nan,
@@ -260,16 +394,28 @@ class Report:
             out[f"{base}.none_attainable"] = float(self.none_attainable)
             out[f"{base}.raw.people"] = float(self.raw_people)
             out[f"{base}.raw.mean_exposure"] = self.raw_mean_exposure
+        if self.gate_version >= GATE_VERSION:
+            out[f"{base}.gate_version"] = float(self.gate_version)
+            out[f"{base}.excluded_legal"] = float(self.excluded_legal)
+            out[f"{base}.policy"] = 1.0 if self.policy else 0.0
+            out[f"{base}.unconstrained.mean_exposure"] = self.unconstrained_mean_exposure
         for a in self.attributes:
             out.update(_attribute_metrics(f"{base}.{a.attribute}", a, self.measure == ATTAINABLE))
-            if a.raw is not None:
-                out.update(_attribute_metrics(f"{base}.raw.{a.attribute}", a.raw, False))
+            for sub, fig in (
+                ("raw", a.raw),
+                ("unadjusted", a.unadjusted),
+                ("unconstrained", a.unconstrained),
+            ):
+                if fig is not None:
+                    out.update(_attribute_metrics(f"{base}.{sub}.{a.attribute}", fig, False))
         return {k: float(v) for k, v in out.items() if math.isfinite(v)}
 
 
 def _attribute_metrics(key: str, a: AttributeFigure, with_none: bool) -> dict[str, float]:
     out = {f"{key}.judged_groups": float(sum(g.judged for g in a.groups)), f"{key}.ratio": a.ratio}
     out[f"{key}.ratio_ci_low"], out[f"{key}.ratio_ci_high"] = a.ratio_ci
+    if with_none:
+        out[f"{key}.adjusted"] = 1.0 if a.adjusted else 0.0
     for g in a.groups:
         out[f"{key}.{g.group}.exposure"] = g.exposure
         out[f"{key}.{g.group}.ci_low"] = g.ci_low
@@ -278,7 +424,13 @@ def _attribute_metrics(key: str, a: AttributeFigure, with_none: bool) -> dict[st
         out[f"{key}.{g.group}.small"] = 0.0 if g.judged else 1.0
         if with_none:
             out[f"{key}.{g.group}.none_attainable"] = float(g.none_attainable)
+            out[f"{key}.{g.group}.excluded_legal"] = float(g.excluded_legal)
     return out
+
+
+def _exposure_of(a: AttributeFigure | None, group: str) -> float:
+    found = group_or_none(a, group)
+    return found.exposure if found is not None else math.nan
 
 
 def group_or_none(a: AttributeFigure | None, group: str) -> GroupFigure | None:
@@ -302,6 +454,7 @@ def _attribute_from_dict(a: dict[str, Any]) -> AttributeFigure:
                 _num(g["ci_high"]),
                 bool(g["judged"]),
                 int(g.get("none_attainable", 0)),
+                int(g.get("excluded_legal", 0)),
             )
             for g in a["groups"]
         ),
@@ -310,6 +463,9 @@ def _attribute_from_dict(a: dict[str, Any]) -> AttributeFigure:
         a["lowest"],
         a["highest"],
         _attribute_from_dict(a["raw"]) if a.get("raw") else None,
+        bool(a.get("adjusted", False)),
+        _attribute_from_dict(a["unadjusted"]) if a.get("unadjusted") else None,
+        _attribute_from_dict(a["unconstrained"]) if a.get("unconstrained") else None,
     )
 
 

@@ -13,8 +13,18 @@ import pandas as pd
 
 from recommender import domain
 from recommender.careers import features as career_features
-from recommender.programs.catalog import NEXT_TIER, Catalog
+from recommender.careers.rules import RuleSet, load_rules
+from recommender.programs.advancing import advancing_programmes, next_standard
+from recommender.programs.catalog import Catalog
+from recommender.ranking_policy import policy_cut, policy_scores
 from recommender.snapshot import Snapshot, build_snapshot
+from training.exposure.legal import (
+    LEGAL_COLUMNS,
+    aggregate,
+    legal_people,
+    pair_verdicts,
+    retirement_ages,
+)
 
 K = 10
 MIN_GROUP = 100
@@ -23,7 +33,6 @@ ATTRIBUTES = ("sex", "region", "age_band", "grade")
 AGE_BANDS = ((30, "under_30"), (40, "30-39"), (50, "40-49"), (math.inf, "50_plus"))
 PERSON = ["year", "employee_id"]
 LEVEL = 0.95
-MANAGERIAL_TYPES = ("manajerial", "sosial_kultural")
 
 
 def discount(k: int = K) -> np.ndarray:
@@ -44,10 +53,11 @@ def ideal_dcg(n_attainable: np.ndarray, k: int = K) -> np.ndarray:
     return out
 
 
-def exposures(scored: pd.DataFrame, k: int = K) -> pd.DataFrame:
+def exposures(scored: pd.DataFrame, k: int = K, score: str = "score") -> pd.DataFrame:
     """Raw and attainable exposure of advancing items in each person's top ``k``.
 
-    ``scored``: one row per candidate with ``year``, ``employee_id``, ``score`` (higher first),
+    ``scored``: one row per candidate with ``year``, ``employee_id``, ``score`` (higher first;
+    ``score`` names another column to rank by, e.g. ``unconstrained``),
     ``advancing`` (bool) and optionally ``attainable`` (bool: advancing *and* open to the
     person now; ``advancing`` when absent), a person's rows in candidate order (equal scores
     keep it, as the service's stable sort does). Returns a DataFrame indexed by (year,
@@ -62,8 +72,10 @@ def exposures(scored: pd.DataFrame, k: int = K) -> pd.DataFrame:
     Raises KeyError when a column is missing.
     """
     att = scored["attainable"] if "attainable" in scored else scored["advancing"]
-    df = scored[[*PERSON, "score", "advancing"]].assign(
-        _attainable=att.to_numpy(bool), _order=np.arange(len(scored))
+    df = scored[[*PERSON, "advancing"]].assign(
+        score=scored[score].to_numpy(float),
+        _attainable=att.to_numpy(bool),
+        _order=np.arange(len(scored)),
     )
     df = df.sort_values(
         [*PERSON, "score", "_order"], ascending=[True, True, False, True], kind="stable"
@@ -142,89 +154,101 @@ def labelled(snap: Snapshot, positions: pd.DataFrame, year: int, ids: pd.Index) 
     """Group columns and ``top`` (:func:`top_of_ladder`) of the people ``ids`` of the snapshot,
     index (year, employee_id). Raises KeyError for an id not in the snapshot."""
     people = snap.people.loc[ids]
-    out = person_groups(people).assign(top=top_of_ladder(people, positions).to_numpy())
+    out = person_groups(people).assign(
+        top=top_of_ladder(people, positions).to_numpy(),
+        tier_level=pd.to_numeric(people["tier_level"], errors="coerce").to_numpy(float),
+    )
     out.index = pd.MultiIndex.from_arrays([np.full(len(out), year), out.index], names=PERSON)
     return out
 
 
 # --------------------------------------------------------------------------- what advances
+# Which programmes advance a person (close a gap of the likely next post) is the recommender's
+# definition, shared with the served ranking policy: recommender.programs.advancing.
 
 
-def next_standard(
-    snap: Snapshot, cat: Catalog, competency_types: pd.Series
-) -> tuple[np.ndarray, np.ndarray]:
-    """The levels HR sees and the standard of each person's likely next position.
-
-    ``competency_types``: competency_id -> type (``manajerial``, ``sosial_kultural``,
-    ``teknis``). Returns (seen, next), both (people, competencies) float32: ``seen`` the last
-    assessed level, else the current post's required level - 0.5 (1.0 where not required), as
-    the programme features; ``next`` the required levels of ``Catalog.next_position``, the
-    managerial and socio-cultural ones at least the next tier's managerial level when the
-    catalogue has no next post (0 for a person whose post is not in the catalogue).
-    """
-    posidx = pd.Index(cat.positions["position_id"])
-    pos = posidx.get_indexer(pd.Index(snap.people["position_id"]))
-    known = pos >= 0
-    here = np.maximum(pos, 0)
-    req = np.where(known[:, None], cat.req[here], 0.0)
-    nxt = np.where(known[:, None], cat.req[cat.next_position[here]], 0.0)
-    tier_next = snap.people["tier"].map(NEXT_TIER)
-    floor = tier_next.map(domain.MANAGERIAL_LEVEL_BY_TIER).fillna(0).to_numpy(float)
-    floor = np.where(known & (cat.next_position[here] == here), floor, 0.0)
-    types = competency_types.reindex(cat.competencies).to_numpy(dtype=object)
-    managerial = np.isin(types, MANAGERIAL_TYPES)[None, :]
-    nxt = np.where(managerial & (req > 0), np.maximum(nxt, floor[:, None]), nxt)
-    seen = np.where(np.isnan(snap.levels), np.where(req > 0, req - 0.5, 1.0), snap.levels)
-    return seen.astype(np.float32), nxt.astype(np.float32)
+def served(scored: pd.DataFrame, k: int = K) -> pd.DataFrame:
+    """``scored`` with the ranking policy applied: ``score`` becomes the served order's score
+    (:func:`recommender.ranking_policy.policy_scores` per person, flagged = ``attainable``,
+    with :func:`~recommender.ranking_policy.policy_cut` of an answer of ``k`` items, as
+    ``top_programs`` and ``next_positions`` serve) and ``unconstrained`` keeps the ranker's own
+    score. ``scored`` as
+    :func:`exposures`; same rows and order. Raises KeyError when a column is missing."""
+    person = pd.MultiIndex.from_frame(scored[PERSON])
+    group = pd.factorize(person)[0]
+    raw = scored["score"].to_numpy(float)
+    top, guarantee = policy_cut(k=k)
+    flagged = scored["attainable"].to_numpy(bool)
+    policy = policy_scores(group=group, score=raw, flagged=flagged, k=top, guarantee=guarantee)
+    return scored.assign(score=policy, unconstrained=raw)
 
 
-def advancing_programmes(
-    seen: np.ndarray, nxt: np.ndarray, target: np.ndarray, person: np.ndarray, programme: np.ndarray
-) -> np.ndarray:
-    """Whether each (person, programme) pair is career-advancing: on some competency the person
-    is below the next standard and the programme's target level is above their level.
-
-    ``seen`` and ``nxt`` (people x C) from :func:`next_standard`, ``target`` (programmes x C,
-    0 where the programme does not touch the competency), ``person`` and ``programme`` the
-    row indexes of the pairs (n,). Returns bool (n,). Raises IndexError for a row outside.
-    """
-    out = np.zeros(len(person), dtype=bool)
-    step = 20_000
-    for i in range(0, len(person), step):
-        p, q = person[i : i + step], programme[i : i + step]
-        level = seen[p]
-        out[i : i + step] = ((nxt[p] > level) & (target[q] > level)).any(axis=1)
-    return out
+def both_exposures(scored: pd.DataFrame, k: int = K) -> pd.DataFrame:
+    """:func:`exposures` of the served order (``raw``, ``attainable``, ``n_attainable``) and
+    the attainable exposure of the unconstrained order (``unconstrained``) of ``served``
+    rows (:func:`served`). Raises KeyError when a column is missing."""
+    out = exposures(scored, k)
+    free = exposures(scored, k, score="unconstrained")
+    return out.assign(
+        unconstrained=free["attainable"].reindex(out.index).to_numpy(),
+        raw_unconstrained=free["raw"].reindex(out.index).to_numpy(),
+    )
 
 
 def programmes_scored(
-    tables: dict[str, pd.DataFrame], cat: Catalog, frame: pd.DataFrame, score: np.ndarray
+    tables: dict[str, pd.DataFrame],
+    cat: Catalog,
+    frame: pd.DataFrame,
+    score: np.ndarray,
+    rules: RuleSet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Programme candidates with the ranker's scores, marked advancing, and their people.
+    """Programme candidates with the served scores, marked advancing, and their people.
 
     ``frame``: candidate rows (``year``, ``employee_id``, ``program_id``) of one or more years
-    as :func:`training.datasets.build_year` makes them; ``score`` (len(frame),). Returns
-    (scored: year, employee_id, score, advancing and attainable (the same for programmes) in
-    frame order; people: index (year, employee_id), group columns and ``top``). Raises
-    KeyError for a person or programme that is not in the year's snapshot or the catalogue.
+    as :func:`training.datasets.build_year` makes them; ``score`` (len(frame),) the ranker's;
+    ``rules`` the career pattern (default: the packaged rules) that says who can still advance
+    before retirement. Returns (scored: year, employee_id, score (the policy's served order,
+    :func:`served`), unconstrained (the ranker's), advancing and attainable (the same for
+    programmes) in frame order; people: index (year, employee_id), group columns, ``top`` and
+    the :data:`~training.exposure.legal.LEGAL_COLUMNS` and ``tier_level``). Raises KeyError for
+    a person or programme that is not in the year's snapshot or the catalogue.
     """
     types = tables["competencies"].set_index("competency_id")["type"]
+    rules = rules if rules is not None else load_rules(None)
     scored, people = [], []
     framed = frame[["year", "employee_id", "program_id"]].assign(score=np.asarray(score, float))
     for key, part in framed.groupby("year", sort=True):
         year = int(str(key))
         snap = build_snapshot(tables, f"{year}-01-01")
-        seen, nxt = next_standard(snap, cat, types)
+        seen, nxt = next_standard(snap=snap, cat=cat, competency_types=types)
         rows = snap.people.index.get_indexer(pd.Index(part["employee_id"]))
         progs = cat.ids.get_indexer(pd.Index(part["program_id"]))
         if (rows < 0).any() or (progs < 0).any():
             raise KeyError(f"a {year} candidate is outside the snapshot or the catalogue")
-        adv = advancing_programmes(seen, nxt, cat.target, rows, progs)
+        adv = advancing_programmes(
+            seen=seen, nxt=nxt, target=cat.target, person=rows, programme=progs
+        )
         # every advancing programme is a candidate the person can take: attainable = advancing
-        scored.append(part[[*PERSON, "score"]].assign(advancing=adv, attainable=adv))
+        scored.append(served(part[[*PERSON, "score"]].assign(advancing=adv, attainable=adv)))
         ids = pd.Index(part["employee_id"].unique())
-        people.append(labelled(snap, cat.positions, year, ids))
+        ctx = career_features.build_context(tables, snap, cat, rules)
+        verdicts = legal_people(ctx=ctx, rows=snap.people.index.get_indexer(ids))
+        people.append(with_covariates(labelled(snap, cat.positions, year, ids), verdicts))
     return pd.concat(scored), pd.concat(people)
+
+
+def with_covariates(people: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
+    """``people`` (index (year, employee_id), from :func:`labelled`) with the columns of
+    :func:`~training.exposure.legal.legal_people` (``verdicts``, indexed by employee_id; people
+    without a verdict: not legal, 0 counts, NaN years) and ``tier_level``."""
+    ids = pd.Index(people.index.get_level_values("employee_id"))
+    v = verdicts.reindex(ids)
+    return people.assign(
+        legal=v["legal"].fillna(False).to_numpy(bool),
+        n_within=v["n_within"].fillna(0).to_numpy(float),
+        n_now=v["n_now"].fillna(0).to_numpy(float),
+        years_to_retirement=v["years_to_retirement"].to_numpy(float),
+    )
 
 
 def careers_exposure(
@@ -236,42 +260,48 @@ def careers_exposure(
     batch: int = 256,
     k: int = K,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Raw and attainable exposure of advancing positions for the people active on the
-    context's date.
+    """Exposure of advancing positions in the served (and the unconstrained) top ``k`` for the
+    people active on the context's date.
 
     ``ctx``: a :class:`recommender.careers.features.CareerContext` of 1 January ``year``;
     ``predict`` scores the FEATURES of a candidate frame (the served ranker). People at the top
     of the ladder are not scored; ``max_people`` caps the others with a sample seeded by
     (seed, year); candidates are built ``batch`` people at a time, so memory stays bounded.
     A position is advancing when its tier is higher (``tier_step > 0``) and attainable when it
-    is advancing and the career pattern lets the person move there now (the ``eligible`` column
-    of :func:`recommender.careers.features.candidate_frame`, the verdict of
-    :func:`recommender.careers.eligibility.check_pairs` that ``next_positions`` serves).
-    Returns (:func:`exposures` indexed by (year, employee_id), people: the scored and the
-    top-of-ladder people with group columns and ``top``). Raises KeyError when the candidate
-    frame lacks a column.
+    is advancing and the person is eligible for it now or within the horizon
+    (:func:`~training.exposure.legal.pair_verdicts`); the served order is the ranking policy's
+    on the attainable posts (:func:`served`). Returns (:func:`both_exposures` indexed by (year,
+    employee_id); people: the scored and the top-of-ladder people with group columns, ``top``,
+    ``tier_level`` and the :data:`~training.exposure.legal.LEGAL_COLUMNS`). Raises KeyError when
+    the candidate frame lacks a column.
     """
     snap: Snapshot = ctx.snap
     people = labelled(snap, ctx.cat.positions, year, snap.people.index)
     rows = np.flatnonzero(~people["top"].to_numpy(bool))
     if max_people is not None and len(rows) > max_people:
         rows = np.sort(np.random.default_rng([seed, year]).choice(rows, max_people, False))
-    parts = []
+    parts, verdicts = [], []
+    bups = retirement_ages(ctx=ctx)
     for i in range(0, len(rows), batch):
-        cands = career_features.candidate_frame(ctx, rows[i : i + batch])
-        advancing = cands["tier_step"].to_numpy(float) > 0
+        cands = career_features.candidate_frame(ctx, rows[i : i + batch], detail=True)
+        ids = cands["employee_id"].to_numpy()
+        bup = bups.reindex(pd.Index(ids)).to_numpy(float)
+        pair = pair_verdicts(rules=ctx.rules, pairs=cands, at=snap.at, bup=bup)
+        verdicts.append(aggregate(ctx=ctx, ids=ids, verdicts=pair, bups=bups))
+        attainable = pair[0]
         scored = pd.DataFrame(
             {
                 "year": year,
                 "employee_id": cands["employee_id"].to_numpy(),
                 "score": np.asarray(predict(cands[list(career_features.FEATURES)]), float),
-                "advancing": advancing,
-                "attainable": advancing & (cands["eligible"].to_numpy(float) == 1.0),
+                "advancing": cands["tier_step"].to_numpy(float) > 0,
+                "attainable": attainable,
             }
         )
-        parts.append(exposures(scored, k))
+        parts.append(both_exposures(served(scored), k))
     keep = people["top"].to_numpy(bool).copy()
     keep[rows] = True
-    empty = pd.DataFrame({"raw": [], "attainable": [], "n_attainable": []})
-    values = pd.concat(parts) if parts else empty
-    return values, people[keep]
+    columns = ["raw", "attainable", "n_attainable", "unconstrained", "raw_unconstrained"]
+    values = pd.concat(parts) if parts else pd.DataFrame({c: [] for c in columns})
+    found = pd.concat(verdicts) if verdicts else pd.DataFrame(columns=list(LEGAL_COLUMNS))
+    return values, with_covariates(people[keep], found)

@@ -14,8 +14,10 @@ from recommender.programs.catalog import build_catalog
 from recommender.programs.features import FEATURES as PROGRAM_FEATURES
 from training.exposure.figures import (
     ATTAINABLE,
+    GATE_VERSION,
     AttributeFigure,
     Report,
+    adjusted_figure,
     attribute_figure,
     group_or_none,
 )
@@ -23,11 +25,83 @@ from training.exposure.measures import (
     ATTRIBUTES,
     MIN_GROUP,
     K,
+    both_exposures,
     careers_exposure,
-    exposures,
     programmes_scored,
 )
 from training.kinds import Kind
+
+#: Attributes compared like with like: each group's mean adjusted for tier, years to retirement
+#: and eligibility (:func:`covariates`), the unadjusted figures reported beside.
+ADJUSTED = ("age_band", "grade")
+
+
+def covariates(people: pd.DataFrame, values: pd.DataFrame) -> np.ndarray:
+    """The like-with-like covariates of the measured people, (n, p) float, no NaN: one dummy
+    per tier level but the most common one, years to the retirement age of the current post
+    (clipped to 0-40, missing at the median) and its square, ``log1p`` of the number of
+    attainable candidates, and (when ``people`` has them) whether a higher post is open within
+    the horizon and now. ``people`` and ``values`` share their index. Raises nothing."""
+    cols = []
+    found = people["tier_level"] if "tier_level" in people else pd.Series(0.0, people.index)
+    tier = found.fillna(-1.0).to_numpy(float)
+    levels, counts = np.unique(tier, return_counts=True)
+    for level in levels[levels != levels[np.argmax(counts)]]:
+        cols.append((tier == level).astype(float))
+    if "years_to_retirement" in people:
+        ytr = people["years_to_retirement"].to_numpy(float)
+        fill = float(np.nanmedian(ytr)) if np.isfinite(ytr).any() else 0.0
+        ytr = np.clip(np.where(np.isfinite(ytr), ytr, fill), 0.0, 40.0) / 10.0
+        cols += [ytr, ytr**2]
+    if "n_attainable" in values:
+        cols.append(np.log1p(values["n_attainable"].to_numpy(float)))
+    for name in ("n_within", "n_now"):
+        if name in people:
+            cols.append((people[name].to_numpy(float) > 0).astype(float))
+    return np.column_stack(cols) if cols else np.zeros((len(people), 0))
+
+
+def _counts(frame: pd.DataFrame, attribute: str) -> dict[str, int]:
+    return {str(g): int(c) for g, c in frame[attribute].astype(str).value_counts().items()}
+
+
+def _judged(
+    a: str,
+    column: pd.Series,
+    groups: pd.DataFrame,
+    cov: np.ndarray,
+    opts: dict[str, Any],
+) -> AttributeFigure:
+    """The judged figure of attribute ``a`` for one exposure column: adjusted for
+    :data:`ADJUSTED` attributes (the unadjusted figure inside), else the plain ratio."""
+    plain = attribute_figure(a, column.to_numpy(), groups[a].to_numpy(), **opts)
+    if a not in ADJUSTED:
+        return plain
+    fig = adjusted_figure(a, column.to_numpy(), groups[a].to_numpy(), cov, **opts)
+    return replace(fig, unadjusted=plain)
+
+
+def _populations(
+    kind: str, values: pd.DataFrame, people: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(scored: values of everyone but the top of the ladder; their people; the people excluded
+    by law; measured: values of the people judged; the people with nothing attainable) for
+    :func:`measure`. Raises ValueError when no one is left to judge."""
+    eligible = people[~people["top"].to_numpy(bool)]
+    scored = values.reindex(eligible.index)
+    scored = scored[scored["raw"].notna()]
+    raw_groups = eligible.loc[scored.index]
+    legal = (
+        raw_groups["legal"].to_numpy(bool)
+        if "legal" in raw_groups
+        else np.ones(len(raw_groups), bool)
+    )
+    kept = scored.loc[legal]
+    measured = kept[kept["attainable"].notna()]
+    if measured.empty:
+        raise ValueError(f"no one with an attainable advancing candidate to measure ({kind})")
+    nothing = raw_groups.loc[kept.index[kept["attainable"].isna().to_numpy()]]
+    return scored, raw_groups, raw_groups.loc[~legal], measured, nothing
 
 
 def measure(
@@ -39,36 +113,36 @@ def measure(
     min_group: int = MIN_GROUP,
     k: int = K,
 ) -> Report:
-    """The report of one model version: attainable exposure judged, raw exposure beside it.
+    """The report of one model version: attainable exposure of the served order judged, raw
+    exposure and the unconstrained order beside it.
 
     ``values``: :func:`exposures` per person (columns ``raw`` and ``attainable``, NaN when
-    nothing is attainable), index (year, employee_id); ``people``: the people considered, same
-    index, with the group columns and ``top``. People at the top of the ladder are counted
-    (``excluded_top``), not measured; people with no attainable advancing candidate are counted
-    per group (``none_attainable``) and left out of the attainable figures, not of the raw ones.
-    Raises ValueError when no one is left to measure, KeyError when a column is missing.
+    nothing is attainable, ``n_attainable``; with the ranking policy also ``unconstrained``, the
+    attainable exposure of the ranker's own order), index (year, employee_id); ``people``: the
+    people considered, same index, with the group columns, ``top`` and optionally ``legal``,
+    ``tier_level``, ``years_to_retirement``, ``n_within``, ``n_now``. People at the top of the
+    ladder are counted (``excluded_top``), people with ``legal`` False (no advancement legally
+    possible before retirement) counted per group (``excluded_legal``), people with no
+    attainable advancing candidate counted per group (``none_attainable``); none of them is in
+    the judged figures (all but the top are in the raw ones). Age band and grade are judged on
+    means adjusted for :func:`covariates`. Raises ValueError when no one is left to measure,
+    KeyError when a column is missing.
     """
-    eligible = people[~people["top"].to_numpy(bool)]
-    scored = values[["raw", "attainable"]].reindex(eligible.index)
-    scored = scored[scored["raw"].notna()]
-    measured = scored["attainable"].dropna()
-    if measured.empty:
-        raise ValueError(f"no one with an attainable advancing candidate to measure ({kind})")
-    raw_groups = eligible.loc[scored.index]
-    groups = eligible.loc[measured.index]
-    nothing = raw_groups.loc[scored["attainable"].isna().to_numpy()]
+    scored, raw_groups, barred, measured, nothing = _populations(kind, values, people)
+    groups = raw_groups.loc[measured.index]
+    cov = covariates(groups, measured)
+    opts: dict[str, Any] = {"n_boot": n_boot, "seed": seed, "min_group": min_group}
+    free = "unconstrained" in measured
     attrs = []
     for a in ATTRIBUTES:
         raw = attribute_figure(
             a, scored["raw"].to_numpy(), raw_groups[a].to_numpy(), n_boot, seed, min_group
         )
-        none = {str(g): int(c) for g, c in nothing[a].astype(str).value_counts().items()}
-        fig = attribute_figure(
-            a, measured.to_numpy(), groups[a].to_numpy(), n_boot, seed, min_group, none
-        )
-        attrs.append(replace(fig, raw=raw))
+        counts = {"none_attainable": _counts(nothing, a), "excluded_legal": _counts(barred, a)}
+        fig = _judged(a, measured["attainable"], groups, cov, {**opts, **counts})
+        other = _judged(a, measured["unconstrained"], groups, cov, opts) if free else None
+        attrs.append(replace(fig, raw=raw, unconstrained=other))
     years = tuple(sorted({int(y) for y in scored.index.get_level_values("year")}))
-    top = int(people["top"].to_numpy(bool).sum())
     return Report(
         kind,
         k,
@@ -76,13 +150,17 @@ def measure(
         n_boot,
         years,
         len(measured),
-        float(measured.mean()),
-        top,
+        float(measured["attainable"].mean()),
+        int(people["top"].to_numpy(bool).sum()),
         tuple(attrs),
         len(nothing),
         len(scored),
         float(scored["raw"].mean()),
         ATTAINABLE,
+        len(barred),
+        free,
+        float(measured["unconstrained"].mean()) if free else math.nan,
+        GATE_VERSION,
     )
 
 
@@ -99,7 +177,7 @@ def programs_report(
     is left to measure."""
     score = np.asarray(predict(frame[list(PROGRAM_FEATURES)]), dtype=float)
     scored, people = programmes_scored(tables, build_catalog(tables), frame, score)
-    return measure(Kind.PROGRAMS.value, exposures(scored), people, n_boot, seed, min_group)
+    return measure(Kind.PROGRAMS.value, both_exposures(scored), people, n_boot, seed, min_group)
 
 
 def careers_report(

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from training import tracking
-from training.exposure.figures import ATTAINABLE, Report
+from training.exposure.figures import ATTAINABLE, GATE_VERSION, Report
 
 
 def artifact_path(kind: str, ext: str = "json") -> str:
@@ -26,14 +26,16 @@ def log(settings: Any, run_id: str, report: Report) -> None:
 
 
 def load(settings: Any, run_id: str, kind: str) -> Report | None:
-    """The attainable-exposure report logged on ``run_id``, or None when the run has none (no
-    table, or only a raw-exposure table logged before attainable exposure: recompute it)."""
+    """The exposure report logged on ``run_id``, or None when the run has none the promotion
+    rule judges (no table, a raw-exposure table, or one logged before
+    :data:`~training.exposure.figures.GATE_VERSION`: recompute it)."""
     try:
         data = tracking.run_artifact_json(settings, run_id, artifact_path(kind))
     except Exception:  # no such artifact: a run trained before the fairness step
         return None
     report = Report.from_dict(data)
-    return report if report.measure == ATTAINABLE else None
+    current = report.measure == ATTAINABLE and report.gate_version >= GATE_VERSION
+    return report if current else None
 
 
 #: Run parameters that shape the figures, read back when a version's table is recomputed.
