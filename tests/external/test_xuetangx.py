@@ -248,6 +248,22 @@ def test_extra_carvings_add_fitting_queries_only(pair: tuple[Path, Path], result
         assert more["fit"]["internal"][name] == result["fit"]["internal"][name]
 
 
+def test_grouped_carvings_shared_stop_and_blend(pair: tuple[Path, Path], result: dict) -> None:
+    """Grouped carvings score the same learners as one carving; shared stopping gives every
+    fold model the same round; the blend weight comes from the grid (or 0); the tuning and the
+    baselines' settings do not change."""
+    config = xt.XuetangxConfig(carving_groups=3, shared_stop=True, blend_grid=(0.5, 2.0))
+    more = xt.run(*pair, TEST_KEY, config)
+    fit = more["fit"]
+    assert fit["carvings"] == 3
+    assert fit["learners_with_target"] == result["fit"]["learners_with_target"]
+    assert fit["pseudo_targets"] == result["fit"]["pseudo_targets"]
+    assert len(set(fit["best_iterations"])) == 1
+    assert fit["blend_rp3_rank"] in (0.0, 0.5, 2.0)
+    assert more["tuning"] == result["tuning"]
+    assert more["rankers"]["model"]["ndcg@10"] > more["rankers"]["popularity"]["ndcg@10"]
+
+
 @pytest.mark.slow
 @pytest.mark.shared(SHARED / "train.csv.gz")  # skipped when missing; fails in CI
 def test_real_files_model_beats_baselines() -> None:

@@ -64,6 +64,7 @@ class XuetangxConfig:
     n_jobs: int = 2
     shared_stop: bool = False
     carving_groups: int = 1
+    blend_grid: tuple[float, ...] = ()
 
 
 def labels(frame: pd.DataFrame, u: np.ndarray, c: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -156,11 +157,35 @@ class Ensemble:
     """The fold models; :meth:`predict` averages their scores (one per row of the frame)."""
 
     rankers: tuple[FoldModel, ...]
+    blend: float = 0.0
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Mean score of the fold models for every row of ``frame`` (needs :data:`FEATURES`)."""
+        """Mean score of the fold models for every row of ``frame`` (needs :data:`FEATURES`);
+        with ``blend > 0``, :func:`blended` with the RP3beta rank share."""
         out: np.ndarray = np.mean([r.predict(frame) for r in self.rankers], axis=0)
-        return out
+        return blended(out, frame, self.blend) if self.blend > 0 else out
+
+
+def blended(score: np.ndarray, frame: pd.DataFrame, weight: float) -> np.ndarray:
+    """``score``'s rank share within each learner of ``frame`` (sorted by learner; 1 = best)
+    plus ``weight`` x the ``rp3_rank`` column: one float per row."""
+    share = pd.Series(score).groupby(frame["employee_id"].to_numpy()).rank(pct=True)
+    out: np.ndarray = share.to_numpy() + weight * frame["rp3_rank"].to_numpy(float)
+    return out
+
+
+def _choose_blend(
+    oof: np.ndarray, frame: pd.DataFrame, relevant: pd.DataFrame, grid: Sequence[float]
+) -> float:
+    """The weight of ``grid`` (0 = no blend, always tried first) whose blend of the
+    out-of-fold scores has the best NDCG@10 on ``frame``."""
+    best, best_ndcg = 0.0, float(query_metrics(frame, relevant, oof, ks=(K,))[f"ndcg@{K}"].mean())
+    for w in grid:
+        if w > 0:
+            q = query_metrics(frame, relevant, blended(oof, frame, w), ks=(K,))
+            if float(q[f"ndcg@{K}"].mean()) > best_ndcg:
+                best, best_ndcg = w, float(q[f"ndcg@{K}"].mean())
+    return best
 
 
 def _fit_fold(
@@ -278,6 +303,9 @@ def fit_model(
     t_u, t_c = codes(targets, learners, courses)
     relevant = pd.DataFrame({"year": 0, "employee_id": t_u, "program_id": t_c, "label": 1})
     relevant = relevant[(relevant["employee_id"] >= 0) & (relevant["program_id"] >= 0)]
+    blend = _choose_blend(oof, frame.assign(label=y), relevant, config.blend_grid)
+    if blend > 0:
+        oof = blended(oof, frame, blend)
     internal = _internal(oof, feats, frame.assign(label=y), relevant)
     gains = pd.DataFrame([r.feature_importance() for r in rankers]).mean()
     facts = {
@@ -288,6 +316,7 @@ def fit_model(
         "candidate_rows": len(every),
         "best_iterations": [r.best_iteration for r in rankers],
         "internal": internal,
+        "blend_rp3_rank": blend,
         "feature_gain": {k: float(v) for k, v in gains.items()},
     }
-    return Ensemble(tuple(rankers)), facts
+    return Ensemble(tuple(rankers), blend), facts
