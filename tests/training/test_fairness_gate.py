@@ -224,8 +224,9 @@ def test_fairness_command_prints_the_logged_table(scenario: Scenario) -> None:
     assert text.exit_code == 0, text.output
     assert "jenjang-programs version 1" in text.output
     for attr in fairness.ATTRIBUTES:
-        assert f"{attr}: attainable ratio" in text.output or (
-            f"{attr}: attainable not judged" in text.output
+        shown = "attainable (adjusted) " if attr in fairness.ADJUSTED else "attainable "
+        assert f"{attr}: {shown}ratio" in text.output or (
+            f"{attr}: {shown}not judged" in text.output
         )
     missing = _invoke(scenario, ["fairness", "programs", "--version", "9"])
     assert missing.exit_code == 2 and "no model jenjang-programs version 9" in missing.output

@@ -450,7 +450,7 @@ def test_people_with_nothing_attainable_are_counted_per_group_not_measured() -> 
     assert "fairness.careers.grade.II.exposure" not in metrics  # NaN: not logged
     line = fairness.ratio_line(grade, report.min_group)
     assert "nothing attainable (not measured): II 10, III 4" in line
-    assert line.startswith("grade: attainable not judged") and "; raw ratio" in line
+    assert line.startswith("grade: attainable (adjusted) not judged") and "; raw ratio" in line
     sex = fairness.ratio_line(report.attribute("sex"), report.min_group)
     assert sex.startswith("sex: attainable ratio 1.000 [1.000, 1.000] (lowest")
     notes = {(r[0], r[1]): r[5] for r in fairness.rows(report)}

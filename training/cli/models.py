@@ -276,7 +276,9 @@ def _fairness(kind: Kind, items: str, version: str, data: Path | None, as_json: 
     console.print(
         f"{name} version {mv.version} (run {mv.run_id}): exposure of career-advancing {items} "
         f"in the top {report.k}, test year {years}, {report.people:,} people "
-        f"({report.excluded_top} at the top of the ladder not measured)",
+        f"({report.excluded_top} at the top of the ladder, {report.excluded_legal} who cannot "
+        f"advance before retirement and {report.none_attainable} with nothing attainable not "
+        "measured)",
         highlight=False,
     )
     if folder is not None:
@@ -322,8 +324,9 @@ KIND_COMMANDS: dict[Kind, KindCommands] = {
         train=train_programs,
         show=_print_rankers,
         evaluate_help="Score a registered programme ranker and the baselines on the test year.",
-        promote_help="Make the challenger the champion if it beats the champion and passes "
-        "group parity.",
+        promote_help="Make the challenger the champion if it beats the champion, passes group "
+        "parity and the exposure rule (docs/fairness.md). Exits 3 when refused, printing the "
+        "failed checks.",
         fairness_help="Exposure of career-advancing programmes in the top 10 by sex, region, "
         "age band and\ngrade for a registered version: the table logged on its run, or "
         "recomputed from the data\n(and then logged) for a version trained before the "
@@ -334,8 +337,9 @@ KIND_COMMANDS: dict[Kind, KindCommands] = {
         train=train_careers,
         show=_print_careers,
         evaluate_help="Score a registered next-position ranker and the baselines on the test year.",
-        promote_help="Make the challenger the champion if it beats the champion's MRR and "
-        "passes parity.",
+        promote_help="Make the challenger the champion if it beats the champion's MRR, passes "
+        "parity and the exposure rule (docs/fairness.md). Exits 3 when refused, printing the "
+        "failed checks.",
         fairness_help="Exposure of career-advancing positions (a higher tier) in the top 10 by "
         "sex, region, age\nband and grade for a registered version (logged table, or "
         "recomputed and logged).",

@@ -217,16 +217,26 @@ def rows(report: Report) -> Iterator[tuple[str, str, str, str, str, str]]:
 
 def ratio_line(a: AttributeFigure, min_group: int) -> str:
     """One attribute in words: its ratio (attainable exposure, the judged one, when ``a`` has
-    raw figures beside it), interval and extreme groups, the small groups, the people with
-    nothing attainable, and the raw ratio with its extreme groups (reported, not judged)."""
+    raw figures beside it; adjusted for age band and grade, with the unadjusted ratio), interval
+    and extreme groups, the small groups, the people excluded by law and those with nothing
+    attainable, the ratio without the ranking policy and the raw ratio (reported, not
+    judged)."""
     small = ", ".join(f"{g.group} (n={g.n})" for g in a.small)
     flagged = f"; small, not judged (n < {min_group}): {small}" if small else ""
+    barred = ", ".join(f"{g.group} {g.excluded_legal}" for g in a.groups if g.excluded_legal)
+    if barred:
+        flagged += f"; cannot advance before retirement (excluded): {barred}"
     nothing = ", ".join(f"{g.group} {g.none_attainable}" for g in a.groups if g.none_attainable)
     if nothing:
         flagged += f"; nothing attainable (not measured): {nothing}"
+    for label, other in (("unadjusted", a.unadjusted), ("without the policy", a.unconstrained)):
+        if other is not None:
+            flagged += f"; {label} " + _ratio_words(other, "(reported, not judged)")
     if a.raw is not None:
         flagged += "; raw " + _ratio_words(a.raw, "(reported, not judged)")
     what = "attainable " if a.raw is not None else ""
+    if a.adjusted:
+        what += "(adjusted) "
     if not math.isfinite(a.ratio):
         return f"{a.attribute}: {what}not judged (fewer than two groups of {min_group}+){flagged}"
     return f"{a.attribute}: {what}{_ratio_words(a, '')}{flagged}"
