@@ -42,3 +42,22 @@ def test_promote_passes_min_parity_and_override(
 def test_promote_refuses_a_parity_floor_outside_0_1(value: str) -> None:
     result = CliRunner().invoke(app, ["promote", "programs", "--min-parity", value])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("kind", "module"), [("programs", programs), ("careers", careers)])
+def test_a_refusal_exits_3_and_prints_the_failed_checks(
+    kind: str, module: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command's mapping of a refused decision (the gate itself is exercised on a real
+    failing model in tests/training/test_fairness_gate.py)."""
+    from training.cli.models import REFUSED_EXIT
+
+    def promote(settings: Any, cfg: Any, candidate: str, override: str | None) -> dict[str, Any]:
+        reasons = ["passed: sex ok", "failed: attainable exposure ratio by grade 0.5 [0.4, 0.6]"]
+        return {"decision": "refused", "version": "4", "reasons": reasons, "failed": reasons[1:]}
+
+    monkeypatch.setattr(module, "promote", promote)
+    result = CliRunner().invoke(app, ["promote", kind])
+    assert REFUSED_EXIT == 3 and result.exit_code == REFUSED_EXIT, result.output
+    assert "refused: version 4; failed checks:" in result.output
+    assert "  - failed: attainable exposure ratio by grade 0.5 [0.4, 0.6]" in result.output
