@@ -208,8 +208,10 @@ def policy_figures(
     ``hit@5`` (served), ``mrr_unconstrained``, ``hit@5_unconstrained``, ``mrr_cost`` and
     ``hit@5_cost`` (relative: 1 - served / unconstrained), ``mrr_diff_ci`` (95 % paired
     bootstrap interval of served - unconstrained), ``queries``, ``queries_reranked`` (share of
-    queries whose top 10 missed the guarantee) and ``with_attainable`` (share with at least one
-    flagged post). Raises ValueError for a non-finite score."""
+    queries whose top 10 missed the guarantee), ``with_attainable`` (share with at least one
+    flagged post) and ``hit@5_answer_of_5`` with its cost (the served answer of 5 posts, which
+    keeps 2 flagged ones: :func:`recommender.ranking_policy.policy_cut`). Raises ValueError for
+    a non-finite score."""
     group = frame.groupby(QUERY, sort=False).ngroup().to_numpy()
     served = served_scores(group=group, score=score, flagged=flagged, k=POLICY_TOP)
     plain, policy = per_query(frame, score), per_query(frame, served)
@@ -222,10 +224,16 @@ def policy_figures(
         "queries_reranked": float(1.0 - met.mean()) if len(met) else 0.0,
         "with_attainable": float(pd.Series(flagged).groupby(group).any().mean()),
     }
+    # the service's default answer of 5 posts keeps 2 of them (policy_cut): its Hit@5
+    short = per_query(frame, served_scores(group=group, score=score, flagged=flagged, k=5))
     for m in ("mrr", "hit@5"):
         before, after = float(plain[m].mean()), float(policy[m].reindex(plain.index).mean())
         out[m], out[f"{m}_unconstrained"] = after, before
         out[f"{m}_cost"] = 1.0 - after / before if before else 0.0
+    five = float(short["hit@5"].reindex(plain.index).mean())
+    out["hit@5_answer_of_5"] = five
+    base = out["hit@5_unconstrained"]
+    out["hit@5_answer_of_5_cost"] = 1.0 - five / base if base else 0.0
     diff = (policy["mrr"].reindex(plain.index) - plain["mrr"]).to_numpy()
     out["mrr_diff_ci"] = list(bootstrap_ci(diff, n_boot))
     return out

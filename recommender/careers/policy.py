@@ -18,25 +18,33 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recommender.careers.horizon import HORIZON_MONTHS, horizons
+from recommender.careers.horizon import HORIZON_MONTHS, Horizons, horizons
 from recommender.careers.rules import RuleSet
 from recommender.ranking_policy import policy_cut, policy_scores
 
 
 def attainable_advancing(
-    *, rules: RuleSet, frame: pd.DataFrame, at: pd.Timestamp | str, months: int = HORIZON_MONTHS
+    *,
+    rules: RuleSet,
+    frame: pd.DataFrame,
+    at: pd.Timestamp | str,
+    months: int = HORIZON_MONTHS,
+    found: Horizons | None = None,
 ) -> np.ndarray:
     """bool (n,): each candidate row of ``frame`` is advancing and eligible within ``months``.
 
     ``frame``: a candidate frame of
     :func:`~recommender.careers.features.candidate_frame` built with ``detail=True`` (the pair
-    columns the horizon reads), decided on ``at`` (the snapshot date). Raises KeyError naming a
-    missing column and ValueError for a negative ``months``.
+    columns the horizon reads), decided on ``at`` (the snapshot date); ``found``: the frame's
+    :func:`~recommender.careers.horizon.horizons` when the caller has them already (the service
+    reuses them for the answer items). Raises KeyError naming a missing column and ValueError
+    for a negative ``months``.
     """
     if len(frame) == 0:
         return np.zeros(0, dtype=bool)
     advancing = frame["tier_step"].to_numpy(float) > 0
-    within = horizons(rules, frame, at).within(months=months)
+    found = horizons(rules, frame, at) if found is None else found
+    within = found.within(months=months)
     out: np.ndarray = advancing & within
     return out
 

@@ -157,17 +157,21 @@ def next_positions(
     frame = frame.assign(score=score)
     if eligible_only:
         frame = frame[frame["eligible"] == 1.0]
-    flagged = attainable_advancing(rules=ctx.rules, frame=frame, at=ctx.snap.at)
+    if len(frame) == 0:
+        return []
+    found = horizons(ctx.rules, frame, ctx.snap.at)  # once for every candidate
+    flagged = attainable_advancing(rules=ctx.rules, frame=frame, at=ctx.snap.at, found=found)
     served = served_scores(
         group=np.zeros(len(frame), dtype=int),
         score=frame["score"].to_numpy(float),
         flagged=flagged,
         k=k,
     )
-    frame = frame.assign(_served=served)
+    frame = frame.assign(_served=served, _pair=np.arange(len(frame)))
     frame = frame.sort_values("_served", ascending=False, kind="stable").head(k)
+    mode: Mode = "learned" if learned else "standards"
     return [
-        _suggest(ctx, r, i + 1, "learned" if learned else "standards", patterns, path, lang)
+        _suggest(ctx, r, i + 1, mode, patterns, path, lang, pair_horizon(found, int(r["_pair"])))
         for i, (_, r) in enumerate(frame.iterrows())
     ]
 
@@ -200,6 +204,7 @@ def _suggest(
     patterns: PatternTable | None,
     options: PathOptions | None,
     lang: str,
+    horizon: PairHorizon | None = None,
 ) -> Suggestion:
     cat, snap = ctx.cat, ctx.snap
     t = int(r["t_row"])
@@ -207,7 +212,8 @@ def _suggest(
     ids = list(cat.competencies)
     ready = readiness(cat.req[t], cat.req_weight[t], snap.levels[person], ids)
     verdict = explain(ctx.rules, r, snap.at.year, lang, rule_index=int(r["rule"]))
-    horizon = pair_horizon(horizons(ctx.rules, pd.DataFrame([r]), snap.at), 0)
+    if horizon is None:
+        horizon = pair_horizon(horizons(ctx.rules, pd.DataFrame([r]), snap.at), 0)
     coded = [("ELIGIBLE" if verdict.eligible else "NOT_YET_ELIGIBLE", "")]
     coded += _history_reasons(r, lang)
     if patterns is not None:

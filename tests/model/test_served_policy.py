@@ -152,6 +152,8 @@ def test_careers_policy_flags_and_figures(clean_tables_once: Tables) -> None:
     assert fig["queries"] == year.frame["employee_id"].nunique()
     assert 0 < fig["queries_reranked"] <= fig["with_attainable"] <= 1
     assert fig["mrr_cost"] == pytest.approx(1 - fig["mrr"] / fig["mrr_unconstrained"])
+    five = fig["hit@5_answer_of_5"]
+    assert fig["hit@5_answer_of_5_cost"] == pytest.approx(1 - five / fig["hit@5_unconstrained"])
     same = policy_figures(
         frame=year.frame, score=score, flagged=np.zeros(len(flags), bool), n_boot=20
     )
