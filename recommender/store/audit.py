@@ -20,11 +20,19 @@ log = logging.getLogger(__name__)
 
 #: Seconds ``LogWriter.flush`` waits by default (at shutdown, with the database away).
 FLUSH_TIMEOUT = 10.0
+#: Seconds the writer lets served lists gather before it writes fewer than a full batch.
+LINGER = 0.25
 
 
 class LogWriter:
     """Writes served lists to the recommendation log from a background thread, in batches, so
     the audit trail never slows an answer down.
+
+    The thread lets served lists gather for up to ``linger`` seconds (or until ``batch`` are
+    queued, or :meth:`flush` is called) and writes them in one transaction. Writing each list
+    as it came (one transaction per answer under steady load) cost the service as much CPU as
+    its event loop, most of it per transaction and under the GIL, and a WAL checkpoint every
+    second or two on SQLite (docs/reliability.md); ``linger`` 0 writes at once.
 
     While the database cannot be reached, the lists stay queued (up to ``max_pending``) and the
     thread retries with a pause that doubles from ``retry_min`` to ``retry_max`` seconds, so an
@@ -41,9 +49,11 @@ class LogWriter:
         max_pending: int = 100_000,
         retry_min: float = 0.5,
         retry_max: float = 5.0,
+        linger: float = LINGER,
     ) -> None:
         self.factory = factory
         self.batch = batch
+        self.linger = linger
         self.max_pending = max_pending
         self.retry_min, self.retry_max = retry_min, retry_max
         self.written = 0
@@ -51,6 +61,7 @@ class LogWriter:
         self.failures = 0
         self._records: deque[dict[str, Any]] = deque()
         self._busy = 0  # lists taken by the thread and not finished yet
+        self._flushing = 0  # callers waiting in flush: write at once, without lingering
         self._closing = False
         self._outage = False  # the last write failed because the database was away
         self._cond = threading.Condition()
@@ -67,7 +78,8 @@ class LogWriter:
                     log.error("audit trail full: %d served lists dropped so far", self.dropped)
                 return
             self._records.append(record)
-            self._cond.notify_all()
+            if len(self._records) == 1 or len(self._records) >= self.batch:
+                self._cond.notify_all()  # the thread waits for a first list or a full batch
 
     def pending(self) -> int:
         """Lists queued or being written."""
@@ -78,7 +90,12 @@ class LogWriter:
         """Wait until every queued list is written: True, or False when ``timeout`` seconds
         passed first (the database is away); None waits without end."""
         with self._cond:
-            done = self._cond.wait_for(lambda: not self._records and not self._busy, timeout)
+            self._flushing += 1
+            self._cond.notify_all()
+            try:
+                done = self._cond.wait_for(lambda: not self._records and not self._busy, timeout)
+            finally:
+                self._flushing -= 1
         if not done:
             log.warning("audit trail: %d served lists still wait for the database", self.pending())
         return done
@@ -97,6 +114,7 @@ class LogWriter:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: bool(self._records) or self._closing)
+                self._cond.wait_for(self._ready, self.linger)
                 if self._closing:
                     self._drop_all()
                     return
@@ -111,6 +129,10 @@ class LogWriter:
                 if retry:  # the database is away: wait, unless the writer is being closed
                     self._cond.wait_for(lambda: self._closing, pause)
             pause = min(pause * 2, self.retry_max) if retry else self.retry_min
+
+    def _ready(self) -> bool:
+        """(With the lock held.) Write now: a full batch, a flush waiting, or closing."""
+        return len(self._records) >= self.batch or self._flushing > 0 or self._closing
 
     def _drop_all(self) -> None:
         """(With the lock held.) Count what is still queued as dropped."""
