@@ -179,6 +179,30 @@ def recovery_seconds(
     return None
 
 
+def per_window(
+    records: list[tuple[float, float, int]], seconds: float, span: float
+) -> list[dict[str, Any]]:
+    """p50/p99, the largest latency and the refusals of each ``span``-second window of a run
+    of ``seconds`` (printed by the soak: how the tail grows over time)."""
+    out = []
+    for i in range(math.ceil(seconds / span)):
+        recs = window(records, i * span, (i + 1) * span)
+        s = summary(recs)
+        worst = max((lat for _, lat, st in recs if 200 <= st < 300), default=math.nan)
+        out.append(
+            {
+                "from_s": round(i * span),
+                "requests": s["requests"],
+                "p50_ms": s["p50_ms"],
+                "p99_ms": s["p99_ms"],
+                "max_ms": round(worst, 1),
+                "refused": s["refused"],
+                "errors": s["errors"],
+            }
+        )
+    return out
+
+
 def recovery_limit(soak_p99_ms: float) -> float:
     """The p99 a recovered window may have: 1.5x the soak's p99, at least 10 ms above it."""
     return max(1.5 * soak_p99_ms, soak_p99_ms + 10.0)
@@ -473,6 +497,8 @@ def soak(
 
     plan = Plan(server.base, key, employees, [[seconds, rate]], seed=opts.seed)
     records = run_generator(work, "soak", plan, sample)
+    for row in per_window(records, seconds, span):
+        _say(f"soak window: {json.dumps(row)}")
     first, last = window(records, 0, span), window(records, seconds - span, seconds)
     total, head, tail = summary(records), summary(first), summary(last)
     # control: the recovery rule on the soak's last window, where nothing was overloaded
