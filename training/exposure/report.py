@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recommender.careers.rules import RuleSet, load_rules
+from recommender.config import get_settings
 from recommender.programs.catalog import build_catalog
 from recommender.programs.features import FEATURES as PROGRAM_FEATURES
 from training.exposure.figures import (
@@ -171,12 +173,17 @@ def programs_report(
     n_boot: int = 300,
     seed: int = 0,
     min_group: int = MIN_GROUP,
+    rules: RuleSet | None = None,
 ) -> Report:
     """The programme ranker's report on a test-year candidate frame (``training.datasets``
-    year frames concatenated); ``predict`` scores its FEATURES. Raises ValueError when no one
-    is left to measure."""
+    year frames concatenated); ``predict`` scores its FEATURES; ``rules`` the career pattern
+    that says who can still advance before retirement (default: the settings' career rules,
+    ``JENJANG_CAREER_RULES``, else the packaged ones). Raises ValueError when no one is left to
+    measure, RulesError for a broken rules file."""
+    if rules is None:
+        rules = load_rules(get_settings().career_rules)
     score = np.asarray(predict(frame[list(PROGRAM_FEATURES)]), dtype=float)
-    scored, people = programmes_scored(tables, build_catalog(tables), frame, score)
+    scored, people = programmes_scored(tables, build_catalog(tables), frame, score, rules)
     return measure(Kind.PROGRAMS.value, both_exposures(scored), people, n_boot, seed, min_group)
 
 
