@@ -688,3 +688,22 @@ def test_model_page_shows_an_old_runs_ratio_as_raw_and_not_judged() -> None:
         ("grade", None, 0.7, False),
     ]
     assert not rows[1].below  # a raw ratio is not judged
+
+
+def test_model_page_reads_the_interval_exclusions_and_the_policys_cost() -> None:
+    metrics = _logged(raw=0.5, sex=0.95, grade=0.78, width=0.05)
+    metrics["fairness.programs.unconstrained.grade.ratio"] = 0.6
+    metrics["fairness.programs.unadjusted.grade.ratio"] = 0.55
+    metrics["fairness.programs.people"] = 900.0
+    metrics["fairness.programs.excluded_legal"] = 31.0
+    metrics["test.model.policy.ndcg_at_10_cost"] = 0.0033
+    rows = {r.attribute: r for r in fairness_from_metrics(metrics)}
+    grade = rows["grade"]
+    assert grade.ci == pytest.approx((0.73, 0.83)) and grade.adjusted
+    assert not grade.below  # 0.78 < 0.8 but the interval reaches it: passes, as the gate does
+    assert (grade.unadjusted_ratio, grade.unconstrained_ratio) == (0.55, 0.6)
+    assert grade.excluded_legal == [("hi", 3)] and not rows["sex"].adjusted
+    figures = figures_from_metrics(metrics)
+    assert figures.policy == {"test.model.policy.ndcg_at_10_cost": 0.0033}
+    assert not any(c.startswith("policy.") for c in figures.columns)
+    assert figures.excluded["programs"]["excluded_legal"] == 31.0
