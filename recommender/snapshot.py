@@ -87,6 +87,7 @@ def start_from_moves(
     emp: pd.DataFrame,
     at: pd.Timestamp,
     export: str = "position_start_date",
+    window: pd.Timestamp | None = None,
 ) -> pd.Series:
     """Start of the post held on ``at`` for data without a position history (older exports),
     index ``emp.index``: the last move before ``at``; without one, the later of the hire date
@@ -96,12 +97,14 @@ def start_from_moves(
     later and people who do not alike; NaT where that date is not before ``at``. Without a
     career_moves table, ``position_start_date`` where it is before ``at``, else NaT. The same
     rule gives the start of the grade from rank_history (``export="grade_date"``, the changes'
-    date column renamed ``move_date``)."""
+    date column renamed ``move_date``). ``window``: the window start of the whole table when
+    ``moves`` holds only some people's rows (a batch partition, :func:`history_windows`); by
+    default the first date of ``moves``."""
     if moves is None or moves.empty:
         start = emp[export]
         out: pd.Series = start.where(start < at)
         return out
-    window = moves["move_date"].min()
+    window = moves["move_date"].min() if window is None else window
     last = moves[moves["move_date"] < at].groupby("employee_id")["move_date"].max()
     floor = emp["hire_date"].where(emp["hire_date"] > window, window)
     start = last.reindex(emp.index).fillna(floor)
@@ -109,7 +112,27 @@ def start_from_moves(
     return out
 
 
-def _people(tables: dict[str, pd.DataFrame], at: pd.Timestamp) -> pd.DataFrame:
+#: History tables whose first date is the censoring floor of :func:`start_from_moves`.
+WINDOW_DATES = {"career_moves": "move_date", "rank_history": "effective_date"}
+
+
+def history_windows(*, tables: dict[str, pd.DataFrame]) -> dict[str, pd.Timestamp]:
+    """The window start (first date) of each history table of :data:`WINDOW_DATES` that
+    ``tables`` holds with rows: pass it to :func:`build_snapshot` for a subset of the people
+    (a batch partition), so tenure is censored at the organisation's window start, not the
+    subset's."""
+    return {
+        name: pd.Timestamp(tables[name][col].min())
+        for name, col in WINDOW_DATES.items()
+        if name in tables and len(tables[name])
+    }
+
+
+def _people(
+    tables: dict[str, pd.DataFrame],
+    at: pd.Timestamp,
+    windows: dict[str, pd.Timestamp] | None = None,
+) -> pd.DataFrame:
     emp = tables["employees"].set_index("employee_id")
     active = (emp["hire_date"] < at) & (emp["end_date"].isna() | (emp["end_date"] >= at))
     emp = emp[active]
@@ -134,10 +157,16 @@ def _people(tables: dict[str, pd.DataFrame], at: pd.Timestamp) -> pd.DataFrame:
         out.loc[known, "position_id"] = post.loc[known, "position_id"]
         out.loc[known, "unit_id"] = post.loc[known, "unit_id"]
     else:
-        start = start_from_moves(tables.get("career_moves"), emp, at)
+        start = start_from_moves(
+            tables.get("career_moves"), emp, at, window=(windows or {}).get("career_moves")
+        )
     out["years_in_position"] = (at - start).dt.days / 365.25
     grade_start = start_from_moves(
-        _renamed(tables.get("rank_history"), "effective_date"), emp, at, export="grade_date"
+        _renamed(tables.get("rank_history"), "effective_date"),
+        emp,
+        at,
+        export="grade_date",
+        window=(windows or {}).get("rank_history"),
     )
     out["years_in_grade"] = (at - grade_start).dt.days / 365.25
     out["years_of_service"] = (at - emp["hire_date"]).dt.days / 365.25
@@ -230,14 +259,20 @@ def _history(
     return people
 
 
-def build_snapshot(tables: dict[str, pd.DataFrame], at: pd.Timestamp | str) -> Snapshot:
+def build_snapshot(
+    tables: dict[str, pd.DataFrame],
+    at: pd.Timestamp | str,
+    windows: dict[str, pd.Timestamp] | None = None,
+) -> Snapshot:
     """State of every employee active on ``at`` from the clean tables, using only the past.
 
     ``tables`` needs employees, positions, units, programs and enrollments; assessments,
-    appraisals, talent_box, career_moves and rank_history are used when present.
+    appraisals, talent_box, career_moves and rank_history are used when present. ``windows``
+    (:func:`history_windows` of the whole organisation) when ``tables`` hold only some
+    people's rows; by default the tables' own first dates.
     """
     at = pd.Timestamp(at)
-    people = _attach_positions(_people(tables, at), tables)
+    people = _attach_positions(_people(tables, at, windows), tables)
     people = _appraisal(people, tables, at)
     comps = pd.Index(tables["competencies"]["competency_id"])
     progs = pd.Index(tables["programs"]["program_id"])

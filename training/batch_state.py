@@ -4,7 +4,7 @@ partition's own snapshot (:func:`partition_state`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from recommender.careers.rules import RuleSet
 from recommender.data.io import load_clean
 from recommender.programs.catalog import Catalog, build_catalog
 from recommender.programs.features import Usage
-from recommender.snapshot import Snapshot, build_snapshot
+from recommender.snapshot import WINDOW_DATES, Snapshot, build_snapshot, history_windows
 from recommender.state import World
 from training.batch_data import (
     PERSON_TABLES,
@@ -32,6 +32,7 @@ from training.batch_data import (
     Say,
     Spill,
     active_employees,
+    record_batches,
     streamed_careers,
     streamed_usage,
     table_paths,
@@ -63,6 +64,8 @@ class Shared:
     rules: RuleSet | None = None
     patterns: PatternTable | None = None
     jf_shares: pd.Series | None = None
+    #: the organisation's history window starts (:func:`recommender.snapshot.history_windows`)
+    windows: dict[str, pd.Timestamp] = field(default_factory=dict)
 
 
 def shared_state(world: World) -> Shared:
@@ -93,7 +96,26 @@ def shared_state(world: World) -> Shared:
         rules=ctx.rules,
         patterns=world.patterns,
         jf_shares=jf,
+        windows=history_windows(tables=world.tables),
     )
+
+
+def streamed_windows(paths: dict[str, Path]) -> dict[str, pd.Timestamp]:
+    """:func:`recommender.snapshot.history_windows` of the clean tables at ``paths`` (table
+    name -> file or folder of parts), reading one date column at a time."""
+    out = {}
+    for name, col in WINDOW_DATES.items():
+        if name not in paths:
+            continue
+        firsts = [
+            pd.to_datetime(b.column(0).to_pandas()).min()
+            for b in record_batches(paths[name], [col])
+            if b.num_rows
+        ]
+        firsts = [f for f in firsts if not pd.isna(f)]
+        if firsts:
+            out[name] = pd.Timestamp(min(firsts))
+    return out
 
 
 def _organisation(
@@ -117,7 +139,7 @@ def streamed_programs(req: Request, out: Path, say: Say) -> tuple[Shared, Spill]
     """The shared state of a programme batch and its partitions, read from the clean tables
     partition by partition (:mod:`training.batch_data`): the driver never holds the person
     tables. Raises BatchError when the clean folder lacks a needed table."""
-    _paths, org, eligible = _organisation(req, ("employees", "enrollments", *ORG_TABLES), say)
+    paths, org, eligible = _organisation(req, ("employees", "enrollments", *ORG_TABLES), say)
     programs = pd.Index(org["programs"]["program_id"])
     spill = Spill(
         req.clean_dir, out / SPILL_DIR, eligible, req.partition_size, req.at, programs, say
@@ -133,6 +155,7 @@ def streamed_programs(req: Request, out: Path, say: Say) -> tuple[Shared, Spill]
         cat=build_catalog(org),
         usage=usage,
         org={n: org[n] for n in ORG_TABLES if n in org},
+        windows=streamed_windows(paths),
     )
     return shared, spill
 
@@ -176,6 +199,7 @@ def streamed_positions(req: Request, out: Path, say: Say, rules: RuleSet) -> tup
         rules=rules,
         patterns=careers.patterns,
         jf_shares=careers.jf_shares,
+        windows=streamed_windows(paths),
     )
     return shared, spill
 
@@ -185,7 +209,7 @@ def partition_state(
 ) -> tuple[Snapshot, CareerContext | None]:
     """The snapshot of one partition's employees (and its careers context when ``careers``),
     with the organisation-wide statistics of ``shared``."""
-    snap = build_snapshot({**shared.org, **tables}, shared.at)
+    snap = build_snapshot({**shared.org, **tables}, shared.at, shared.windows or None)
     if not careers:
         return snap, None
     if (

@@ -331,3 +331,37 @@ def test_the_positions_batch_never_loads_the_person_tables(
     finally:
         spill.close()
     assert not (req.out / batch_data.SPILL_DIR).exists()
+
+
+def test_streamed_windows_are_the_organisations(
+    settings: Settings, org: dict[str, pd.DataFrame], world: World
+) -> None:
+    """The censoring floors a partition's snapshot uses are the whole organisation's first
+    dates (read one column at a time), not the partition's own first dates."""
+    from recommender.snapshot import build_snapshot, history_windows
+
+    got = batch_state.streamed_windows(batch_data.table_paths(settings.clean_dir))
+    tables = load_clean(settings.clean_dir)
+    assert got == history_windows(tables=tables)
+    assert set(got) == {"career_moves", "rank_history"}
+    # a late-starting subset of the people has later first dates of its own: with the
+    # organisation's windows its snapshot rows equal the organisation's, without them not
+    ranks = tables["rank_history"]
+    late = set(ranks["employee_id"]) - set(
+        ranks.loc[
+            ranks["effective_date"] <= got["rank_history"] + pd.Timedelta(days=200), "employee_id"
+        ]
+    )
+    people = world.snap.people.index
+    subset = [e for e in people if e in late][:30] + [
+        e for e in people if e not in set(ranks["employee_id"])
+    ][:30]
+    person_tables = {
+        n: t[t["employee_id"].isin(subset)] for n, t in tables.items() if "employee_id" in t
+    }
+    part = {**tables, **person_tables}
+    full = world.snap.people.loc[subset, "years_in_grade"]
+    with_windows = build_snapshot(part, AT, got).people.loc[subset, "years_in_grade"]
+    without = build_snapshot(part, AT).people.loc[subset, "years_in_grade"]
+    pd.testing.assert_series_equal(with_windows, full, check_exact=True)
+    assert not without.equals(full)
