@@ -9,6 +9,15 @@ else keeps its relative order: the new top ``k`` is the old one with the replace
 swapped for the moved ones, in score order (so the moved ones sit at its bottom), and the
 replaced candidates lead the rest.
 
+With ``spread`` (positions use 3, :mod:`recommender.careers.policy`) the moved candidates are
+placed higher: the j-th best flagged candidate (j = 1..``min(m, guarantee, k)``) must be at rank
+``spread * j`` or better (3, 6, 9 in a top 10), capped so the later ones still fit in the top
+``k`` (:func:`deadlines`). A flagged candidate ranked below its deadline is inserted at the
+deadline and the candidates it passes shift down by one; every other candidate keeps its
+relative order, ties included. The count guarantee follows (the last deadline is at most
+``k``). Without ``spread`` the deadline of the j-th is ``k - min(m, guarantee, k) + j``, which is
+the bottom placement above.
+
 One function, :func:`policy_scores`, vectorised over many people; the service (one person), the
 batch and the evaluation (everyone) call it alike, so the evaluation measures the served order.
 Ties keep the input order, as the stable sorts of the service and of
@@ -48,10 +57,17 @@ def policy_cut(
 
 
 def _checked(
-    group: np.ndarray, score: np.ndarray, flagged: np.ndarray, k: int, guarantee: int
+    group: np.ndarray,
+    score: np.ndarray,
+    flagged: np.ndarray,
+    k: int,
+    guarantee: int,
+    spread: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``score`` as float and ``flagged`` as bool arrays; raises ValueError (unequal lengths, a
-    non-finite score, ``k`` < 1, ``guarantee`` < 0)."""
+    non-finite score, ``k`` < 1, ``guarantee`` < 0, ``spread`` < 1)."""
+    if spread is not None and spread < 1:
+        raise ValueError(f"need spread >= 1 (or None), got {spread}")
     score = np.asarray(score, dtype=float)
     flagged = np.asarray(flagged, dtype=bool)
     n = len(score)
@@ -107,20 +123,26 @@ def policy_scores(
     flagged: np.ndarray,
     k: int = POLICY_TOP,
     guarantee: int = POLICY_GUARANTEE,
+    spread: int | None = None,
 ) -> np.ndarray:
     """Scores whose descending order within each group is the policy order (module docstring).
 
     ``group`` (n,): the person of each row, any hashable values; rows of one group need not be
     contiguous. ``score`` (n,) finite floats, ``flagged`` (n,) bools. The order of a group is
     the descending score with ties in input order (a stable sort); its top ``k`` is the first
-    ``k`` of that order. Returns float (n,), aligned with the input: equal to ``score`` for
-    every row of a group that needs no move; in a group that does, the rows of the new top ``k``
-    keep their score and the others get values strictly below the group's new top ``k`` with
-    their order and ties kept (exact while ``|score| < 1e12``). Sorting the result descending
-    and stably within a group gives the policy order. Raises ValueError for arrays of unequal
-    length, a non-finite score, ``k`` < 1 or ``guarantee`` < 0.
+    ``k`` of that order. ``spread`` None: the moved rows sit at the bottom of the top ``k``;
+    an int: the spread placement (module docstring: the j-th flagged row at rank at most
+    :func:`deadlines`). Returns float (n,), aligned with the input: equal to ``score`` for
+    every row of a group that needs no move. In a group that does, without ``spread`` the rows
+    of the new top ``k`` keep their score and the others get values strictly below the group's
+    new top ``k`` with their order and ties kept; with ``spread`` the rows ahead of the first
+    moved row keep their score and the others, from that rank on, get strictly decreasing
+    values below them, one per rank (so a moved row's value is not its score: serve the
+    ranker's score beside the policy order). Exact while ``|score| < 1e12``. Sorting the result
+    descending and stably within a group gives the policy order. Raises ValueError for arrays
+    of unequal length, a non-finite score, ``k`` < 1, ``guarantee`` < 0 or ``spread`` < 1.
     """
-    score, flagged = _checked(group, score, flagged, k, guarantee)
+    score, flagged = _checked(group, score, flagged, k, guarantee, spread)
     n = len(score)
     out = score.copy()
     if n == 0 or guarantee == 0:
@@ -128,21 +150,97 @@ def policy_scores(
     codes = pd.factorize(np.asarray(group), sort=False)[0]
     order, starts = _sorted_groups(codes, score)
     sizes = np.diff(np.r_[starts, n])
-    pos = np.arange(n) - np.repeat(starts, sizes)
     f, s = flagged[order], score[order]
-    top = pos < k
     need = np.minimum(np.add.reduceat(f.astype(int), starts), min(guarantee, k))
+    if spread is None:
+        s = _bottom(s, f, codes[order], starts, sizes, need, k)
+    else:
+        s = _spread(s, f, codes[order], starts, sizes, need, k, spread)
+    out[order] = s
+    return out
+
+
+def _bottom(
+    s: np.ndarray,
+    f: np.ndarray,
+    g: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    need: np.ndarray,
+    k: int,
+) -> np.ndarray:
+    """Policy values of the sorted rows (``s`` scores, ``f`` flags, ``g`` group codes) with the
+    moved rows at the bottom of the top ``k``; ``s`` when no group needs a move."""
+    pos = np.arange(len(s)) - np.repeat(starts, sizes)
+    top = pos < k
     promote, demote = _moves(f, top, starts, sizes, need)
     touched = np.repeat(np.add.reduceat(promote.astype(int), starts) > 0, sizes)
     if not touched.any():
-        return out
+        return s
+    s = s.copy()
     new_top = (top & ~demote) | promote
     floor = np.minimum.reduceat(np.where(new_top, s, np.inf), starts)
     floor = np.repeat(floor - np.abs(floor) - 1.0, sizes)  # strictly below the new top
-    below = touched & ~new_top
-    idx = np.flatnonzero(below)
-    s[idx] = floor[idx] - _dense_rank(s[idx], codes[order][idx])
-    out[order] = s
+    idx = np.flatnonzero(touched & ~new_top)
+    s[idx] = floor[idx] - _dense_rank(s[idx], g[idx])
+    return s
+
+
+def _pinned(
+    f: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    need: np.ndarray,
+    k: int,
+    spread: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Over the sorted rows: (pinned: the group's best ``need`` flagged rows; their flagged
+    rank j (1-based, 0 elsewhere); their deadline, the 1-based rank they must reach: the
+    :func:`deadlines` of j, ``k`` - ``need`` + j without ``spread``)."""
+    j = np.where(f, _within(f, starts, sizes), 0)
+    need_r = np.repeat(need, sizes)
+    pinned = f & (j <= need_r)
+    latest = k - need_r + j  # room for the later pinned rows in the top k
+    deadline = latest if spread is None else np.minimum(spread * j, latest)
+    return pinned, j, np.where(pinned, deadline, 0)
+
+
+def _spread(
+    s: np.ndarray,
+    f: np.ndarray,
+    g: np.ndarray,
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    need: np.ndarray,
+    k: int,
+    spread: int,
+) -> np.ndarray:
+    """Policy values of the sorted rows (as :func:`_bottom`) with the spread placement: the
+    j-th pinned row goes to rank min(its rank, its deadline) and the other rows fill the
+    remaining ranks in their order (an insertion that shifts the rows it passes down by one)."""
+    n = len(s)
+    pos = np.arange(n) - np.repeat(starts, sizes)  # 0-based rank in the ranker's order
+    pinned, j, deadline = _pinned(f, starts, sizes, need, k, spread)
+    moved = pinned & (pos + 1 > deadline)
+    if not moved.any():
+        return s
+    # a pinned row ends at rank p (1-based) with p - j other rows ahead of it: it sorts just
+    # before the other row of that count; the other rows keep their order
+    rest = _within(~pinned, starts, sizes) - 1
+    key = np.where(pinned, np.minimum(pos + 1, deadline) - j - 0.5, rest)
+    new = np.lexsort((key, g))  # g is sorted: groups stay in place, stable ties
+    first = np.minimum.reduceat(np.where(moved, deadline - 1, n), starts)  # 0-based rank
+    first_r = np.repeat(first, sizes)
+    ranked = s[new]
+    keep = pos < first_r  # ranks ahead of the first moved row: unchanged rows
+    base = np.maximum.reduceat(np.where(keep, -np.inf, ranked), starts)  # no prefix: the max
+    prefix = np.minimum.reduceat(np.where(keep, ranked, np.inf), starts)
+    base = np.where(np.isfinite(prefix), prefix, base)
+    floor = np.repeat(base - np.abs(base) - 1.0, sizes)
+    touched = np.repeat(first < n, sizes)
+    values = np.where(touched & ~keep, floor - (pos - first_r), ranked)
+    out = np.empty(n)
+    out[new] = values
     return out
 
 
@@ -158,6 +256,21 @@ def _dense_rank(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return out
 
 
+def deadlines(*, need: int, k: int = POLICY_TOP, spread: int | None = None) -> list[int]:
+    """The 1-based rank the j-th best flagged row (j = 1..``need``) must reach in a group that
+    guarantees ``need`` flagged rows in its top ``k``: ``min(spread * j, k - need + j)`` (the
+    second term leaves room for the later ones, so an answer shorter than ``spread * need``
+    caps the last deadlines at its end: ``k`` 5, ``need`` 2, ``spread`` 3 gives [3, 5]);
+    without ``spread``, ``k - need + j`` (the bottom of the top ``k``). Raises ValueError for
+    ``need`` outside [0, ``k``] or ``spread`` < 1."""
+    if not 0 <= need <= k or (spread is not None and spread < 1):
+        raise ValueError(f"need 0 <= need <= k and spread >= 1; got {need}, {k}, {spread}")
+    return [
+        k - need + j if spread is None else min(spread * j, k - need + j)
+        for j in range(1, need + 1)
+    ]
+
+
 def guarantee_met(
     *,
     group: np.ndarray,
@@ -165,22 +278,25 @@ def guarantee_met(
     flagged: np.ndarray,
     k: int = POLICY_TOP,
     guarantee: int = POLICY_GUARANTEE,
+    spread: int | None = None,
 ) -> np.ndarray:
-    """Whether each group's top ``k`` by ``score`` (descending, ties in input order) holds at
-    least ``min(m, guarantee, k)`` flagged rows (``m``: the group's flagged rows): the check the
-    policy makes true. Arrays as :func:`policy_scores`. Returns bool (n_groups,), one entry per
-    distinct ``group`` value in order of first appearance. Raises ValueError as
+    """Whether each group's order by ``score`` (descending, ties in input order) already is the
+    policy's: its top ``k`` holds at least ``min(m, guarantee, k)`` flagged rows (``m``: the
+    group's flagged rows) and, with ``spread``, the j-th of them is at rank
+    :func:`deadlines` j or better. Arrays as :func:`policy_scores`. Returns bool (n_groups,),
+    one entry per distinct ``group`` value in order of first appearance. Raises ValueError as
     :func:`policy_scores`."""
-    score, flagged = _checked(group, score, flagged, k, guarantee)
+    score, flagged = _checked(group, score, flagged, k, guarantee, spread)
     n = len(score)
     if n == 0:
         return np.zeros(0, dtype=bool)
     codes = pd.factorize(np.asarray(group), sort=False)[0]
     order, starts = _sorted_groups(codes, score)
     sizes = np.diff(np.r_[starts, n])
-    top = (np.arange(n) - np.repeat(starts, sizes)) < k
+    pos = np.arange(n) - np.repeat(starts, sizes)
     f = flagged[order]
-    have = np.add.reduceat((f & top).astype(int), starts)
     need = np.minimum(np.add.reduceat(f.astype(int), starts), min(guarantee, k))
-    out: np.ndarray = have >= need  # sorted groups are in code order, codes in first appearance
+    pinned, _, deadline = _pinned(f, starts, sizes, need, k, spread)
+    late = np.add.reduceat((pinned & (pos + 1 > deadline)).astype(int), starts)
+    out: np.ndarray = late == 0  # sorted groups are in code order, codes in first appearance
     return out

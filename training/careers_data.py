@@ -23,10 +23,10 @@ import pandas as pd
 from recommender.careers.features import CareerContext, build_context, candidate_frame
 from recommender.careers.features import career_moves as choice_moves
 from recommender.careers.horizon import HORIZON_MONTHS
-from recommender.careers.policy import attainable_advancing, served_scores
+from recommender.careers.policy import SPREAD, attainable_advancing, served_met, served_scores
 from recommender.careers.rules import RuleSet
 from recommender.programs.catalog import Catalog
-from recommender.ranking_policy import POLICY_GUARANTEE, POLICY_TOP, guarantee_met
+from recommender.ranking_policy import POLICY_GUARANTEE, POLICY_TOP
 from recommender.snapshot import build_snapshot
 from training.frames import QUERY, concat_years, group_parity
 from training.metrics import bootstrap_ci
@@ -202,23 +202,25 @@ def policy_figures(
     *, frame: pd.DataFrame, score: np.ndarray, flagged: np.ndarray, n_boot: int = 300
 ) -> dict[str, Any]:
     """The cost of the ranking policy: MRR and Hit@5 of the served order (the policy of
-    :mod:`recommender.careers.policy` over each query's candidates, top 10, guarantee 3) beside
-    the unconstrained order of ``score`` (n,), on the same queries of ``frame``; ``flagged``
-    (n,) from :func:`policy_flags`. Returns ``k``, ``guarantee``, ``horizon_months``, ``mrr``,
-    ``hit@5`` (served), ``mrr_unconstrained``, ``hit@5_unconstrained``, ``mrr_cost`` and
+    :mod:`recommender.careers.policy` over each query's candidates, top 10, guarantee 3, spread
+    3) beside the unconstrained order of ``score`` (n,), on the same queries of ``frame``;
+    ``flagged`` (n,) from :func:`policy_flags`. Returns ``k``, ``guarantee``, ``spread``,
+    ``horizon_months``, ``mrr``, ``hit@5`` (served), ``mrr_unconstrained``,
+    ``hit@5_unconstrained``, ``mrr_cost`` and
     ``hit@5_cost`` (relative: 1 - served / unconstrained), ``mrr_diff_ci`` (95 % paired
     bootstrap interval of served - unconstrained), ``queries``, ``queries_reranked`` (share of
-    queries whose top 10 missed the guarantee), ``with_attainable`` (share with at least one
+    queries whose order the policy changed), ``with_attainable`` (share with at least one
     flagged post) and ``hit@5_answer_of_5`` with its cost (the served answer of 5 posts, which
     keeps 2 flagged ones: :func:`recommender.ranking_policy.policy_cut`). Raises ValueError for
     a non-finite score."""
     group = frame.groupby(QUERY, sort=False).ngroup().to_numpy()
     served = served_scores(group=group, score=score, flagged=flagged, k=POLICY_TOP)
     plain, policy = per_query(frame, score), per_query(frame, served)
-    met = guarantee_met(group=group, score=score, flagged=flagged)
+    met = served_met(group=group, score=score, flagged=flagged, k=POLICY_TOP)
     out: dict[str, Any] = {
         "k": POLICY_TOP,
         "guarantee": POLICY_GUARANTEE,
+        "spread": SPREAD,
         "horizon_months": HORIZON_MONTHS,
         "queries": len(plain),
         "queries_reranked": float(1.0 - met.mean()) if len(met) else 0.0,

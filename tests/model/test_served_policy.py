@@ -1,6 +1,7 @@
 """The ranking policy in the served answers on the tiny organisation (issue 18, part 1): what
 advances per request equals what advances for everyone, and next positions and programmes keep
-min(m, 3) flagged items in the top 10 even when the scorer pushes them down."""
+min(m, 3) flagged items in the top 10 even when the scorer pushes them down (positions: the j-th
+at rank 3j or better, with the ranker's score served)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 from recommender.careers.features import FEATURES, build_context, candidate_frame
-from recommender.careers.policy import attainable_advancing
+from recommender.careers.policy import SPREAD, attainable_advancing
 from recommender.careers.recommend import next_positions
 from recommender.careers.rules import load_rules
 from recommender.programs.advancing import advancing_for, advancing_programmes, next_standard
@@ -18,6 +19,7 @@ from recommender.programs.features import build_usage, candidate_arrays
 from recommender.programs.recommend import top_programs
 from recommender.snapshot import build_snapshot
 from training.careers_data import build_year, policy_figures, policy_flags
+from training.exposure.measures import served
 
 AT = pd.Timestamp("2025-01-01")
 YEAR = 2025
@@ -40,7 +42,8 @@ class AwayFromProgrammes:
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         assert len(X) == len(self.values)
-        return -self.values + 1e-3 * np.arange(len(X))[::-1]
+        out: np.ndarray = -self.values + 1e-3 * np.arange(len(X))[::-1]
+        return out
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +92,18 @@ def test_next_positions_keep_min_m_3_attainable_advancing_posts_in_the_top_10(ct
         plain = frame.sort_values("score", ascending=False, kind="stable").head(10)
         assert plain["flag"].sum() < min(m, 3)  # the scorer hides them: the test needs the policy
         found = next_positions(ctx, AwayFromAdvancing(), str(who), k=10)
-        shown = frame.set_index("position_id").loc[[s.position_id for s in found], "flag"]
-        assert shown.sum() == min(m, 3), who
-        assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
-        # the rest keep the scorer's order: the plain top 10 minus the replaced ones
-        kept = [p for p in plain["position_id"] if p in {s.position_id for s in found}]
-        assert [s.position_id for s in found][: len(kept)] == kept
+        ids = [s.position_id for s in found]
+        shown = frame.set_index("position_id").loc[ids]
+        assert shown["flag"].sum() == min(m, 3), who
+        # spread (SPREAD 3): the j-th attainable advancing post at rank 3j or better
+        ranks = [i + 1 for i, flag in enumerate(shown["flag"]) if flag]
+        assert all(r <= SPREAD * j for j, r in enumerate(ranks, start=1)), (who, ranks)
+        # the score served is the ranker's own; the order is the policy's
+        assert [s.score for s in found] == pytest.approx(shown["score"].tolist())
+        # the others keep the scorer's order: the plain order of the unflagged posts shown
+        others = [p for p, flag in zip(ids, shown["flag"], strict=True) if not flag]
+        full = frame.sort_values("score", ascending=False, kind="stable")["position_id"]
+        assert others == [p for p in full if p in set(others)]
         checked += 1
     assert checked >= 5
 
@@ -106,6 +115,8 @@ def test_a_short_answer_scales_the_guarantee(ctx) -> None:  # type: ignore[no-un
             found = next_positions(ctx, AwayFromAdvancing(), str(who), k=5)
             shown = frame.set_index("position_id").loc[[s.position_id for s in found], "flag"]
             assert shown.sum() == 2  # policy_cut(k=5): 2 of 5
+            ranks = [i + 1 for i, flag in enumerate(shown) if flag]
+            assert ranks[0] <= 3 and ranks[1] <= 5  # deadlines 3 and 6 capped at the answer
             return
     pytest.fail("no one with two attainable advancing posts among the first 60")
 
@@ -149,6 +160,7 @@ def test_careers_policy_flags_and_figures(clean_tables_once: Tables) -> None:
     score = AwayFromAdvancing().predict(year.frame[list(FEATURES)])
     fig = policy_figures(frame=year.frame, score=score, flagged=flags, n_boot=20)
     assert fig["k"] == 10 and fig["guarantee"] == 3 and fig["horizon_months"] == 12
+    assert fig["spread"] == SPREAD
     assert fig["queries"] == year.frame["employee_id"].nunique()
     assert 0 < fig["queries_reranked"] <= fig["with_attainable"] <= 1
     assert fig["mrr_cost"] == pytest.approx(1 - fig["mrr"] / fig["mrr_unconstrained"])
@@ -158,3 +170,26 @@ def test_careers_policy_flags_and_figures(clean_tables_once: Tables) -> None:
         frame=year.frame, score=score, flagged=np.zeros(len(flags), bool), n_boot=20
     )
     assert same["mrr_cost"] == 0 and same["queries_reranked"] == 0
+
+
+def test_the_fairness_measure_ranks_positions_by_the_served_policy() -> None:
+    """training.exposure.measures.served: positions through recommender.careers.policy (spread),
+    programmes through the generic policy (moved items at the bottom of the top 10)."""
+    n = 14
+    scored = pd.DataFrame(
+        {
+            "year": YEAR,
+            "employee_id": "E1",
+            "score": np.arange(n, 0, -1, dtype=float),
+            "advancing": np.arange(n) >= 11,
+            "attainable": np.arange(n) >= 11,
+        }
+    )
+    rank = {}
+    for positions in (True, False):
+        out = served(scored, 10, positions=positions)
+        order = np.argsort(-out["score"].to_numpy(), kind="stable")
+        rank[positions] = [int(np.flatnonzero(order == i)[0]) + 1 for i in (11, 12, 13)]
+        assert out["unconstrained"].tolist() == scored["score"].tolist()
+    assert rank[True] == [3, 6, 9]
+    assert rank[False] == [8, 9, 10]

@@ -13,6 +13,7 @@ import pandas as pd
 
 from recommender import domain
 from recommender.careers import features as career_features
+from recommender.careers.policy import served_scores
 from recommender.careers.rules import RuleSet, load_rules
 from recommender.programs.advancing import advancing_programmes, next_standard
 from recommender.programs.catalog import Catalog
@@ -167,19 +168,23 @@ def labelled(snap: Snapshot, positions: pd.DataFrame, year: int, ids: pd.Index) 
 # definition, shared with the served ranking policy: recommender.programs.advancing.
 
 
-def served(scored: pd.DataFrame, k: int = K) -> pd.DataFrame:
+def served(scored: pd.DataFrame, k: int = K, *, positions: bool = False) -> pd.DataFrame:
     """``scored`` with the ranking policy applied: ``score`` becomes the served order's score
     (:func:`recommender.ranking_policy.policy_scores` per person, flagged = ``attainable``,
     with :func:`~recommender.ranking_policy.policy_cut` of an answer of ``k`` items, as
-    ``top_programs`` and ``next_positions`` serve) and ``unconstrained`` keeps the ranker's own
-    score. ``scored`` as
+    ``top_programs`` serves; with ``positions``, the positions policy
+    :func:`recommender.careers.policy.served_scores` that ``next_positions`` serves) and
+    ``unconstrained`` keeps the ranker's own score. ``scored`` as
     :func:`exposures`; same rows and order. Raises KeyError when a column is missing."""
     person = pd.MultiIndex.from_frame(scored[PERSON])
     group = pd.factorize(person)[0]
     raw = scored["score"].to_numpy(float)
-    top, guarantee = policy_cut(k=k)
     flagged = scored["attainable"].to_numpy(bool)
-    policy = policy_scores(group=group, score=raw, flagged=flagged, k=top, guarantee=guarantee)
+    if positions:
+        policy = served_scores(group=group, score=raw, flagged=flagged, k=k)
+    else:
+        top, guarantee = policy_cut(k=k)
+        policy = policy_scores(group=group, score=raw, flagged=flagged, k=top, guarantee=guarantee)
     return scored.assign(score=policy, unconstrained=raw)
 
 
@@ -298,7 +303,7 @@ def careers_exposure(
                 "attainable": attainable,
             }
         )
-        parts.append(both_exposures(served(scored), k))
+        parts.append(both_exposures(served(scored, k, positions=True), k))
     keep = people["top"].to_numpy(bool).copy()
     keep[rows] = True
     columns = ["raw", "attainable", "n_attainable", "unconstrained", "raw_unconstrained"]
