@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,7 +101,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def result(pair: tuple[Path, Path]) -> dict:
+def result(pair: tuple[Path, Path]) -> dict[str, Any]:
     return xt.run(*pair, TEST_KEY)
 
 
@@ -147,7 +148,7 @@ def test_table_by_default(pair: tuple[Path, Path]) -> None:
     assert "EASE l2 =" in " ".join(out.split())
 
 
-def test_learner_ids_never_in_output(pair: tuple[Path, Path], result: dict) -> None:
+def test_learner_ids_never_in_output(pair: tuple[Path, Path], result: dict[str, Any]) -> None:
     ids = set(pd.read_csv(pair[0])["username"]) | set(pd.read_csv(pair[1])["username"])
     texts = [json.dumps(result)]
     for extra in ((), ("--json",)):
@@ -159,7 +160,7 @@ def test_learner_ids_never_in_output(pair: tuple[Path, Path], result: dict) -> N
         assert not any(u in text for u in ids)
 
 
-def test_synthetic_tracks_are_learned(result: dict) -> None:
+def test_synthetic_tracks_are_learned(result: dict[str, Any]) -> None:
     """On data with a clear order (tracks), the model beats popularity by a wide margin."""
     rankers = result["rankers"]
     assert rankers["model"]["ndcg@10"] > rankers["popularity"]["ndcg@10"] + 0.1
@@ -224,7 +225,7 @@ def test_order_comes_from_timestamps_not_file(tmp_path: Path) -> None:
 
 
 def test_fit_never_reads_the_test_file_and_key_is_irrelevant(
-    tmp_path: Path, pair: tuple[Path, Path], result: dict
+    tmp_path: Path, pair: tuple[Path, Path], result: dict[str, Any]
 ) -> None:
     """The fit is the same whatever the test file holds, and figures do not depend on the
     pseudonym key."""
@@ -237,7 +238,9 @@ def test_fit_never_reads_the_test_file_and_key_is_irrelevant(
     assert rekeyed["rankers"] == result["rankers"]
 
 
-def test_extra_carvings_add_fitting_queries_only(pair: tuple[Path, Path], result: dict) -> None:
+def test_extra_carvings_add_fitting_queries_only(
+    pair: tuple[Path, Path], result: dict[str, Any]
+) -> None:
     """More carvings change the fit but not the tuning nor the early-stopping queries."""
     more = xt.run(*pair, TEST_KEY, xt.XuetangxConfig(extra_carvings=1))
     assert more["fit"]["carvings"] == 2 and result["fit"]["carvings"] == 1
@@ -248,7 +251,9 @@ def test_extra_carvings_add_fitting_queries_only(pair: tuple[Path, Path], result
         assert more["fit"]["internal"][name] == result["fit"]["internal"][name]
 
 
-def test_grouped_carvings_shared_stop_and_blend(pair: tuple[Path, Path], result: dict) -> None:
+def test_grouped_carvings_shared_stop_and_blend(
+    pair: tuple[Path, Path], result: dict[str, Any]
+) -> None:
     """Grouped carvings score the same learners as one carving; shared stopping gives every
     fold model the same round; the blend weight comes from the grid (or 0); the tuning and the
     baselines' settings do not change."""

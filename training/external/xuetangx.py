@@ -6,7 +6,7 @@ hit. The test file is read for nothing else.
 
 Everything that is chosen or fitted comes from the train file alone: each learner's last
 ``holdout`` course(s) there are carved out as a validation slice; EASE and RP3beta settings are
-tuned on it (:mod:`training.external.xuetangx_collab`) and the LambdaRank model is fitted and
+tuned on it (:mod:`training.external.xuetangx_collab`) and the LightGBM ranker is fitted and
 early-stopped on it (:mod:`training.external.xuetangx_model`). For the test, the same feature
 code (:mod:`training.external.xuetangx_features`) runs on the whole train file. Loading and the
 data contract: :mod:`training.external.xuetangx_data`.
