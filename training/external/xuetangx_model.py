@@ -42,7 +42,14 @@ class XuetangxConfig:
     ``folds``: models fitted, each early-stopped on its fold of the learners (all their
     candidates) and fitted on the others; the test score is their mean;
     ``train_negatives``: random untaken courses kept per fitting learner (None: all), which
-    only makes fitting cheaper: the test always ranks every untaken course."""
+    only makes fitting cheaper: the test always ranks every untaken course;
+    ``carving_groups``: the carved learners are cut into this many groups and each group's
+    history is the train file less that group's targets only (closer to the test-time
+    matrices; :func:`training.external.xuetangx.grouped_carvings`);
+    ``extra_carvings`` / ``prefix_carvings``: more fitting queries (a random course, or the
+    course ``1..n`` steps before the last, as target); ``shared_stop``: every fold model stops
+    at the round where the folds' mean validation NDCG@10 peaks; ``blend_grid``: weights of
+    the RP3beta rank share tried in a blend with the model (chosen out of fold; empty: none)."""
 
     holdout: int = 1
     holdout_share: float = 0.0
@@ -64,7 +71,7 @@ class XuetangxConfig:
     lambda_l2: float = 0.0
     n_jobs: int = 2
     shared_stop: bool = False
-    carving_groups: int = 1
+    carving_groups: int = 5
     blend_grid: tuple[float, ...] = ()
 
 
