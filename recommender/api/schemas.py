@@ -44,7 +44,11 @@ class ProgramItem(_Schema):
     jp: int = Field(description="learning hours (jam pelajaran)")
     cost_idr: int
     lan_accredited: bool
-    score: float = Field(description="ranker score, rounded to 6 decimals")
+    score: float = Field(
+        description="ranker score, rounded to 6 decimals; the order (rank) is the ranking "
+        "policy's (programmes that close a gap of the likely next post guaranteed a share of "
+        "the top 10)"
+    )
     reason_codes: list[str] = Field(description="at most 3, e.g. GAP_CURRENT, PRIORITY, PEERS")
     reasons: list[str] = Field(description="the reason codes in words, in the answer's language")
 
@@ -125,7 +129,11 @@ class PositionItem(_Schema):
     title: str
     tier: str
     unit_id: str | None
-    score: float
+    score: float = Field(
+        description="ranker score, rounded to 6 decimals; the order (rank) is the ranking "
+        "policy's (posts open within the horizon spread into the top 10), so a post moved up "
+        "can show a lower score than the next"
+    )
     mode: Literal["learned", "standards"] = Field(description="learned ranker or standards only")
     eligible: bool
     eligible_now: bool = Field(description="every condition of some career rule is met today")

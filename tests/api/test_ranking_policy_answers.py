@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from recommender import bundles
 from recommender.careers.features import FEATURES, candidate_frame
-from recommender.careers.policy import attainable_advancing
+from recommender.careers.policy import SPREAD, attainable_advancing
 from recommender.programs.advancing import advancing_for
 from recommender.programs.features import candidate_arrays
 from recommender.ranking_policy import guarantee_met
@@ -33,7 +34,13 @@ def test_positions_answer_keeps_min_m_3_attainable_advancing_posts(service: Serv
         shown = [item for item in items if item["position_id"] in reach]
         assert len(shown) == min(len(reach), 3), who
         assert all(item["eligible_within_horizon"] for item in shown)
-        assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
+        # spread (recommender.careers.policy.SPREAD): the j-th of them at rank SPREAD * j or better
+        ranks = [item["rank"] for item in shown]
+        assert all(r <= SPREAD * j for j, r in enumerate(sorted(ranks), start=1)), (who, ranks)
+        # the score served is the ranker's own; the order is the policy's
+        own_score = dict(zip(frame.loc[own, "position_id"], score[own], strict=True))
+        for item in items:
+            assert item["score"] == pytest.approx(own_score[item["position_id"]], abs=1e-6)
 
 
 def test_programmes_answer_keeps_min_m_3_advancing_programmes(service: Service) -> None:
