@@ -41,6 +41,40 @@ def _types(cat: Catalog, competency_types: pd.Series | None) -> np.ndarray:
     return cat.competency_types
 
 
+def post_standards(
+    *, cat: Catalog, competency_types: pd.Series | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per catalogue post, its required levels and the standard of the likely next post (module
+    docstring), both float (P, C) in ``cat.positions`` x ``cat.competencies`` order; memoised on
+    the catalogue for its own competency types. Raises ValueError when no competency types are
+    known."""
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        here = np.arange(len(cat.positions))
+        step = cat.next_position[here]
+        req = cat.req[here].astype(float)
+        nxt = cat.req[step].astype(float)
+        tier_next = cat.positions["tier"].map(NEXT_TIER)
+        floor = tier_next.map(domain.MANAGERIAL_LEVEL_BY_TIER).fillna(0).to_numpy(float)
+        floor = np.where(step == here, floor, 0.0)
+        managerial = np.isin(_types(cat, competency_types), MANAGERIAL_TYPES)[None, :]
+        nxt = np.where(managerial & (req > 0), np.maximum(nxt, floor[:, None]), nxt)
+        return req, nxt
+
+    if competency_types is not None:
+        return build()
+    return cat.memo("advancing_post_standards", build)
+
+
+def _post_rows(cat: Catalog, position_ids: pd.Series) -> np.ndarray:
+    """Catalogue row of each position id (-1 when not in the catalogue), int (n,)."""
+    where = cat.memo(
+        "advancing_post_rows",
+        lambda: {str(x): i for i, x in enumerate(cat.positions["position_id"])},
+    )
+    return np.array([where.get(str(x), -1) for x in position_ids], dtype=int)
+
+
 def next_standard(
     *,
     snap: Snapshot,
@@ -52,24 +86,22 @@ def next_standard(
 
     ``rows``: snapshot rows (n,), default every person; ``competency_types``: competency_id ->
     type, default the catalogue's (:attr:`Catalog.competency_types`). Returns (seen, nxt), both
-    float32 (n, C) in ``cat.competencies`` order. Raises IndexError for a row outside the
-    snapshot, ValueError when no competency types are known, KeyError when the snapshot's people
-    lack ``position_id`` or ``tier``.
+    float32 (n, C) in ``cat.competencies`` order (0 standards for a post not in the catalogue).
+    Per post the standards come from :func:`post_standards`, so a request pays for one row.
+    Raises IndexError for a row outside the snapshot, ValueError when no competency types are
+    known, KeyError when the snapshot's people lack ``position_id``.
     """
-    people = snap.people if rows is None else snap.people.iloc[np.asarray(rows, dtype=int)]
-    levels = snap.levels if rows is None else snap.levels[np.asarray(rows, dtype=int)]
-    posidx = cat.memo("advancing_position_index", lambda: pd.Index(cat.positions["position_id"]))
-    pos = posidx.get_indexer(pd.Index(people["position_id"]))
-    known = pos >= 0
+    ids = snap.people["position_id"]
+    if rows is not None:
+        rows = np.asarray(rows, dtype=int)
+        ids = ids.iloc[rows]
+    levels = snap.levels if rows is None else snap.levels[rows]
+    pos = _post_rows(cat, ids)
+    known = (pos >= 0)[:, None]
+    req_p, nxt_p = post_standards(cat=cat, competency_types=competency_types)
     here = np.maximum(pos, 0)
-    step = cat.next_position[here]
-    req = np.where(known[:, None], cat.req[here], 0.0)
-    nxt = np.where(known[:, None], cat.req[step], 0.0)
-    tier_next = people["tier"].map(NEXT_TIER)
-    floor = tier_next.map(domain.MANAGERIAL_LEVEL_BY_TIER).fillna(0).to_numpy(float)
-    floor = np.where(known & (step == here), floor, 0.0)
-    managerial = np.isin(_types(cat, competency_types), MANAGERIAL_TYPES)[None, :]
-    nxt = np.where(managerial & (req > 0), np.maximum(nxt, floor[:, None]), nxt)
+    req = np.where(known, req_p[here], 0.0)
+    nxt = np.where(known, nxt_p[here], 0.0)
     seen = np.where(np.isnan(levels), np.where(req > 0, req - 0.5, 1.0), levels)
     return seen.astype(np.float32), nxt.astype(np.float32)
 
@@ -105,8 +137,8 @@ def advancing_for(*, snap: Snapshot, cat: Catalog, row: int, program_ids: np.nda
     (n,); an id not in the catalogue is not advancing. Raises IndexError for a row outside the
     snapshot and ValueError when the catalogue has no competency types."""
     seen, nxt = next_standard(snap=snap, cat=cat, rows=np.array([row]))
-    index = cat.memo("advancing_program_index", lambda: cat.ids)
-    rows = index.get_indexer(pd.Index(program_ids))
+    where = cat.memo("advancing_program_rows", lambda: {str(x): i for i, x in enumerate(cat.ids)})
+    rows = np.array([where.get(str(x), -1) for x in program_ids], dtype=int)
     found = rows >= 0
     out = np.zeros(len(rows), dtype=bool)
     out[found] = advancing_programmes(
