@@ -377,13 +377,17 @@ async def run_plan(plan: Plan) -> list[tuple[float, float, int]]:
             f"Accept-Language: {lang}\r\n\r\n".encode()
         )
 
-    tasks = []
+    # only the unfinished requests are kept: finished tasks kept to the end made the
+    # generator's own full garbage collections longer as the soak went on (a pause in sending)
+    pending: set[asyncio.Task[None]] = set()
     for planned in planned_times(plan.schedule):
         delay = start + planned - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(planned, request())))
-    await asyncio.gather(*tasks)
+        task = asyncio.create_task(one(planned, request()))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.gather(*pending)
     pool.close()
     if failures:
         _say(f"load generator: connection errors by exception {dict(failures)}")
