@@ -66,7 +66,7 @@ def post_standards(
     return cat.memo("advancing_post_standards", build)
 
 
-def _post_rows(cat: Catalog, position_ids: pd.Series) -> np.ndarray:
+def _post_rows(cat: Catalog, position_ids: np.ndarray) -> np.ndarray:
     """Catalogue row of each position id (-1 when not in the catalogue), int (n,)."""
     where = cat.memo(
         "advancing_post_rows",
@@ -91,10 +91,12 @@ def next_standard(
     Raises IndexError for a row outside the snapshot, ValueError when no competency types are
     known, KeyError when the snapshot's people lack ``position_id``.
     """
-    ids = snap.people["position_id"]
+    ids = snap.memo(
+        "advancing_position_ids", lambda: snap.people["position_id"].to_numpy(dtype=object)
+    )
     if rows is not None:
         rows = np.asarray(rows, dtype=int)
-        ids = ids.iloc[rows]
+        ids = ids[rows]
     levels = snap.levels if rows is None else snap.levels[rows]
     pos = _post_rows(cat, ids)
     known = (pos >= 0)[:, None]
