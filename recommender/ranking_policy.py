@@ -91,6 +91,20 @@ def _sorted_groups(codes: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np
     return order, starts
 
 
+def _layout(
+    group: np.ndarray, score: np.ndarray, flagged: np.ndarray, k: int, guarantee: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rows sorted for the policy (``n`` > 0): (group codes in first-appearance order,
+    the sort order of :func:`_sorted_groups`, group starts and sizes over the sorted rows, the
+    sorted flags, and each group's ``need``: min(flagged rows, ``guarantee``, ``k``))."""
+    codes = pd.factorize(np.asarray(group), sort=False)[0]
+    order, starts = _sorted_groups(codes, score)
+    sizes = np.diff(np.r_[starts, len(score)])
+    f = flagged[order]
+    need = np.minimum(np.add.reduceat(f.astype(int), starts), min(guarantee, k))
+    return codes, order, starts, sizes, f, need
+
+
 def _within(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Inclusive running count of ``values`` (bool, sorted rows) within each group."""
     c = np.cumsum(values)
@@ -147,11 +161,8 @@ def policy_scores(
     out = score.copy()
     if n == 0 or guarantee == 0:
         return out
-    codes = pd.factorize(np.asarray(group), sort=False)[0]
-    order, starts = _sorted_groups(codes, score)
-    sizes = np.diff(np.r_[starts, n])
-    f, s = flagged[order], score[order]
-    need = np.minimum(np.add.reduceat(f.astype(int), starts), min(guarantee, k))
+    codes, order, starts, sizes, f, need = _layout(group, score, flagged, k, guarantee)
+    s = score[order]
     if spread is None:
         s = _bottom(s, f, codes[order], starts, sizes, need, k)
     else:
@@ -290,12 +301,8 @@ def guarantee_met(
     n = len(score)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    codes = pd.factorize(np.asarray(group), sort=False)[0]
-    order, starts = _sorted_groups(codes, score)
-    sizes = np.diff(np.r_[starts, n])
+    _codes, _order, starts, sizes, f, need = _layout(group, score, flagged, k, guarantee)
     pos = np.arange(n) - np.repeat(starts, sizes)
-    f = flagged[order]
-    need = np.minimum(np.add.reduceat(f.astype(int), starts), min(guarantee, k))
     pinned, _, deadline = _pinned(f, starts, sizes, need, k, spread)
     late = np.add.reduceat((pinned & (pos + 1 > deadline)).astype(int), starts)
     out: np.ndarray = late == 0  # sorted groups are in code order, codes in first appearance
